@@ -1,0 +1,78 @@
+// swift-tools-version: 6.1
+// xrbench: a declarative experiment-graph engine for evaluating X-ray foundation models.
+//
+// Machine-specific code generation (`-target-cpu`) is passed by the Makefile, never here,
+// so the package stays usable as a dependency (see docs/ARCHITECTURE.md).
+import PackageDescription
+
+let package = Package(
+    name: "xrbench",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "xrbench", targets: ["xrbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.1"),
+    ],
+    targets: [
+        // C libraries, wrapped as system-library targets found through pkg-config.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        // libpng reports errors by longjmp: this small C target catches them with setjmp.
+        .target(name: "PNGDecoder", dependencies: ["CLibPNG"]),
+
+        // Numerics and models.
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Imaging", dependencies: ["PNGDecoder", "CTurboJPEG"]),
+        .target(name: "Models", dependencies: ["Tensor", "Imaging"]),
+        .target(name: "Evaluation", dependencies: [
+            "Tensor",
+            .product(name: "Algorithms", package: "swift-algorithms"),
+        ]),
+
+        // Engine layer: knows nothing about tensors.
+        .target(name: "Pipeline", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Collections", package: "swift-collections"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Results", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "Engine", dependencies: [
+            "Pipeline", "Results", "Evaluation", "Models", "Imaging", "Tensor",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .executableTarget(name: "xrbench", dependencies: [
+            "Engine", "Pipeline", "Results", "Models", "Imaging", "Tensor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // `make bench`: a plain release executable, so CI never pays for a benchmark framework.
+        .executableTarget(name: "xrbench-bench", dependencies: [
+            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine",
+        ]),
+
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

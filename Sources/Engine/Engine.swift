@@ -1,0 +1,1 @@
+// Module Engine: see docs/ARCHITECTURE.md.

@@ -1,0 +1,3 @@
+#include "PNGDecoder.h"
+#include <png.h>
+int xrb_png_placeholder(void) { return PNG_LIBPNG_VER; }

@@ -1,0 +1,1 @@
+// Module Results: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// Module Tensor: see docs/ARCHITECTURE.md.
