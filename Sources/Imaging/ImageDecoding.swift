@@ -71,7 +71,12 @@ private func readImageFile(at url: URL) throws -> Data {
         throw ImageError.unreadable(path: url.path, reason: "it is a directory")
     }
     do {
+        // Checked before reading: an empty file needs no buffer.
+        let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+        if (attributes[.size] as? NSNumber)?.intValue == 0 { throw ImageError.emptyFile(path: url.path) }
         return try Data(contentsOf: url)
+    } catch let error as ImageError {
+        throw error
     } catch {
         throw ImageError.unreadable(path: url.path, reason: error.localizedDescription)
     }

@@ -130,3 +130,19 @@ import TestSupport
         #expect(throws: PreprocessorConfigError.self) { try Preprocessing.paperDefault.loadingMeanStd(fromModelFolder: notJSON) }
     }
 }
+
+@Suite struct PreprocessingBatchTests {
+    @Test func concurrentBatchEqualsSequentialInOrder() async throws {
+        let names = ["grey16_40x31.png", "rgb8_30x45.png", "baseline_grey_27x19.jpg", "palette4_19x14.png", "grey8_23x17.png"]
+        let urls = names.map(Fixtures.image)
+        let preprocessing = Preprocessing(size: 32)
+        let batch = try await preprocessing.apply(toImagesAt: urls, maximumConcurrency: 2)
+        let sequential = try urls.map { preprocessing.apply(to: try decodeImage(at: $0)) }
+        #expect(batch == sequential)
+    }
+
+    @Test func batchThrowsTheFirstBadImage() async {
+        let urls = [Fixtures.image("grey8_23x17.png"), Fixtures.bad("truncated.png")]
+        await #expect(throws: ImageError.self) { _ = try await Preprocessing(size: 16).apply(toImagesAt: urls) }
+    }
+}
