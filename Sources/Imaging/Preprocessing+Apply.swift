@@ -23,8 +23,6 @@ extension Preprocessing {
         let lookup = sampleLookupTable(bitDepth: image.bitDepth)
 
         let outputChannels = image.channels == 1 && replicateGreyToThreeChannels ? 3 : image.channels
-        if let mean { precondition(mean.count == 1 || mean.count == outputChannels,
-                                   "\(mean.count) mean values for \(outputChannels) output channels") }
         let plane = outputHeight * outputWidth
         var values = [Float](repeating: 0, count: outputChannels * plane)
         var rows = [Float](repeating: 0, count: image.height * outputWidth)

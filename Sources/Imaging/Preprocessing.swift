@@ -26,7 +26,8 @@ public struct Preprocessing: Codable, Sendable, Hashable {
     public var padToSquare: Bool
     /// Divide samples by 255 or 65535 (by the image's bit depth); otherwise raw sample values.
     public var scaleToUnitInterval: Bool
-    /// Repeat a grey channel three times; otherwise grey images give one channel.
+    /// Repeat a grey channel three times; otherwise grey images give one channel (and mean/std,
+    /// if any, must then be single values).
     public var replicateGreyToThreeChannels: Bool
     /// Output side length in pixels; nil keeps the (padded) size.
     public var size: Int?
@@ -69,6 +70,11 @@ public struct Preprocessing: Codable, Sendable, Hashable {
                 return "every std value must be positive and finite, got \(bad)"
             }
             if let bad = mean.first(where: { !$0.isFinite }) { return "mean values must be finite, got \(bad)" }
+            // Without replication a grey image keeps one channel and an RGB image three, so
+            // only a single broadcast value fits both.
+            if !replicateGreyToThreeChannels && mean.count != 1 {
+                return "without grey replication the channel count depends on the image; give one mean and one std value"
+            }
             return nil
         default:
             return "mean and std must be given together"

@@ -59,6 +59,14 @@ import TestSupport
         #expect(path.hasSuffix(file))
     }
 
+    @Test func cmykJPEGIsUnsupported() {
+        guard case .corruptJPEG(_, let reason)? = error(decoding: Fixtures.bad("cmyk_16x12.jpg")) else {
+            Issue.record("a CMYK JPEG should be rejected with a JPEG error")
+            return
+        }
+        #expect(reason.contains("Unsupported color conversion"))
+    }
+
     @Test func absurdDimensionsAreRejectedBeforeAllocation() {
         let url = Fixtures.bad("huge_dimensions.png")
         #expect(error(decoding: url) == .dimensionsTooLarge(path: url.path, width: 100_000, height: 100_000,

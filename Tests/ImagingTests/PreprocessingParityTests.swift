@@ -88,7 +88,8 @@ import TestSupport
     }
 
     @Test(arguments: [#"{"size": 0}"#, #"{"mean": [0.5, 0.5]}"#, #"{"mean": [0.1, 0.2], "std": [1, 1]}"#,
-                      #"{"mean": [0.1], "std": [0]}"#, #"{"resize": "bicubic"}"#])
+                      #"{"mean": [0.1], "std": [0]}"#, #"{"resize": "bicubic"}"#,
+                      #"{"replicateGreyToThreeChannels": false}"#])
     func invalidConfigurationsThrow(json: String) {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Preprocessing.self, from: Data(json.utf8)) }
     }
