@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS"]),
         .target(name: "Imaging", dependencies: ["PNGDecoder", "CTurboJPEG"]),
         .target(name: "Models", dependencies: ["Tensor", "Imaging"]),
+        .target(name: "Datasets", dependencies: [
+            "Imaging",
+            .product(name: "Algorithms", package: "swift-algorithms"),
+        ]),
         .target(name: "Evaluation", dependencies: [
             "Tensor",
             .product(name: "Algorithms", package: "swift-algorithms"),
@@ -51,7 +55,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Engine", dependencies: [
-            "Pipeline", "Results", "Evaluation", "Models", "Imaging", "Tensor",
+            "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -69,6 +73,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"]),
