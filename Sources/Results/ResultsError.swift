@@ -28,6 +28,10 @@ public enum ResultsError: Error, CustomStringConvertible, LocalizedError, Equata
             return "cannot create the folder for the results database \(path): \(reason). "
                 + "Check the path and its permissions, or pass another database path."
         case let .cannotOpen(path, reason):
+            if reason.contains("locked") || reason.contains("busy") {
+                return "cannot open the results database \(path): \(reason). Another process held it longer "
+                    + "than the busy timeout; wait for it to finish, or raise the timeout."
+            }
             return "cannot open the results database \(path): \(reason). "
                 + "If the file is not an xrbench database (or is corrupt), move it away and run again."
         case let .databaseNotFound(path):
