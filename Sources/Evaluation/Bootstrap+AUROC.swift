@@ -1,3 +1,5 @@
+import Tensor
+
 /// Bootstrap of macro AUROC, fast: each label is sorted once, and a replicate is one weighted
 /// counting pass per label over the sorted order with the replicate's per-sample draw counts.
 ///
@@ -22,7 +24,7 @@ public func bootstrapMacroAUROC(
     let ranked = try rankLabels(targets: targets, scores: scores, labels: labels, sampleCount: resampler.sampleCount)
     var values = [MetricValue](repeating: .notComputable(reason: "not run"), count: configuration.replicates)
     values.withUnsafeMutableBufferPointer { output in
-        parallelForEachChunk(count: configuration.replicates) { range in
+        Parallel.forEachChunk(count: configuration.replicates, minimumChunk: 1) { range in
             var counts = [Int32](repeating: 0, count: resampler.sampleCount)
             counts.withUnsafeMutableBufferPointer { counts in
                 for replicate in range {

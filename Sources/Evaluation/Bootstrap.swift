@@ -1,3 +1,5 @@
+import Tensor
+
 /// Settings of a bootstrap.
 public struct BootstrapConfiguration: Sendable, Equatable, Codable {
     /// Number of replicates (the paper uses 200).
@@ -129,7 +131,7 @@ public func bootstrap(
     try configuration.validate()
     var values = [MetricValue](repeating: .notComputable(reason: "not run"), count: configuration.replicates)
     values.withUnsafeMutableBufferPointer { output in
-        parallelForEachChunk(count: configuration.replicates) { range in
+        Parallel.forEachChunk(count: configuration.replicates, minimumChunk: 1) { range in
             for replicate in range { output[replicate] = metric(resampler.indices(replicate: replicate)) }
         }
     }
