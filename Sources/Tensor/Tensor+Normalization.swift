@@ -143,7 +143,7 @@ extension Tensor {
 }
 
 struct MaximumKernel: BinaryKernel {
-    @inline(__always) func callAsFunction(_ a: Vector, _ b: Vector) -> Vector { pointwiseMax(a, b) }
+    @inline(__always) func callAsFunction(_ a: Vector, _ b: Vector) -> Vector { VectorMath.maximum(a, b) }
 }
 
 /// `kernel` over `length` contiguous elements on the current thread.
@@ -169,7 +169,7 @@ private func softmaxRow(_ row: UnsafeMutablePointer<Float>, length: Int) {
     let whole = length - length % width
     var maxima = Vector(repeating: -.infinity)
     var index = 0
-    while index < whole { maxima = pointwiseMax(maxima, loadVector(row + index)); index += width }
+    while index < whole { maxima = VectorMath.maximum(maxima, loadVector(row + index)); index += width }
     var maximum = maxima.max()
     while index < length { maximum = Swift.max(maximum, row[index]); index += 1 }
     if maximum == -.infinity { maximum = 0 }  // an all −∞ row gives NaN, as in PyTorch
