@@ -164,7 +164,7 @@ func applyUnaryRun<Kernel: UnaryKernel>(
 
 /// Softmax of one contiguous row, in place.
 @inline(__always)
-private func softmaxRow(_ row: UnsafeMutablePointer<Float>, length: Int) {
+func softmaxRow(_ row: UnsafeMutablePointer<Float>, length: Int) {
     let width = Vector.scalarCount
     let whole = length - length % width
     var maxima = Vector(repeating: -.infinity)
