@@ -83,17 +83,24 @@ private func attendAllHeads(
     let scale = scale ?? 1 / Float(headSize).squareRoot()
     guard queries > 0 else { return }
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: queries * keys)  // [T, S], reused per head
-    defer { scores.deallocate() }
+    let rowSums = UnsafeMutablePointer<Float>.allocate(capacity: queries)         // [T]
+    defer { scores.deallocate(); rowSums.deallocate() }
     for head in 0..<headCount {
         let column = head * headSize
         BLAS.sgemm(transposeA: false, transposeB: true, m: queries, n: keys, k: headSize,
                    alpha: scale, a: query + column, leadingA: queryStride, b: key + column, leadingB: keyStride,
                    beta: 0, c: scores, leadingC: keys)
+        // Softmax without its division: (exp(S − max)·V) / rowSum divides T·D values instead
+        // of T·S (64 instead of 1370 per row in ViT-B/14 at 518 px).
         Parallel.forEachChunk(count: queries, minimumChunk: max(1, (1 << 13) / keys)) { rows in
-            for row in rows { softmaxRow(scores + row * keys, length: keys) }
+            for row in rows { rowSums[row] = exponentiateRow(scores + row * keys, length: keys) }
         }
         BLAS.sgemm(transposeA: false, transposeB: false, m: queries, n: headSize, k: keys,
                    alpha: 1, a: scores, leadingA: keys, b: value + column, leadingB: valueStride,
                    beta: 0, c: output + column, leadingC: outputStride)
+        for row in 0..<queries {
+            let block = output + row * outputStride + column
+            applyUnaryRun(ScaleKernel(factor: 1 / rowSums[row]), block, block, length: headSize)
+        }
     }
 }
