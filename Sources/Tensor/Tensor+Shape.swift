@@ -105,6 +105,17 @@ public func concatenated(_ tensors: [Tensor], axis: Int) -> Tensor {
     return output
 }
 
+/// The tensors stacked along a new leading axis, as `torch.stack(tensors)`: `n × [...] → [n, ...]`.
+///
+/// - Precondition: at least one tensor; all of the same shape.
+/// - Complexity: O(total count).
+public func stacked(_ tensors: [Tensor]) -> Tensor {
+    precondition(!tensors.isEmpty, "stacked needs at least one tensor")
+    let shape = tensors[0].shape
+    precondition(tensors.allSatisfy { $0.shape == shape }, "stacked needs equal shapes, got \(tensors.map(\.shape))")
+    return concatenated(tensors.map { $0.reshaped([1] + shape) }, axis: 0)
+}
+
 /// Copies the elements of a strided view (outermost axis first; `extents` and `strides` of equal
 /// length) into contiguous `destination`, splitting the outer rows over the cores.
 private func copyStrided(
