@@ -81,6 +81,10 @@ import TestSupport
         var expected = naiveMatmul(x.scalars, weightT, m: 6, k: 4, n: 5)
         for index in expected.indices { expected[index] += bias.scalars[index % 5] }
         expectClose(result.scalars, expected, tolerance: 1e-5, "linear")
+        // Zero input features: the result is the bias alone.
+        let empty = linear(Tensor(zeros: [2, 0]), weight: Tensor(zeros: [3, 0]), bias: Tensor(shape: [3], scalars: [1, 2, 3]))
+        #expect(empty.scalars == [1, 2, 3, 1, 2, 3])
+        #expect(linear(Tensor(zeros: [2, 0]), weight: Tensor(zeros: [3, 0]), bias: nil).scalars == [Float](repeating: 0, count: 6))
         expectClose(linear(x, weight: weight, bias: nil).scalars,
                     naiveMatmul(x.scalars, weightT, m: 6, k: 4, n: 5), tolerance: 1e-5, "linear without bias")
     }
