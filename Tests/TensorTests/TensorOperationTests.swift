@@ -126,6 +126,18 @@ import TestSupport
         #expect(stacked.sliced(axis: 0, range: 2..<4).scalars == x.scaled(by: 2).scalars)
     }
 
+    @Test func tiledTransposesMatchNaiveIndexing() {
+        let x = randomTensor([3, 45, 70], seed: 24)
+        let swapped = x.permuted([0, 2, 1])
+        #expect(swapped.shape == [3, 70, 45])
+        var expected = [Float]()
+        for b in 0..<3 { for j in 0..<70 { for i in 0..<45 { expected.append(x[b, i, j]) } } }
+        #expect(swapped.scalars == expected)
+        let matrix = randomTensor([1000, 33], seed: 25)
+        #expect(matrix.transposed().transposed().scalars == matrix.scalars)
+        #expect(matrix.transposed()[32, 999] == matrix[999, 32])
+    }
+
     @Test func reductions() {
         let x = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
         #expect(x.sum(axis: 0).scalars == [5, 7, 9])
@@ -137,6 +149,12 @@ import TestSupport
         var expected = 0.0
         for token in 0..<1369 { expected += Double(big[2, token, 299]) }
         #expect(abs(Double(mean[2, 299]) - expected / 1369) < 1e-7)
+        let rows = randomTensor([50, 37], seed: 26)
+        let rowMeans = rows.mean(axis: 1)
+        for row in [0, 17, 49] {
+            let reference = (0..<37).reduce(0.0) { $0 + Double(rows[row, $1]) } / 37
+            #expect(abs(Double(rowMeans[row]) - reference) < 1e-7)
+        }
     }
 }
 

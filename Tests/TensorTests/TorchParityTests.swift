@@ -11,12 +11,12 @@ import Tensor
         fixture = try loadSafetensors(at: fixturesDirectory().appendingPathComponent("tensor_ops.safetensors"))
     }
 
-    private func tensor(_ name: String) throws -> Tensor {
+    func tensor(_ name: String) throws -> Tensor {
         try #require(fixture[name], "fixture lacks \(name); rerun scripts/fixtures/tensor_ops.py")
     }
 
     /// Records an issue unless |actual − expected| ≤ absolute + relative·|expected| everywhere.
-    private func expectNear(
+    func expectNear(
         _ actual: Tensor, _ expected: Tensor, absolute: Float, relative: Float, _ what: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
@@ -69,5 +69,15 @@ import Tensor
         let input = try tensor("permute_input")
         #expect(input.permuted([2, 0, 3, 1]).scalars == (try tensor("permute_output")).scalars)
         expectNear(input.mean(axis: 1), try tensor("mean_axis1_output"), absolute: 1e-7, relative: 1e-6, "mean")
+    }
+}
+
+extension TorchParityTests {
+    @Test func multiHeadAttentionMatchesScaledDotProductAttention() throws {
+        let result = multiHeadAttention(query: try tensor("attention_query"), key: try tensor("attention_key"),
+                                        value: try tensor("attention_value"), headCount: 3)
+        expectNear(result, try tensor("attention_output"), absolute: 2e-6, relative: 1e-6, "attention")
+        let packed = multiHeadAttention(packed: try tensor("attention_packed_qkv"), headCount: 3)
+        expectNear(packed, try tensor("attention_packed_output"), absolute: 2e-6, relative: 1e-6, "packed attention")
     }
 }
