@@ -12,11 +12,11 @@ import Tensor
 
 /// Runs the ViT-B/14 benchmark and prints one line per case.
 ///
-/// Call `relaunchWithBetterBLASKernelsIfNeeded()` at the top of `main` first: with OpenBLAS's
-/// generic fallback kernels the numbers are 4-6x lower and say nothing about this code.
+/// Call `BLASBackend.restartWithRecommendedCoreTypeIfNeeded()` at the top of `main` first: with
+/// OpenBLAS's generic fallback kernels the numbers are 4-6x lower and say nothing about this code.
 func runViTBench() {
-    print("OpenBLAS kernels: \(BLASKernels.coreName)"
-          + (BLASKernels.recommendedCoreType.map { " (generic fallback; OPENBLAS_CORETYPE=\($0) would be faster)" } ?? ""))
+    print("OpenBLAS kernels: \(BLASBackend.coreName)"
+          + (BLASBackend.recommendedCoreType.map { " (old fallback; OPENBLAS_CORETYPE=\($0) would be faster)" } ?? ""))
     let configuration = ViTConfiguration.base()
     var clock = ContinuousClock.now
     let model = VisionTransformer(randomlyInitialized: configuration, seed: 0)

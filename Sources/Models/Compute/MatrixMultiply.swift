@@ -1,4 +1,3 @@
-import Foundation
 import CBLAS
 import Tensor
 
@@ -74,46 +73,3 @@ func blasThreadCount() -> Int { Int(openblas_get_num_threads()) }
 /// Sets the number of threads OpenBLAS uses for one call (process-wide).
 func setBLASThreadCount(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 
-/// Which OpenBLAS kernels this process runs, and which it should run.
-///
-/// OpenBLAS picks its kernels when the library loads, from the CPU model. Releases older than
-/// the CPU (Debian bookworm's 0.3.21 on Sapphire/Emerald Rapids) do not recognise it and fall
-/// back to the generic "Prescott" SSE3 kernels, 4-6x slower than the AVX2/AVX-512 ones. The
-/// only remedy is the `OPENBLAS_CORETYPE` environment variable, read at load time, so an
-/// executable that cares sets it and re-executes itself (see `relaunchWithBetterBLASKernelsIfNeeded`).
-public enum BLASKernels {
-    /// The kernel family OpenBLAS selected, e.g. "Haswell", "SkylakeX", "Prescott".
-    public static var coreName: String {
-        guard let name = openblas_get_corename() else { return "unknown" }
-        return String(cString: name)
-    }
-
-    /// The kernel family to force when OpenBLAS fell back to generic kernels on a CPU with
-    /// AVX2 or AVX-512 (read from /proc/cpuinfo), else nil.
-    public static var recommendedCoreType: String? {
-        guard ["Prescott", "Core2", "Penryn", "Nehalem", "unknown"].contains(coreName),
-              let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        let flags = Set(flagsLine.split(separator: " ").map(String.init))
-        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]) { return "SkylakeX" }
-        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
-        return nil
-    }
-}
-
-/// Re-executes the current program with `OPENBLAS_CORETYPE` set when OpenBLAS fell back to
-/// generic kernels on a CPU that supports better ones (see `BLASKernels`); otherwise returns.
-///
-/// Call it first thing in an executable's `main`, before any work: the process image is
-/// replaced, so the program starts again from the top with the same arguments. Does nothing
-/// when `OPENBLAS_CORETYPE` is already set (also to the value it would choose), so it cannot loop.
-public func relaunchWithBetterBLASKernelsIfNeeded() {
-    guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
-          let coreType = BLASKernels.recommendedCoreType else { return }
-    setenv("OPENBLAS_CORETYPE", coreType, 1)
-    var arguments = CommandLine.arguments.map { strdup($0) }
-    arguments.append(nil)
-    execv("/proc/self/exe", &arguments)
-    // execv returns only on failure: carry on with the generic kernels.
-    for argument in arguments { free(argument) }
-}
