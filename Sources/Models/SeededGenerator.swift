@@ -28,11 +28,15 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
     mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, standardDeviation: Float) {
         var index = 0
         while index < buffer.count {
-            // Box–Muller gives two independent standard normals per pair of uniforms.
-            let radius = (-2 * Foundation.log(nextOpenUnit())).squareRoot()
-            let angle = 2 * Double.pi * nextOpenUnit()
-            buffer[index] = Float(radius * cos(angle)) * standardDeviation
-            if index + 1 < buffer.count { buffer[index + 1] = Float(radius * sin(angle)) * standardDeviation }
+            // Marsaglia's polar method: two independent standard normals per accepted point of
+            // the unit disc, without trigonometric calls.
+            let u = 2 * nextOpenUnit() - 1
+            let v = 2 * nextOpenUnit() - 1
+            let radiusSquared = u * u + v * v
+            guard radiusSquared < 1, radiusSquared > 0 else { continue }
+            let factor = (-2 * Foundation.log(radiusSquared) / radiusSquared).squareRoot() * Double(standardDeviation)
+            buffer[index] = Float(u * factor)
+            if index + 1 < buffer.count { buffer[index + 1] = Float(v * factor) }
             index += 2
         }
     }

@@ -32,8 +32,16 @@ extension VisionTransformer {
         let gridWidth = shape[3] / patch
         let geometry = ForwardGeometry(configuration: configuration, batch: shape[0],
                                        gridHeight: gridHeight, gridWidth: gridWidth)
+        return withSingleThreadedBLAS {
+            run(pixels, geometry: geometry)
+        }
+    }
+
+    /// The forward pass proper, with OpenBLAS on one thread (see `parallelMultiplyTransposedB`).
+    private func run(_ pixels: Tensor, geometry: ForwardGeometry) -> ViTOutput {
+        let configuration = configuration
         let workspace = ForwardWorkspace(geometry: geometry)
-        let positions = positionEmbeddings(gridHeight: gridHeight, gridWidth: gridWidth)
+        let positions = positionEmbeddings(gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
         pixels.withUnsafeBufferPointer { pixelBuffer in
             embed(pixelBuffer.baseAddress!, positions: positions, geometry: geometry, workspace: workspace)
         }
@@ -51,7 +59,7 @@ extension VisionTransformer {
             }
         }
         return ViTOutput(tokens: tokens, registerCount: configuration.registerCount,
-                         patchGrid: (gridHeight, gridWidth))
+                         patchGrid: (geometry.gridHeight, geometry.gridWidth))
     }
 
     /// Position embeddings for a `gridHeight x gridWidth` input, `[1 + h*w, D]` flattened: the
@@ -100,7 +108,7 @@ extension VisionTransformer {
         }
         let embedded = workspace.queryKeyValue   // [B*P, D]
         parameters.patchEmbedding.weight.withUnsafeBufferPointer { weight in
-            multiplyTransposedB(rows: batch * patchCount, columns: width, inner: patchLength,
+            parallelMultiplyTransposedB(rows: batch * patchCount, columns: width, inner: patchLength,
                                 columns, leadingA: patchLength, weight.baseAddress!, leadingB: patchLength,
                                 into: embedded, leadingC: width)
         }
@@ -140,7 +148,7 @@ extension VisionTransformer {
             layerNormRows(x, into: normed, rows: rows, width: width, weight: weight, bias: bias, epsilon: epsilon)
         }
         block.queryKeyValue.weight.withUnsafeBufferPointer { weight in
-            multiplyTransposedB(rows: rows, columns: 3 * width, inner: width, normed, leadingA: width,
+            parallelMultiplyTransposedB(rows: rows, columns: 3 * width, inner: width, normed, leadingA: width,
                                 weight.baseAddress!, leadingB: width, into: qkv, leadingC: 3 * width)
         }
         block.queryKeyValue.bias?.withUnsafeBufferPointer { bias in
@@ -151,7 +159,7 @@ extension VisionTransformer {
                                                  heads: configuration.headCount),
                            scores: workspace.scores, workers: geometry.workers)
         block.attentionOutput.weight.withUnsafeBufferPointer { weight in
-            multiplyTransposedB(rows: rows, columns: width, inner: width, normed, leadingA: width,
+            parallelMultiplyTransposedB(rows: rows, columns: width, inner: width, normed, leadingA: width,
                                 weight.baseAddress!, leadingB: width, into: branch, leadingC: width)
         }
         withPointers(block.attentionOutput.bias!, block.attentionLayerScale) { bias, scale in
@@ -164,7 +172,7 @@ extension VisionTransformer {
         let hiddenWidth = geometry.feedForwardWidth
         let inRows = geometry.feedForwardInRows
         withPointers(block.feedForwardIn.weight, block.feedForwardIn.bias!) { weight, bias in
-            multiplyTransposedB(rows: rows, columns: inRows, inner: width, normed, leadingA: width,
+            parallelMultiplyTransposedB(rows: rows, columns: inRows, inner: width, normed, leadingA: width,
                                 weight, leadingB: width, into: hidden, leadingC: inRows)
             if configuration.usesSwiGLU {
                 swiGLUGateRows(hidden, rows: rows, hidden: hiddenWidth, bias: bias)
@@ -174,7 +182,7 @@ extension VisionTransformer {
         }
         block.feedForwardOut.weight.withUnsafeBufferPointer { weight in
             // For SwiGLU the gated values sit in the first half of each 2F-wide row.
-            multiplyTransposedB(rows: rows, columns: width, inner: hiddenWidth, hidden, leadingA: inRows,
+            parallelMultiplyTransposedB(rows: rows, columns: width, inner: hiddenWidth, hidden, leadingA: inRows,
                                 weight.baseAddress!, leadingB: hiddenWidth, into: branch, leadingC: width)
         }
         withPointers(block.feedForwardOut.bias!, block.feedForwardLayerScale) { bias, scale in

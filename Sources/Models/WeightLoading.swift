@@ -16,25 +16,32 @@ struct CanonicalWeights {
     var layout: WeightLayout
     /// The weights file, for error messages.
     var file: String
+    /// Every tensor name the file holds.
+    var fileNames: Set<String>
 
     /// The file's name for a canonical tensor: where it came from, or for a tensor that is
-    /// missing, the name the file's layout would have given it.
+    /// missing, the name the file's layout would have given it (for a fused tensor of which the
+    /// file holds some parts, the parts it lacks).
     func sourceName(of canonical: String) -> String {
         if let names = sources[canonical] { return names.joined(separator: " + ") }
         guard layout != .original else { return canonical }
+        var fallback: String?
         for rule in layout.rules {
             switch rule {
             case .rename(let from, let to):
                 if let (captures, suffix) = KeyPattern(to).match(canonical) {
-                    return KeyPattern(from).render(captures, suffix: suffix)
+                    fallback = fallback ?? KeyPattern(from).render(captures, suffix: suffix)
                 }
             case .fuse(let parts, let into):
                 if let (captures, suffix) = KeyPattern(into).match(canonical) {
-                    return parts.map { KeyPattern($0).render(captures, suffix: suffix) }.joined(separator: " + ")
+                    let names = parts.map { KeyPattern($0).render(captures, suffix: suffix) }
+                    let absent = names.filter { !fileNames.contains($0) }
+                    if absent.count < names.count { return absent.joined(separator: " + ") }
+                    fallback = fallback ?? names.joined(separator: " + ")
                 }
             }
         }
-        return canonical
+        return fallback ?? canonical
     }
 }
 
@@ -45,7 +52,7 @@ struct CanonicalWeights {
 /// are, so that the verification step reports the missing fused tensor by its file names.
 func canonicalize(_ tensors: [String: Tensor], layout: WeightLayout, file: String) -> CanonicalWeights {
     var remaining = tensors
-    var result = CanonicalWeights(tensors: [:], sources: [:], layout: layout, file: file)
+    var result = CanonicalWeights(tensors: [:], sources: [:], layout: layout, file: file, fileNames: Set(tensors.keys))
     for rule in layout.rules {
         switch rule {
         case .rename(let from, let to):

@@ -76,9 +76,7 @@ func multiHeadAttention(
         for task in 0..<tasks { run(task: task, scratch: scores) }
         return
     }
-    // Each worker runs single-threaded GEMMs on its own tasks; restore BLAS threading after.
-    let previousThreads = blasThreadCount()
-    setBLASThreadCount(1)
+    // Each worker runs single-threaded GEMMs (the forward pass limits OpenBLAS to one thread).
     Parallel.forEachChunk(count: workers, minimumChunk: 1) { range in
         for worker in range {
             let scratch = scores + worker * rowBlock * tokens
@@ -89,5 +87,4 @@ func multiHeadAttention(
             }
         }
     }
-    setBLASThreadCount(previousThreads)
 }

@@ -125,10 +125,10 @@ func addScaledResidualRows(
 @inline(__always)
 func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) {
     let vectorEnd = count & ~7
-    var max8 = Vector8(repeating: -.infinity)
+    var maxima = Vector8(repeating: -.infinity)
     var i = 0
-    while i < vectorEnd { max8 = pointwiseMax(max8, load8(x, i)); i += 8 }
-    var maximum = max8.max()
+    while i < vectorEnd { maxima = max8(maxima, load8(x, i)); i += 8 }
+    var maximum = maxima.max()
     while i < count { maximum = max(maximum, x[i]); i += 1 }
     var sum8 = Vector8(repeating: 0)
     i = 0

@@ -12,8 +12,13 @@ typealias Vector8 = SIMD8<Float>
 /// the ones that occur); inputs above 88.7 saturate.
 @inline(__always)
 func exp8(_ x: Vector8) -> Vector8 {
-    let clamped = x.clamped(lowerBound: Vector8(repeating: -87.3), upperBound: Vector8(repeating: 88.7))
-    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    let clamped = clamp8(x, -87.3, 88.7)
+    // Round x/ln2 to an integer by adding 1.5 * 2^23: the sum's low mantissa bits are then the
+    // integer itself, which saves a float-to-int conversion (scalarised by the generic
+    // `SIMD8<Int32>(_:rounding:)`).
+    let magic = Vector8(repeating: 12_582_912)
+    let shifted = clamped * 1.442_695_04 + magic
+    let n = shifted - magic
     // ln 2 split in a part exact in float and a correction, so `r` keeps its low bits.
     var r = clamped - n * 0.693_359_375
     r = r + n * 2.121_944_4e-4
@@ -25,8 +30,8 @@ func exp8(_ x: Vector8) -> Vector8 {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let exponent = SIMD8<Int32>(n, rounding: .towardZero) &+ 127
-    let scale = unsafeBitCast(exponent &<< 23, to: Vector8.self)
+    let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+    let scale = unsafeBitCast((integer &+ 127) &<< 23, to: Vector8.self)
     let result = p * scale
     // The clamp leaves exponent ≥ 1, so only true underflow needs the explicit zero.
     return result.replacing(with: 0, where: x .< Vector8(repeating: -87.3))
@@ -36,7 +41,7 @@ func exp8(_ x: Vector8) -> Vector8 {
 /// precision beyond), the form used by Eigen and XLA for float32; max abs error ≈ 4e-7.
 @inline(__always)
 func erf8(_ x: Vector8) -> Vector8 {
-    let v = x.clamped(lowerBound: Vector8(repeating: -4), upperBound: Vector8(repeating: 4))
+    let v = clamp8(x, -4, 4)
     let v2 = v * v
     var p = Vector8(repeating: -2.726_142_3e-10)
     p = p * v2 + 2.770_681_4e-08
@@ -82,6 +87,22 @@ func silu1(_ x: Float) -> Float {
 @inline(__always)
 func exp1(_ x: Float) -> Float {
     exp8(Vector8(repeating: x))[0]
+}
+
+/// Lane-wise maximum. The generic `pointwiseMax` and `clamped` are not specialised across
+/// modules and run as calls; masks compile to `vmaxps`-like blends.
+@inline(__always)
+func max8(_ a: Vector8, _ b: Vector8) -> Vector8 {
+    a.replacing(with: b, where: b .> a)
+}
+
+/// Lane-wise clamp to `[lower, upper]`.
+@inline(__always)
+func clamp8(_ x: Vector8, _ lower: Float, _ upper: Float) -> Vector8 {
+    let low = Vector8(repeating: lower)
+    let high = Vector8(repeating: upper)
+    let above = x.replacing(with: low, where: x .< low)
+    return above.replacing(with: high, where: above .> high)
 }
 
 /// Loads 8 floats from `pointer + offset` (unaligned).
