@@ -38,6 +38,14 @@ import Testing
         #expect(runs[0].stageCounts == [.failed: 1, .cached: 1])
         #expect(runs[0].failedStages.map(\.errorMessage) == ["probe diverged: loss is NaN at epoch 3"])
         #expect(try store.referencedStageKeys() == ["k1", "k2"])
+        #expect(RunSummary.report(runs) == """
+            run 1  demo  failed  started 2026-09-21T14:13:20Z  ended 2026-09-21T14:15:00Z  host test-host  \
+            engine 0.1.0  commit 4680f83  spec abababababab
+              stages: 1 failed, 1 cached
+              failed metric k1: probe diverged: loss is NaN at epoch 3
+
+            """)
+        #expect(RunSummary.report([]) == "no runs recorded\n")
     }
 
     @Test func finishingAnUnknownRunIsATypedError() throws {
