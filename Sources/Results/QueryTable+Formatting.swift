@@ -56,12 +56,7 @@ extension QueryTable {
 
     /// RFC 4180 CSV with a header record; NULL is an empty field.
     public func csv() -> String {
-        func field(_ text: String) -> String {
-            let needsQuotes = text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
-            return needsQuotes ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-        }
-        let records = [columns.map(field)] + rows.map { $0.map { field($0.textValue ?? "") } }
-        return records.map { $0.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        CSVText.document([columns] + rows.map { $0.map { $0.textValue ?? "" } })
     }
 
     /// A JSON array of objects, one per row and one line each; non-finite numbers become null.
@@ -85,6 +80,20 @@ extension QueryTable {
         lines.append("|" + numeric.map { $0 ? " ---: |" : " --- |" }.joined())
         lines += rows.map { row in "| " + row.map { cell($0.textValue ?? "NULL") }.joined(separator: " | ") + " |" }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// RFC 4180 CSV text.
+enum CSVText {
+    /// A field, quoted (with doubled quotes) when it holds a comma, a quote or a line break.
+    static func field(_ text: String) -> String {
+        let needsQuotes = text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+        return needsQuotes ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+
+    /// Records joined by CRLF, each ending with CRLF.
+    static func document(_ records: [[String]]) -> String {
+        records.map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
     }
 }
 
