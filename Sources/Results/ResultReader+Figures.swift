@@ -53,14 +53,15 @@ extension ResultReader {
     /// subgroup, grouped by test subgroup, with the recorded Mann–Whitney tests between
     /// training subgroups as brackets (their Holm-corrected p-value when recorded).
     ///
-    /// Groups and series appear in the order their replicates were recorded.
+    /// Groups and series appear in the order their replicates were recorded. When several stages
+    /// recorded the same coordinates, the most recently used one counts (the `latest_` views).
     /// - Throws: `ResultsError.invalidTableInput` when nothing matches `selection`;
     ///   `ResultsError.readFailed`.
     public func subgroupBoxPlot(_ selection: ReplicateSelection, title: String) throws -> BoxPlot {
         try read("reading replicates for the subgroup figure") { db in
             let condition = selection.condition
             let replicates = try SQLRequest<Row>(literal: """
-                SELECT test_subgroup, train_subgroup, value FROM bootstrap_replicate
+                SELECT test_subgroup, train_subgroup, value FROM latest_bootstrap_replicate
                 WHERE \(condition) AND value IS NOT NULL ORDER BY id
                 """).fetchAll(db)
             guard !replicates.isEmpty else {
@@ -83,7 +84,7 @@ extension ResultReader {
                 })
             }
             let comparisons = try SQLRequest<Row>(literal: """
-                SELECT test_subgroup, group1, group2, coalesce(holm_p_value, p_value) AS p FROM statistical_test
+                SELECT test_subgroup, group1, group2, coalesce(holm_p_value, p_value) AS p FROM latest_statistical_test
                 WHERE \(condition) AND compared_dimension = 'train_subgroup' ORDER BY id
                 """).fetchAll(db).map {
                 BoxPlotComparison(group: "test: " + ($0["test_subgroup"] as String), series1: $0["group1"],

@@ -10,14 +10,15 @@ import Testing
         let reader = try ResultStore.openReadOnly(path: store.path)
         let tables = try reader.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
         #expect(tables.rows.compactMap { $0.first?.textValue } == [
-            "bootstrap_replicate", "grdb_migrations", "latest_result", "prediction", "result", "run",
-            "sqlite_sequence", "stage_execution", "stage_output", "statistical_test",
+            "bootstrap_replicate", "grdb_migrations", "latest_bootstrap_replicate", "latest_result",
+            "latest_statistical_test", "prediction", "result", "run", "sqlite_sequence", "stage_execution",
+            "stage_output", "stage_recency", "statistical_test",
         ])
         // WAL mode: the write-ahead log sits beside the file while the store is open.
         #expect(FileManager.default.fileExists(atPath: path.path + "-wal"))
         // Opening again applies nothing twice.
         _ = try ResultStore(path: path)
-        #expect(try reader.query("SELECT count(*) FROM grdb_migrations").rows == [[.integer(1)]])
+        #expect(try reader.query("SELECT count(*) FROM grdb_migrations").rows == [[.integer(2)]])
     }
 
     @Test func recordsRunsAndStageExecutions() throws {
