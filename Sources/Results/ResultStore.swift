@@ -137,14 +137,28 @@ public final class ResultStore: Sendable {
             for row in outputs.results {
                 try ResultTableRecord(stageKey: stageKey, row: row).insert(db)
             }
+            // Replicates and predictions can number hundreds of thousands: one prepared statement
+            // each, without record encoding (three times faster).
+            let insertReplicate = try db.cachedStatement(sql: """
+                INSERT INTO bootstrap_replicate (stage_key, experiment, task, backbone, dataset, head, features,
+                    fraction, seed, train_subgroup, test_subgroup, label, metric, replicate, value)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
             for row in outputs.bootstrapReplicates {
-                try BootstrapReplicateTableRecord(stageKey: stageKey, row: row).insert(db)
+                let at = row.coordinates
+                try insertReplicate.execute(arguments: [
+                    stageKey, at.experiment, at.task, at.backbone, at.dataset, at.head, at.features, at.fraction,
+                    at.seed, at.trainSubgroup, at.testSubgroup, at.label, row.metric, row.replicate, row.value,
+                ])
             }
             for row in outputs.statisticalTests {
                 try StatisticalTestTableRecord(stageKey: stageKey, row: row).insert(db)
             }
+            let insertPrediction = try db.cachedStatement(sql: """
+                INSERT INTO prediction (stage_key, sample_id, label, score, target) VALUES (?, ?, ?, ?, ?)
+                """)
             for row in outputs.predictions {
-                try PredictionTableRecord(stageKey: stageKey, row: row).insert(db)
+                try insertPrediction.execute(arguments: [stageKey, row.sampleID, row.label, row.score, row.target])
             }
         }
     }
