@@ -125,3 +125,25 @@ import Testing
         #expect(try reader.query("SELECT count(*) FROM result").rows == [[.integer(2)]])
     }
 }
+
+@Suite struct CorruptDatabaseTests {
+    @Test func aFileThatIsNotADatabaseIsATypedError() throws {
+        let path = try SampleData.temporaryDatabase()
+        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(String(repeating: "not sqlite ", count: 100).utf8).write(to: path)
+        do {
+            _ = try ResultStore(path: path)
+            Issue.record("opened a file that is not a database")
+        } catch let error as ResultsError {
+            #expect(error.description.hasPrefix("cannot open the results database \(path.path): "))
+            #expect(error.description.contains("not a database"))
+        }
+        do {
+            let reader = try ResultStore.openReadOnly(path: path)
+            _ = try reader.query("SELECT count(*) FROM run")
+            Issue.record("queried a file that is not a database")
+        } catch let error as ResultsError {
+            #expect(error.description.contains("not a database"), "\(error)")
+        }
+    }
+}
