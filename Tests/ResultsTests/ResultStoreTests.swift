@@ -147,3 +147,30 @@ import Testing
         }
     }
 }
+
+@Suite struct BatchTests {
+    /// A fully cached re-run of a large plan: one transaction for every `cached` execution and
+    /// one query for the output lookup.
+    @Test func recordsAThousandCachedExecutionsAtOnce() throws {
+        let store = try ResultStore(path: try SampleData.temporaryDatabase())
+        let runID = try store.beginRun(SampleData.run())
+        let keys = (0..<1_200).map { "stage-\($0)" }
+        for key in keys.prefix(3) {
+            try store.recordOutputs(StageOutputs(), stageKey: key, runID: runID)
+        }
+        #expect(try store.stageKeysWithOutputs(among: keys + ["unknown"]) == ["stage-0", "stage-1", "stage-2"])
+        #expect(try store.stageKeysWithOutputs(among: [String]()) == [])
+
+        try store.recordStageExecutions(keys.map { SampleData.execution(runID: runID, stageKey: $0, status: .cached) })
+        try store.recordStageExecutions(keys.map { SampleData.execution(runID: runID, stageKey: $0, status: .cached) })
+        let reader = try ResultStore.openReadOnly(path: store.path)
+        #expect(try reader.query("SELECT count(*), min(status), max(status) FROM stage_execution").rows
+            == [[.integer(1_200), .text("cached"), .text("cached")]])
+
+        // One bad execution rejects the whole batch.
+        var batch = [SampleData.execution(runID: runID, stageKey: "new-1")]
+        batch.append(SampleData.execution(runID: runID, stageKey: "new-2", status: .failed))
+        #expect(throws: ResultsError.self) { try store.recordStageExecutions(batch) }
+        #expect(try reader.query("SELECT count(*) FROM stage_execution WHERE stage_key LIKE 'new-%'").rows == [[.integer(0)]])
+    }
+}
