@@ -75,3 +75,32 @@ extension ResultReader {
         }
     }
 }
+
+extension RunSummary {
+    /// `xrbench runs` text for a list of runs: one header line per run, its stage counts, then
+    /// each failed stage with its kind, the first 12 characters of its key, and its error.
+    public static func report(_ runs: [RunSummary]) -> String {
+        guard !runs.isEmpty else { return "no runs recorded\n" }
+        let dateFormatter = ISO8601DateFormatter()
+        dateFormatter.timeZone = TimeZone(identifier: "UTC")
+        var lines: [String] = []
+        for run in runs {
+            var header = "run \(run.id)  \(run.record.experiment)  \(run.status.rawValue)"
+            header += "  started \(dateFormatter.string(from: run.record.startedAt))"
+            if let endedAt = run.endedAt {
+                header += "  ended \(dateFormatter.string(from: endedAt))"
+            }
+            header += "  host \(run.record.host)  engine \(run.record.engineVersion)"
+            header += "  commit \(run.record.gitCommit ?? "unknown")  spec \(run.record.specDigest.prefix(12))"
+            lines.append(header)
+            let counts = StageStatus.allCases.compactMap { status in
+                run.stageCounts[status].map { "\($0) \(status.rawValue)" }
+            }
+            lines.append("  stages: " + (counts.isEmpty ? "none recorded" : counts.joined(separator: ", ")))
+            for failure in run.failedStages {
+                lines.append("  failed \(failure.kind) \(failure.stageKey.prefix(12)): \(failure.errorMessage)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
