@@ -17,9 +17,9 @@ public struct Spec: Sendable {
     /// The tasks, in spec order.
     public var tasks: [TaskSpec]
     /// Tables to render from the results.
-    public var tables: [TableSpec]
+    public var tables: [TableDeclaration]
     /// Figures to render from the results.
-    public var figures: [FigureSpec]
+    public var figures: [FigureDeclaration]
     /// The spec file.
     public var file: URL
     /// SHA-256 of the spec's and every included file's text, in load order (a run's provenance).
@@ -256,7 +256,7 @@ public struct TaskSpec: Sendable, Hashable, Codable {
 }
 
 /// A table to render from recorded results.
-public struct TableSpec: Sendable, Hashable, Codable {
+public struct TableDeclaration: Sendable, Hashable, Codable {
     /// File name stem.
     public var name: String
     /// Tasks whose results fill the table.
@@ -274,7 +274,7 @@ public struct TableSpec: Sendable, Hashable, Codable {
 }
 
 /// A figure to render from recorded results.
-public struct FigureSpec: Sendable, Hashable, Codable {
+public struct FigureDeclaration: Sendable, Hashable, Codable {
     /// File name stem.
     public var name: String
     /// Figure kind.

@@ -136,6 +136,6 @@ struct SpecFile: Decodable {
     var heads: [String: HeadSpec]?
     var subgroups: [String: SubgroupSpec]?
     var tasks: [TaskSpec]?
-    var tables: [TableSpec]?
-    var figures: [FigureSpec]?
+    var tables: [TableDeclaration]?
+    var figures: [FigureDeclaration]?
 }
