@@ -49,7 +49,7 @@ public struct ArtifactCache: Sendable {
 
     /// Where the artifact of `key` lives once committed.
     public func directory(for key: StageKey, kind: StageKind) -> URL {
-        root.appendingPathComponent(kind.rawValue).appendingPathComponent(key.rawValue)
+        root.appendingPathComponent(kind.rawValue, isDirectory: true).appendingPathComponent(key.rawValue, isDirectory: true)
     }
 
     /// Looks up an artifact, removing it when it is incomplete or corrupt.

@@ -141,7 +141,7 @@ public struct Compiler {
             }
             message += " (the path comes from " + explained.joined(separator: "; ") + ")"
         }
-        let location = spec.locations[keyPath] ?? SourceLocation(file: SpecLoader.displayPath(spec.file), line: 1, column: 1)
+        let location = spec.locations[keyPath] ?? SpecLocation(file: SpecLoader.displayPath(spec.file), line: 1, column: 1)
         diagnostics.append(SpecDiagnostic(kind: .missingFile, location: location, keyPath: keyPath, message: message))
     }
 

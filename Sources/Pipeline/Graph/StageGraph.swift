@@ -108,7 +108,12 @@ public struct StageGraph: Sendable {
                     .first(where: { remaining.contains($0) }) else { break }
             current = next
         }
-        let cycle = path[(seenAt[current] ?? 0)...].reversed().map { stages[$0].label }
-        return cycle + [cycle.first ?? ""]
+        // Reversed, the walk follows data flow (input → reader); start at the earliest-listed stage.
+        var cycle = Array(path[(seenAt[current] ?? 0)...].reversed())
+        if let first = cycle.indices.min(by: { cycle[$0] < cycle[$1] }) {
+            cycle = Array(cycle[first...] + cycle[..<first])
+        }
+        let labels = cycle.map { stages[$0].label }
+        return labels + [labels.first ?? ""]
     }
 }

@@ -58,6 +58,15 @@ public struct ProgressSnapshot: Sendable {
     public var running: [String]
     /// Estimated seconds left, once something has finished.
     public var estimatedSecondsLeft: Double?
+
+    /// Creates a snapshot.
+    public init(finished: Int, total: Int, failed: Int, running: [String], estimatedSecondsLeft: Double?) {
+        self.finished = finished
+        self.total = total
+        self.failed = failed
+        self.running = running
+        self.estimatedSecondsLeft = estimatedSecondsLeft
+    }
 }
 
 /// Receives scheduling events (on scheduler threads; implementations must be thread-safe).

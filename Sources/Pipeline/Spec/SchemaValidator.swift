@@ -5,7 +5,7 @@ import Yams
 struct NameReference: Sendable {
     var namespace: Namespace
     var name: String
-    var location: SourceLocation
+    var location: SpecLocation
     var keyPath: String
 }
 
@@ -13,13 +13,13 @@ struct NameReference: Sendable {
 struct NameDefinition: Sendable {
     var namespace: Namespace
     var name: String
-    var location: SourceLocation
+    var location: SpecLocation
 }
 
 /// Environment variables used by one scalar, with where the scalar is.
 struct LocatedVariableUses: Sendable {
     var keyPath: String
-    var location: SourceLocation
+    var location: SpecLocation
     var uses: [VariableUse]
 }
 
@@ -37,7 +37,7 @@ struct SchemaValidator {
     private(set) var definitions: [NameDefinition] = []
     private(set) var variableUses: [LocatedVariableUses] = []
     /// Where every validated node sits, by key path.
-    private(set) var locations: [String: SourceLocation] = [:]
+    private(set) var locations: [String: SpecLocation] = [:]
 
     init(file: String, directory: URL, environment: [String: String]) {
         self.file = file
@@ -45,9 +45,9 @@ struct SchemaValidator {
         self.environment = environment
     }
 
-    func location(of node: Node) -> SourceLocation {
+    func location(of node: Node) -> SpecLocation {
         let mark = node.mark
-        return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+        return SpecLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
     mutating func report(_ kind: DiagnosticKind, _ node: Node, _ path: String, _ message: String, suggestion: String? = nil) {

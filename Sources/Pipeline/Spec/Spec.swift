@@ -25,7 +25,7 @@ public struct Spec: Sendable {
     /// SHA-256 of the spec's and every included file's text, in load order (a run's provenance).
     public var digest: String
     /// Where each key path was written, for errors found after validation (missing files, ...).
-    public var locations: [String: SourceLocation]
+    public var locations: [String: SpecLocation]
     /// Environment variables used at each key path, to explain where a path came from.
     public var variableUses: [String: [VariableUse]]
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A position in a spec or registry file, as a reader's editor shows it (1-based).
-public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SpecLocation: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The file's path as the user gave it (or as resolved from an `include:`).
     public var file: String
     /// Line number, starting at 1.
@@ -51,7 +51,7 @@ public struct SpecDiagnostic: Sendable, Hashable, CustomStringConvertible {
     /// The problem's category.
     public var kind: DiagnosticKind
     /// Where in which file.
-    public var location: SourceLocation
+    public var location: SpecLocation
     /// The key path from the file's root, e.g. `tasks[1].matrix.fraction[0]`.
     public var keyPath: String
     /// What is wrong, in a sentence.
@@ -60,7 +60,7 @@ public struct SpecDiagnostic: Sendable, Hashable, CustomStringConvertible {
     public var suggestion: String?
 
     /// Creates a diagnostic.
-    public init(kind: DiagnosticKind, location: SourceLocation, keyPath: String, message: String, suggestion: String? = nil) {
+    public init(kind: DiagnosticKind, location: SpecLocation, keyPath: String, message: String, suggestion: String? = nil) {
         self.kind = kind
         self.location = location
         self.keyPath = keyPath

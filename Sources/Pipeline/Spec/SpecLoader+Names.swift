@@ -5,7 +5,7 @@ extension SpecLoader {
     /// Cross-file checks: duplicate definitions, unknown names, unset variables in what is used,
     /// and task-level rules the schema alone cannot express.
     func checkNames(_ state: inout LoadState) {
-        var defined: [Namespace: [String: SourceLocation]] = [:]
+        var defined: [Namespace: [String: SpecLocation]] = [:]
         for definition in state.definitions {
             if let first = defined[definition.namespace]?[definition.name] {
                 state.diagnostics.append(SpecDiagnostic(
@@ -64,7 +64,7 @@ extension SpecLoader {
     private func checkTasks(_ spec: ParameterValue, state: inout LoadState) {
         guard let tasks = spec["tasks"]?.listValue else { return }
         func report(_ kind: DiagnosticKind, _ path: String, _ message: String) {
-            let location = state.locations[path] ?? SourceLocation(file: state.loadOrder.first.map { Self.displayPath(URL(fileURLWithPath: $0)) } ?? "", line: 1, column: 1)
+            let location = state.locations[path] ?? SpecLocation(file: state.loadOrder.first.map { Self.displayPath(URL(fileURLWithPath: $0)) } ?? "", line: 1, column: 1)
             state.diagnostics.append(SpecDiagnostic(kind: kind, location: location, keyPath: path, message: message))
         }
         for (index, task) in tasks.enumerated() {

@@ -54,7 +54,7 @@ public struct SpecLoader: Sendable {
 
     // MARK: Files
 
-    private func load(file url: URL, schema: SchemaType, includedFrom: SourceLocation?, state: inout LoadState) {
+    private func load(file url: URL, schema: SchemaType, includedFrom: SpecLocation?, state: inout LoadState) {
         let displayName = Self.displayPath(url)
         if state.loadOrder.contains(url.path) {
             if let includedFrom {
@@ -71,7 +71,7 @@ public struct SpecLoader: Sendable {
             do {
                 text = try String(contentsOf: url, encoding: .utf8)
             } catch {
-                let location = includedFrom ?? SourceLocation(file: displayName, line: 1, column: 1)
+                let location = includedFrom ?? SpecLocation(file: displayName, line: 1, column: 1)
                 state.diagnostics.append(SpecDiagnostic(kind: includedFrom == nil ? .missingFile : .include, location: location,
                                                         keyPath: includedFrom == nil ? "" : "include",
                                                         message: "cannot read \(displayName): \(error.localizedDescription)"))
@@ -82,7 +82,7 @@ public struct SpecLoader: Sendable {
         let node: Node
         do {
             guard let composed = try Yams.compose(yaml: text) else {
-                state.diagnostics.append(SpecDiagnostic(kind: .syntax, location: SourceLocation(file: displayName, line: 1, column: 1),
+                state.diagnostics.append(SpecDiagnostic(kind: .syntax, location: SpecLocation(file: displayName, line: 1, column: 1),
                                                         keyPath: "", message: "the file is empty"))
                 return
             }
@@ -91,7 +91,7 @@ public struct SpecLoader: Sendable {
             state.diagnostics.append(Self.syntaxDiagnostic(error, file: displayName))
             return
         } catch {
-            state.diagnostics.append(SpecDiagnostic(kind: .syntax, location: SourceLocation(file: displayName, line: 1, column: 1),
+            state.diagnostics.append(SpecDiagnostic(kind: .syntax, location: SpecLocation(file: displayName, line: 1, column: 1),
                                                     keyPath: "", message: "\(error)"))
             return
         }
@@ -122,12 +122,12 @@ public struct SpecLoader: Sendable {
     }
 
     static func syntaxDiagnostic(_ error: YamlError, file: String) -> SpecDiagnostic {
-        var location = SourceLocation(file: file, line: 1, column: 1)
+        var location = SpecLocation(file: file, line: 1, column: 1)
         var message = "\(error)"
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
-            location = SourceLocation(file: file, line: mark.line, column: mark.column)
+            location = SpecLocation(file: file, line: mark.line, column: mark.column)
             message = "YAML syntax error: " + (context.map { "\($0.text) " } ?? "") + problem
         default:
             break
@@ -152,5 +152,5 @@ struct LoadState {
     var references: [NameReference] = []
     var definitions: [NameDefinition] = []
     var variableUses: [LocatedVariableUses] = []
-    var locations: [String: SourceLocation] = [:]
+    var locations: [String: SpecLocation] = [:]
 }
