@@ -136,3 +136,16 @@ enum StageOutputsFile {
         }
     }
 }
+
+extension StageContext {
+    /// The results coordinates of this stage for one label ("" for a whole-task value such as a
+    /// macro mean); stages without coordinates get empty ones.
+    public func resultCoordinates(label: String) -> ResultCoordinates {
+        let coordinates = stage.coordinates ?? StageCoordinates()
+        return ResultCoordinates(
+            experiment: coordinates.experiment, task: coordinates.task, backbone: coordinates.backbone,
+            dataset: coordinates.dataset, head: coordinates.head, features: coordinates.features,
+            fraction: coordinates.fraction, seed: coordinates.seed, trainSubgroup: coordinates.trainSubgroup,
+            testSubgroup: coordinates.testSubgroup, label: label)
+    }
+}
