@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 @testable import Evaluation
 
-/// Cases recorded by scripts/fixtures/statistics.py from scikit-learn, scipy and numpy.
+/// Cases recorded by scripts/fixtures/evaluation_statistics.py from scikit-learn, scipy and numpy.
 struct StatisticsFixture: Decodable {
     struct AUROCCase: Decodable { var name: String; var targets: [Double]; var scores: [Double]; var auroc: Double? }
     struct MultiLabel: Decodable {
