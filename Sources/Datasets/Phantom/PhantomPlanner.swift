@@ -64,7 +64,7 @@ private func planFindings(subject: PhantomSubject, options: PhantomOptions, rand
         findings.effusionHeight = random.uniform(0.12...0.3)
     }
     findings.cardiomegaly = random.chance(options.cardiomegalyProbability)
-    findings.heartScale = findings.cardiomegaly ? random.uniform(1.3...1.5) : random.uniform(0.9...1.1)
+    findings.heartScale = findings.cardiomegaly ? random.uniform(1.35...1.55) : random.uniform(0.85...1.0)
     return findings
 }
 
