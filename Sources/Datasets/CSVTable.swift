@@ -33,7 +33,13 @@ public struct CSVTable: Sendable {
     /// - Throws: `DatasetError.fileNotFound` / `.unreadable` for I/O problems,
     ///   `.malformedCSV` (with the line number) for structural errors, `.empty` for a file
     ///   without a header.
-    public static func read(contentsOf url: URL, hint: String = "Check the path.") throws(DatasetError) -> CSVTable {
+    /// - Parameters:
+    ///   - url: the file.
+    ///   - columnNames: for files without a header line (MURA's), the names to give the
+    ///     columns; nil when the first line is the header.
+    ///   - hint: what to tell the user when the file does not exist.
+    public static func read(contentsOf url: URL, columnNames: [String]? = nil,
+                            hint: String = "Check the path.") throws(DatasetError) -> CSVTable {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw .fileNotFound(path: path, hint: hint)
@@ -44,14 +50,15 @@ public struct CSVTable: Sendable {
         } catch {
             throw .unreadable(path: path, reason: error.localizedDescription)
         }
-        return try CSVTable(parsing: [UInt8](data), file: path)
+        return try CSVTable(parsing: [UInt8](data), file: path, columnNames: columnNames)
     }
 
-    /// Parses CSV bytes; `file` names the source in errors.
-    public init(parsing bytes: [UInt8], file: String) throws(DatasetError) {
+    /// Parses CSV bytes; `file` names the source in errors; `columnNames` as in `read`.
+    public init(parsing bytes: [UInt8], file: String, columnNames: [String]? = nil) throws(DatasetError) {
         precondition(bytes.count < Int(UInt32.max) / 2, "CSV files over 2 GB are not supported")
         self.file = file
         var parser = CSVParser(file: file, storageBase: bytes.count)
+        parser.header = columnNames
         let result: Result<Void, DatasetError> = bytes.withUnsafeBufferPointer { buffer in
             Result { () throws(DatasetError) in try parser.parse(buffer) }
         }
