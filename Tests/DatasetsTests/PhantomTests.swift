@@ -205,4 +205,26 @@ struct PhantomGeneratorTests {
         options.imageSize = 8
         #expect(throws: DatasetError.self) { try generatePhantomDataset(at: directory, count: 1, seed: 1, options: options) }
     }
+
+    @Test func phantomAdapterNamesTheBadCellAndTheMissingDataset() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            _ = try loadPhantomManifest(root: directory)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("xrbench phantom --out"))
+        }
+        try generatePhantomDataset(at: directory, count: 3, seed: 2, options: smallOptions())
+        let url = directory.appendingPathComponent(phantomManifestFileName)
+        var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        var fields = lines[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[8] = "45"  // rotation
+        lines[2] = fields.joined(separator: ",")
+        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.badValue(file: url.path, line: 3, column: "rotation", value: "45",
+                                              expected: "one of 0, 90, 180, 270")) {
+            try loadPhantomManifest(root: directory)
+        }
+    }
 }
