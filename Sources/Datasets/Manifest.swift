@@ -4,8 +4,8 @@ import Foundation
 /// samples whose image paths are relative to `root`.
 ///
 /// Every adapter (phantom, CheXpert, MURA, generic CSV) produces one. Samples are sorted by
-/// `id` (code-unit order), so the same data gives the same manifest whatever order the source
-/// files list it in. The engine keys its cache on a digest of `canonicalSerialization()`;
+/// `id` (String order: byte order for ASCII ids), so the same data gives the same manifest
+/// whatever order the source files list it in. The engine keys its cache on a digest of `canonicalSerialization()`;
 /// `root` is deliberately not part of it, so moving a dataset does not invalidate the cache.
 public struct Manifest: Sendable, Hashable, Codable {
     /// The adapter that made the manifest: `phantom`, `chexpert`, `mura`, `csv`.
@@ -24,7 +24,11 @@ public struct Manifest: Sendable, Hashable, Codable {
     ///   define or a value the label does not allow. `source` names the file in those errors.
     /// - Complexity: O(n log n) in the number of samples.
     public init(dataset: String, root: URL, schema: LabelSchema, samples: [Sample], source: String? = nil) throws(DatasetError) {
-        let sorted = samples.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        // Sorting indices with String's `<` (byte order for ASCII, canonical order otherwise) keeps
+        // this fast even in debug builds, where generic comparisons of UTF-8 views are slow.
+        let ids = samples.map(\.id)
+        let order = ids.indices.sorted { ids[$0] < ids[$1] }
+        let sorted = order.map { samples[$0] }
         for index in sorted.indices.dropFirst() where sorted[index].id == sorted[index - 1].id {
             throw .duplicateSampleID(file: source ?? dataset, id: sorted[index].id)
         }
