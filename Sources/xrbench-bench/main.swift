@@ -1,16 +1,24 @@
-// TEMPORARY local driver (not committed).
+// `make bench`: speed and memory of xrbench's hot paths, printed with the machine's own sgemm
+// peak so numbers from different (noisy) machines can be read as ratios. When
+// XRBENCH_TORCH_PYTHON names a Python with torch and transformers, the PyTorch anchors in
+// ../shared/anchors run in the same session and the ratios are printed side by side.
 import Foundation
 import Tensor
+
+// With OpenBLAS's generic fallback kernels every number would measure the fallback, not xrbench.
 BLASBackend.restartWithRecommendedCoreTypeIfNeeded()
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
-func best(_ label: String, _ body: () -> Void) {
-    body(); var b = Double.infinity
-    for _ in 0..<3 { let s = now(); body(); b = min(b, now() - s) }
-    print(label, b, "ms")
+
+print("xrbench bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(BLASBackend.coreName) kernels, \(BLASBackend.threadCount) threads")
+var measurements = BenchMeasurements()
+measurements.record("sgemm 2048^3 GFLOP/s", measureSgemmGigaflops(), higherIsBetter: true)
+print(String(format: "sgemm 2048^3: %.1f GFLOP/s", measurements["sgemm 2048^3 GFLOP/s"]!))
+measurements.merge(runViTBench())
+measurements.merge(runProbeBench())
+measurements.merge(runEngineBench())
+
+if let python = ProcessInfo.processInfo.environment["XRBENCH_TORCH_PYTHON"], !python.isEmpty {
+    let anchors = runTorchAnchors(python: python)
+    printRatios(ours: measurements, anchors: anchors)
+} else {
+    print("\n(set XRBENCH_TORCH_PYTHON to a Python with torch and transformers to run the PyTorch anchors side by side)")
 }
-let matrix = Tensor(shape: [8192, 768]) { for i in $0.indices { $0[i] = Float(i % 101) } }
-best("transpose 8192x768") { _ = matrix.transposed() }
-best("permute [8192,768]->reshape[8192,12,64]->[12,8192,64]") { _ = matrix.reshaped([8192, 12, 64]).permuted([1, 0, 2]) }
-best("mean axis 0 of 8192x768") { _ = matrix.mean(axis: 0) }
-best("mean axis 1 of 8192x768") { _ = matrix.mean(axis: 1) }
-best("copy via + zero") { _ = matrix + Tensor(zeros: [768]) }
