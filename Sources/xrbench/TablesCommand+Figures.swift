@@ -99,38 +99,65 @@ struct FigureRenderer {
 
 /// Finds images for sample ids and makes small PNG thumbnails of them.
 ///
-/// Looks in dataset folders with a phantom `manifest.csv` (given with `--images`, and every
-/// phantom dataset the artifact cache's `manifest` stages hold), then takes a sample id that is
-/// itself an image path (as CheXpert ids are).
-struct ThumbnailSource {
-    /// Image files by sample id.
-    var images: [String: URL] = [:]
+/// Looks in dataset folders with a phantom `manifest.csv` (given with `--images`), then in the
+/// artifact cache's `manifest` stages (their `manifest.json`, whose images are in the
+/// artifact's `data/` folder for generated phantoms and under the dataset root otherwise), and
+/// finally takes a sample id that is itself an image path (as CheXpert ids are). Manifests are
+/// read only when a gallery needs them, and only until every id is found.
+final class ThumbnailSource {
+    /// Image files by sample id, from the manifests read so far.
+    private var images: [String: URL] = [:]
+    /// Manifest locations not read yet.
+    private var pending: [URL]
     /// Longest side of a thumbnail in pixels.
-    var size = 96
+    let size = 96
 
-    /// Indexes the given dataset folders and the phantom datasets in the cache.
+    /// Checks the given dataset folders; the cache is searched later, when needed.
     /// - Throws: `CommandError` when a folder given with `--images` has no readable manifest.
     init(datasetFolders: [String], cacheFolder: String) throws {
         for folder in datasetFolders {
             do {
-                add(try loadPhantomManifest(root: URL(fileURLWithPath: folder)))
+                _ = try loadPhantomManifest(root: URL(fileURLWithPath: folder))
             } catch {
                 throw CommandError("--images \(folder): \(error)")
             }
         }
         let stages = URL(fileURLWithPath: cacheFolder).appendingPathComponent(StageKind.manifest.rawValue)
         let artifacts = (try? FileManager.default.contentsOfDirectory(at: stages, includingPropertiesForKeys: nil)) ?? []
-        for artifact in artifacts.sorted(by: { $0.path < $1.path }) {
-            for root in [artifact, artifact.appendingPathComponent("dataset")]
-            where FileManager.default.fileExists(atPath: root.appendingPathComponent(phantomManifestFileName).path) {
-                if let manifest = try? loadPhantomManifest(root: root) { add(manifest) }
-            }
-        }
+        pending = datasetFolders.map { URL(fileURLWithPath: $0) } + artifacts.sorted { $0.path < $1.path }
     }
 
-    private mutating func add(_ manifest: Manifest) {
-        for sample in manifest.samples where images[sample.id] == nil {
-            images[sample.id] = manifest.imageURL(of: sample)
+    /// The image of `id`, reading further manifests until it is found.
+    private func image(of id: String) -> URL? {
+        while images[id] == nil, !pending.isEmpty {
+            index(pending.removeFirst())
+        }
+        if let url = images[id] { return url }
+        return FileManager.default.fileExists(atPath: id) ? URL(fileURLWithPath: id) : nil
+    }
+
+    /// Adds the samples of the dataset at `folder`: a phantom folder, or a manifest artifact.
+    private func index(_ folder: URL) {
+        /// What the engine's manifest stage writes (`manifest.json`).
+        struct StoredManifest: Decodable {
+            var manifest: Manifest
+            var rootInArtifact: Bool
+        }
+        let stored = folder.appendingPathComponent("manifest.json")
+        if let data = try? Data(contentsOf: stored), let decoded = try? JSONDecoder().decode(StoredManifest.self, from: data) {
+            let root = decoded.rootInArtifact ? folder.appendingPathComponent("data") : decoded.manifest.root
+            for sample in decoded.manifest.samples where images[sample.id] == nil {
+                images[sample.id] = root.appendingPathComponent(sample.imagePath)
+            }
+            return
+        }
+        for root in [folder, folder.appendingPathComponent("data")]
+        where FileManager.default.fileExists(atPath: root.appendingPathComponent(phantomManifestFileName).path) {
+            guard let manifest = try? loadPhantomManifest(root: root) else { continue }
+            for sample in manifest.samples where images[sample.id] == nil {
+                images[sample.id] = manifest.imageURL(of: sample)
+            }
+            return
         }
     }
 
@@ -138,8 +165,7 @@ struct ThumbnailSource {
     func thumbnails(for ids: [String]) -> [String: Data] {
         var result: [String: Data] = [:]
         for id in ids {
-            let url = images[id] ?? (FileManager.default.fileExists(atPath: id) ? URL(fileURLWithPath: id) : nil)
-            guard let url, let image = try? decodeImage(at: url), let png = try? thumbnail(of: image).pngData() else { continue }
+            guard let url = image(of: id), let image = try? decodeImage(at: url), let png = try? thumbnail(of: image).pngData() else { continue }
             result[id] = png
         }
         return result

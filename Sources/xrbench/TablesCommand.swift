@@ -79,7 +79,8 @@ extension XRBench {
                     throw CommandError("\(folder.path): cannot create the folder (\(error.localizedDescription)); check --out")
                 }
             }
-            var experiments = try reader.experimentsWithResults()
+            let recorded = try reader.experimentsWithResults()
+            var experiments = recorded
             // Explicit specs restrict the report to their experiments.
             if !spec.isEmpty {
                 let declared = Set(declarations.specs.keys)
@@ -122,7 +123,7 @@ extension XRBench {
                 warn("no spec declares tables for \(undeclared.joined(separator: ", ")): rendered automatic tables"
                     + (declarations.skipped.isEmpty ? "" : "; specs not read:\n  " + declarations.skipped.joined(separator: "\n  ")))
             }
-            if experiments.isEmpty { warn("\(database.db) holds no results yet; run a spec first (`xrbench runs` lists runs)") }
+            if recorded.isEmpty { warn("\(database.db) holds no results yet; run a spec first (`xrbench runs` lists runs)") }
             let indexURL = outFolder.appendingPathComponent("index.html")
             try writeText(index.html(), to: indexURL)
             print("rendered \(index.tables.count) tables and \(index.figures.count) figures; open \(indexURL.relativePath)")
