@@ -108,7 +108,7 @@ extension XRBench {
                     }
                     try writeTable(table, to: tablesFolder)
                     index.tables.append(ReportIndex.TableEntry(experiment: experiment, name: request.name,
-                                                               html: table.display.html(), origin: plan.origin))
+                                                               html: table.html(), origin: plan.origin))
                     if explain { print(table.explanationText()) }
                 }
                 for figure in plan.figures {

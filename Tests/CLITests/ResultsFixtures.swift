@@ -142,12 +142,14 @@ enum ResultsFixtures {
 
     /// Fills `url` with a retrieval task whose stage recorded, for two queries, their neighbours
     /// among `sampleIDs` (score falling with distance in the list; every other one relevant).
-    static func fillRetrieval(_ url: URL, sampleIDs: [String]) throws {
+    static func fillRetrieval(_ url: URL, sampleIDs: [String], task: String = "view", value: Double = 0.6,
+                              stageNumber: Int = 300) throws {
         let store = try ResultStore(path: url)
         let runID = try store.beginRun(RunRecord(specDigest: key(60), experiment: "cli-retrieval", engineVersion: "0.1.0",
                                                  gitCommit: nil, host: "testhost", startedAt: started))
-        let at = ResultCoordinates(experiment: "cli-retrieval", task: "view", backbone: "pixels", dataset: "phantom",
-                                   head: "", features: "cls", fraction: nil, seed: nil, label: "view")
+        // The engine's retrieval stages label their results with the relevance, here the task's name.
+        let at = ResultCoordinates(experiment: "cli-retrieval", task: task, backbone: "pixels", dataset: "phantom",
+                                   head: "", features: "cls", fraction: nil, seed: nil, label: task)
         var predictions: [PredictionRow] = []
         for query in sampleIDs.prefix(2) {
             for (rank, neighbour) in sampleIDs.filter({ $0 != query }).enumerated() {
@@ -156,8 +158,8 @@ enum ResultsFixtures {
             }
         }
         try store.recordOutputs(StageOutputs(
-            results: [ResultRow(coordinates: at, metric: "precision@5", value: 0.6, sampleCount: 2)],
-            predictions: predictions), stageKey: key(300), runID: runID)
+            results: [ResultRow(coordinates: at, metric: "precision@5", value: value, sampleCount: 2)],
+            predictions: predictions), stageKey: key(stageNumber), runID: runID)
         try store.finishRun(id: runID, status: .succeeded, endedAt: started.addingTimeInterval(10))
     }
 }

@@ -77,6 +77,41 @@ import TestSupport
             let markdown = try read(folder, "results/tables/findings-auroc.md")
             #expect(markdown.contains(expected), "\(summary): \(markdown)")
         }
+        // `mean` prints no spread, and its caption says so.
+        #expect(try read(folder, "results/tables/findings-auroc.md")
+            .hasPrefix("**AUROC on phantom findings.** Mean over seeds; best in bold, second best in italics."))
+        #expect(try read(folder, "results/tables/findings-auroc.tex").contains("(mean over seeds; best in bold"))
+    }
+
+    @Test func tablesOverSeveralTasksGroupColumnsByTask() throws {
+        let folder = try makeTemporaryDirectory()
+        let database = folder.appendingPathComponent("results/xrbench.sqlite")
+        try ResultsFixtures.fillRetrieval(database, sampleIDs: [], task: "view", value: 0.6, stageNumber: 300)
+        try ResultsFixtures.fillRetrieval(database, sampleIDs: [], task: "anatomy", value: 0.8, stageNumber: 301)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("Experiments"), withIntermediateDirectories: true)
+        try """
+            experiment: cli-retrieval
+            backbones: {pixels: {kind: pixels}}
+            datasets: {phantom: {kind: phantom, count: 10}}
+            tasks:
+              - {name: view, kind: retrieval, k: [5], relevance: view, matrix: {backbone: [pixels], dataset: [phantom]}}
+              - {name: anatomy, kind: retrieval, k: [5], relevance: anatomy, matrix: {backbone: [pixels], dataset: [phantom]}}
+            tables:
+              - {name: retrieval, tasks: [view, anatomy], rows: backbone, columns: k, metric: precision@k, summary: mean}
+
+            """.write(to: folder.appendingPathComponent("Experiments/retrieval.yaml"), atomically: true, encoding: .utf8)
+
+        let result = try CLI.run(["tables"], in: folder)
+
+        #expect(result.status == 0, "\(result.errorOutput)")
+        #expect(try read(folder, "results/tables/retrieval.md").hasSuffix("""
+            | Backbone | view / P@5 | anatomy / P@5 |
+            | --- | ---: | ---: |
+            | pixels | 0.600 | 0.800 |
+
+            """))
+        let latex = try read(folder, "results/tables/retrieval.tex")
+        #expect(latex.contains("\\multicolumn{1}{c}{view} & \\multicolumn{1}{c}{anatomy}"))
     }
 
     @Test func withoutASpecRendersAutomaticTables() throws {

@@ -19,8 +19,12 @@ struct ReportLayout: Sendable {
 
     init(request: ReportTableRequest, rows: [ReportSourceRow]) {
         let declared = request.rows + request.columns
+        // Within a task: a retrieval task's label (its relevance) differs between tasks, but the
+        // task already tells them apart.
+        let byTask = Dictionary(grouping: rows, by: \.task)
         func varies(_ coordinate: ReportCoordinate) -> Bool {
-            Set(rows.map { coordinate.rawValue(of: $0) }).count > 1
+            if coordinate == .task { return byTask.count > 1 }
+            return byTask.values.contains { Set($0.map { coordinate.rawValue(of: $0) }).count > 1 }
         }
         func laidOut(_ coordinate: ReportCoordinate) -> Bool {
             declared.contains(coordinate) || (coordinate == .metric && declared.contains(.k))

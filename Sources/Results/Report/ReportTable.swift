@@ -62,10 +62,21 @@ public struct ReportTable: Sendable {
     }
 
     /// Markdown: caption, then the table with the best mean per column bold and the second italic.
-    public func markdown() -> String { display.markdown() }
+    public func markdown() -> String { meanOnlyCaption(display.markdown(), spread: "Mean ± standard deviation over seeds") }
 
     /// A LaTeX booktabs table: best mean per column bold, second underlined.
-    public func latex() -> String { display.latex() }
+    public func latex() -> String { meanOnlyCaption(display.latex(), spread: "mean $\\pm$ standard deviation over seeds") }
+
+    /// The table as HTML, for the index page.
+    public func html() -> String { meanOnlyCaption(display.html(), spread: "mean ± standard deviation over seeds") }
+
+    /// For `mean`, the caption says what the cells show: the summary table describes its
+    /// one-value cells as mean ± standard deviation, which they are not.
+    private func meanOnlyCaption(_ text: String, spread: String) -> String {
+        guard request.summary == .mean, let range = text.range(of: spread) else { return text }
+        let replacement = spread.first?.isUppercase == true ? "Mean over seeds" : "mean over seeds"
+        return text.replacingCharacters(in: range, with: replacement)
+    }
 
     /// CSV: per column its mean, spread (std, or the 95% interval for `mean-ci`) and seed count.
     public func csv() -> String { full.csv() }
