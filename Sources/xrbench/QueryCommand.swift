@@ -4,7 +4,8 @@ import Results
 
 /// The `--db` option shared by the commands that read the results database.
 struct DatabaseOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The results database.", valueName: "FILE"))
+    // `--database` too, as `xrbench run` spells it.
+    @Option(name: [.customLong("db"), .customLong("database")], help: ArgumentHelp("The results database.", valueName: "FILE"))
     var db: String = ResultStore.defaultPath.relativePath
 
     /// The database opened read-only.

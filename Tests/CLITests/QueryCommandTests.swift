@@ -68,8 +68,8 @@ import TestSupport
             | 2 | failed | NULL |
 
             """)
-        // The default format is the aligned table.
-        let plain = try CLI.run(["query", sql, "--db", database.path], in: folder)
+        // The default format is the aligned table; `--database` is the long spelling of `--db`.
+        let plain = try CLI.run(["query", sql, "--database", database.path], in: folder)
         #expect(plain.output == (try output("table")))
     }
 
