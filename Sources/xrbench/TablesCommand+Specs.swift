@@ -132,11 +132,23 @@ struct SpecDeclarations {
     }
 
     /// One table per task and metric (all Precision@k of a task in one table), rows = backbones,
-    /// columns = k for retrieval and the training fraction otherwise; whatever else varies is
-    /// added to the columns by the layout.
+    /// columns = k for retrieval, the test subgroup for fairness (rows then backbone and training
+    /// subgroup) and the training fraction otherwise; whatever else varies is added to the
+    /// columns by the layout.
     static func automaticTables(experiment: String, reader: ResultReader) throws -> [ReportTableRequest] {
         var requests: [ReportTableRequest] = []
-        for (task, metrics) in try reader.recordedTasks(experiment: experiment) {
+        let fairnessTasks = Set(try reader.tasksWithReplicates(experiment: experiment).map(\.task))
+        for (task, recordedMetrics) in try reader.recordedTasks(experiment: experiment) {
+            // Interval bounds (`auroc-ci-low`) belong to the figure, not to tables of their own.
+            let metrics = recordedMetrics.filter { !$0.hasSuffix("-ci-low") && !$0.hasSuffix("-ci-high") }
+            if fairnessTasks.contains(task) {
+                for metric in metrics {
+                    requests.append(ReportTableRequest(
+                        name: fileStem("\(experiment)-\(task)-\(metric)"), experiment: experiment, tasks: [task],
+                        rows: [.backbone, .train], columns: [.test], metric: metric, summary: .meanStd))
+                }
+                continue
+            }
             if metrics.contains(where: { $0.hasPrefix("precision@") }) {
                 requests.append(ReportTableRequest(
                     name: fileStem("\(experiment)-\(task)-precision"), experiment: experiment, tasks: [task],

@@ -120,7 +120,8 @@ enum ResultsFixtures {
                 let stageKey = key(number)
                 number += 1
                 try store.recordOutputs(StageOutputs(
-                    results: [ResultRow(coordinates: at, metric: "auroc", value: base, sampleCount: 50)],
+                    results: [ResultRow(coordinates: at, metric: "auroc", value: base, sampleCount: 50),
+                              ResultRow(coordinates: at, metric: "auroc-ci-low", value: base - 0.1, sampleCount: 50)],
                     bootstrapReplicates: (0..<20).map {
                         BootstrapReplicateRow(coordinates: at, metric: "auroc", replicate: $0, value: base + Double($0 % 7) * 0.01)
                     }), stageKey: stageKey, runID: runID)

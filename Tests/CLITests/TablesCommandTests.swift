@@ -136,6 +136,16 @@ import TestSupport
         #expect(svg.contains(">***<"))
         #expect(svg.contains(">ns<"))
         #expect(try read(folder, "results/index.html").contains("<img src=\"figures/cli-fair-sex-fairness.svg\""))
+        // The automatic table: backbone and training subgroup down, test subgroup across; no
+        // tables of interval bounds.
+        #expect(try read(folder, "results/tables/cli-fair-sex-auroc.md").hasSuffix("""
+            | Backbone, Trained on | test male | test female |
+            | --- | ---: | ---: |
+            | vit-tiny, male | **0.800** | 0.700 |
+            | vit-tiny, female | 0.700 | **0.800** |
+
+            """))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("results/tables/cli-fair-sex-auroc-ci-low.md").path))
     }
 
     @Test func retrievalGalleryEmbedsThumbnails() throws {
