@@ -98,6 +98,7 @@ import TestSupport
               - {name: anatomy, kind: retrieval, k: [5], relevance: anatomy, matrix: {backbone: [pixels], dataset: [phantom]}}
             tables:
               - {name: retrieval, tasks: [view, anatomy], rows: backbone, columns: k, metric: precision@k, summary: mean}
+              - {name: by-label, tasks: [view, anatomy], rows: backbone, columns: label, metric: precision@k}
 
             """.write(to: folder.appendingPathComponent("Experiments/retrieval.yaml"), atomically: true, encoding: .utf8)
 
@@ -110,6 +111,8 @@ import TestSupport
             | pixels | 0.600 | 0.800 |
 
             """))
+        // Labels tell these tasks apart already: no task group.
+        #expect(try read(folder, "results/tables/by-label.md").contains("| Backbone | view | anatomy |"))
         let latex = try read(folder, "results/tables/retrieval.tex")
         #expect(latex.contains("\\multicolumn{1}{c}{view} & \\multicolumn{1}{c}{anatomy}"))
     }

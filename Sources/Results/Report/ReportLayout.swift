@@ -31,7 +31,12 @@ struct ReportLayout: Sendable {
                 || (coordinate == .k && declared.contains(.metric))
         }
         var columns = request.columns
-        if !laidOut(.task), varies(.task) { columns.insert(.task, at: 0) }
+        if !laidOut(.task), varies(.task) {
+            // Needed unless the declared coordinates already tell the tasks apart (one task per dataset).
+            var tasksAtLabels: [[String]: Set<String>] = [:]
+            for row in rows { tasksAtLabels[declared.map { $0.rawValue(of: row) }, default: []].insert(row.task) }
+            if tasksAtLabels.values.contains(where: { $0.count > 1 }) { columns.insert(.task, at: 0) }
+        }
         for coordinate in Self.foldable where !laidOut(coordinate) && varies(coordinate) {
             columns.append(coordinate)
         }
