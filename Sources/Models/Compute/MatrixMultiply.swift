@@ -49,13 +49,23 @@ func parallelMultiplyTransposedB(
     _ b: UnsafePointer<Float>, leadingB: Int,
     into c: UnsafeMutablePointer<Float>, leadingC: Int
 ) {
-    let parts = m * n * k >= 4_000_000 ? min(Parallel.coreCount, max(1, m / 16)) : 1
+    let parts = m * n * k >= 4_000_000 ? min(Parallel.coreCount, max(1, max(m, n) / 16)) : 1
+    // Each part packs its own slice of the split operand and all of the other one: split the
+    // larger of A's rows and B's rows so that the duplicated packing is the smaller operand.
+    let splitColumns = n > m
     Parallel.forEachChunk(count: parts, minimumChunk: 1) { range in
         for part in range {
-            let start = part * m / parts
-            let end = (part + 1) * m / parts
-            multiplyTransposedB(rows: end - start, columns: n, inner: k, a + start * leadingA, leadingA: leadingA,
-                                b, leadingB: leadingB, into: c + start * leadingC, leadingC: leadingC)
+            if splitColumns {
+                let start = part * n / parts
+                let end = (part + 1) * n / parts
+                multiplyTransposedB(rows: m, columns: end - start, inner: k, a, leadingA: leadingA,
+                                    b + start * leadingB, leadingB: leadingB, into: c + start, leadingC: leadingC)
+            } else {
+                let start = part * m / parts
+                let end = (part + 1) * m / parts
+                multiplyTransposedB(rows: end - start, columns: n, inner: k, a + start * leadingA, leadingA: leadingA,
+                                    b, leadingB: leadingB, into: c + start * leadingC, leadingC: leadingC)
+            }
         }
     }
 }
