@@ -110,6 +110,9 @@ private struct RawHeader: Decodable {
                 }
                 continue
             }
+            guard !entries.contains(where: { $0.name == key.stringValue }) else {
+                throw EntryError.malformed(name: key.stringValue, detail: "the name appears twice in the header")
+            }
             entries.append(try Self.entry(named: key.stringValue, in: container, key: key))
         }
     }

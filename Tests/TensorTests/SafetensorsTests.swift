@@ -173,6 +173,16 @@ private func loadingError(_ url: URL) -> TensorFileError? {
         }
     }
 
+    @Test func duplicateNamesAreRejectedWithoutCrashing() throws {
+        // JSON decoding keeps one of two equal keys (as serde's map does), so the data section
+        // no longer matches the header.
+        let directory = try makeTemporaryDirectory()
+        let url = try craftSafetensors(
+            #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+            data: [UInt8](repeating: 0, count: 8), in: directory)
+        #expect(loadingError(url) != nil)
+    }
+
     @Test func reportsMissingFilesAndTensors() throws {
         let directory = try makeTemporaryDirectory()
         let missing = directory.appendingPathComponent("absent.safetensors")
