@@ -182,8 +182,8 @@ func verify(_ weights: CanonicalWeights, against configuration: ViTConfiguration
     for specification in configuration.parameterSpecifications {
         guard let tensor = weights.tensors[specification.name] else {
             if specification.isRequired {
-                throw ModelLoadingError.missingTensor(file: weights.file, name: weights.sourceName(of: specification.name),
-                                                      expectedShape: specification.shape)
+                let source = weights.missingSource(of: specification.name, shape: specification.shape)
+                throw ModelLoadingError.missingTensor(file: weights.file, name: source.name, expectedShape: source.shape)
             }
             continue
         }

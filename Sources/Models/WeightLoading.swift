@@ -20,28 +20,35 @@ struct CanonicalWeights {
     var fileNames: Set<String>
 
     /// The file's name for a canonical tensor: where it came from, or for a tensor that is
-    /// missing, the name the file's layout would have given it (for a fused tensor of which the
-    /// file holds some parts, the parts it lacks).
+    /// missing, the name the file's layout would have given it.
     func sourceName(of canonical: String) -> String {
         if let names = sources[canonical] { return names.joined(separator: " + ") }
-        guard layout != .original else { return canonical }
-        var fallback: String?
+        return missingSource(of: canonical, shape: []).name
+    }
+
+    /// For a canonical tensor the file lacks: the file-layout name(s) and shape it should have
+    /// had. For a fused tensor (q, k, v) of which the file holds some parts, only the absent
+    /// parts are named, with the shape of one part.
+    func missingSource(of canonical: String, shape: [Int]) -> (name: String, shape: [Int]) {
+        guard layout != .original else { return (canonical, shape) }
+        var fallback: (name: String, shape: [Int])?
         for rule in layout.rules {
             switch rule {
             case .rename(let from, let to):
                 if let (captures, suffix) = KeyPattern(to).match(canonical) {
-                    fallback = fallback ?? KeyPattern(from).render(captures, suffix: suffix)
+                    fallback = fallback ?? (KeyPattern(from).render(captures, suffix: suffix), shape)
                 }
             case .fuse(let parts, let into):
                 if let (captures, suffix) = KeyPattern(into).match(canonical) {
                     let names = parts.map { KeyPattern($0).render(captures, suffix: suffix) }
+                    let partShape = shape.isEmpty ? shape : [shape[0] / parts.count] + shape.dropFirst()
                     let absent = names.filter { !fileNames.contains($0) }
-                    if absent.count < names.count { return absent.joined(separator: " + ") }
-                    fallback = fallback ?? names.joined(separator: " + ")
+                    if absent.count < names.count { return (absent.joined(separator: " + "), partShape) }
+                    fallback = fallback ?? (names.joined(separator: " + "), partShape)
                 }
             }
         }
-        return fallback ?? canonical
+        return fallback ?? (canonical, shape)
     }
 }
 

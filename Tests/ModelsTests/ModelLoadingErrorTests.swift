@@ -95,7 +95,7 @@ struct ModelLoadingErrorTests {
         try copy.editWeights { $0.removeValue(forKey: "encoder.layer.0.attention.attention.key.weight") }
         #expect(loadingError(copy.folder) == .missingTensor(file: copy.weightsFile.path,
                                                             name: "encoder.layer.0.attention.attention.key.weight",
-                                                            expectedShape: [96, 32]))
+                                                            expectedShape: [32, 32]))
     }
 
     @Test func missingTensorInOriginalLayout() throws {
