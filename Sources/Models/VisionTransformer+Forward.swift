@@ -71,9 +71,16 @@ extension VisionTransformer {
         let table = parameters.positionEmbeddings.scalars   // [1 + native^2, D]
         if gridHeight == native && gridWidth == native { return table }
         let grid = Array(table[width...])
+        let offset = configuration.positionInterpolationOffset
+        // facebookresearch/dinov2 passes scale_factor = (g' + offset) / g; torch then samples
+        // with its reciprocal (computed in double, used in float).
+        let scales = offset > 0
+            ? (height: Float(1 / ((Double(gridHeight) + offset) / Double(native))),
+               width: Float(1 / ((Double(gridWidth) + offset) / Double(native))))
+            : nil
         let resized = resampleBicubic(grid, height: native, width: native, channels: width,
                                       toHeight: gridHeight, toWidth: gridWidth,
-                                      antialias: configuration.antialiasedPositionInterpolation)
+                                      antialias: configuration.antialiasedPositionInterpolation, scales: scales)
         return Array(table[..<width]) + resized
     }
 

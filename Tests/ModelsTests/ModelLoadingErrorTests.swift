@@ -45,7 +45,7 @@ struct ModelLoadingErrorTests {
     @Test(arguments: [
         ("model_type", "\"vit\""), ("hidden_size", "\"32\""), ("num_attention_heads", "5"),
         ("hidden_act", "\"relu\""), ("image_size", "[16, 20]"), ("use_swiglu_ffn", "1"), ("patch_size", "-4"),
-        ("layer_norm_eps", "0"), ("num_hidden_layers", "2.5"),
+        ("layer_norm_eps", "0"), ("num_hidden_layers", "2.5"), ("interpolate_offset", "1.5"), ("interpolate_antialias", "\"yes\""),
     ])
     func invalidConfigField(_ key: String, _ json: String) throws {
         let copy = try EditableModelFolder(copying: "dinov2_native")
