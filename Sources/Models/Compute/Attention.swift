@@ -7,9 +7,8 @@ import Tensor
 // the head's columns of the output. A block of at most 256 query rows keeps `S` (1.4 MB at
 // T = 1370) in the core's 2 MB L2 cache and the memory use independent of `T^2`, while each
 // GEMM is large enough that re-packing K and V per block costs little (256 rows measured 3%
-// faster than 128 at 518 px). The two
-// cores take alternate tasks, each running single-threaded GEMMs, so no core waits on the
-// other between the small products.
+// faster than 128 at 518 px). The two cores take alternate tasks, each running
+// single-threaded GEMMs, so no core waits on the other between the small products.
 
 /// Geometry of one attention call.
 struct AttentionShape {
