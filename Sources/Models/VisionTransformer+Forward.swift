@@ -1,7 +1,7 @@
 import Tensor
 
-// The forward pass. Activations live in a handful of buffers allocated once per call and
-// reused by every block; all large products are single sgemm calls on them:
+// The forward pass. Activations live in a handful of buffers allocated once per call (for one
+// group of images) and reused by every block; all large products are single sgemm calls on them:
 //
 //   x       [B*T, D]    residual stream
 //   normed  [B*T, D]    LayerNorm output, then the attention output (heads side by side)
@@ -38,22 +38,34 @@ extension VisionTransformer {
     }
 
     /// The forward pass proper, with OpenBLAS on one thread (see `parallelMultiplyTransposedB`).
+    ///
+    /// Images go through all blocks in groups of at least ~2048 tokens (8 images at 224 px, 2
+    /// at 518 px): enough rows for efficient GEMMs, while the activation buffers are sized for
+    /// one group, so memory does not grow with the batch beyond the output itself.
     private func run(_ pixels: Tensor, geometry: ForwardGeometry) -> ViTOutput {
         let configuration = configuration
-        let workspace = ForwardWorkspace(geometry: geometry)
+        let imagesPerGroup = min(geometry.batch, max(1, (2048 + geometry.tokens - 1) / geometry.tokens))
+        let groupGeometry = ForwardGeometry(configuration: configuration, batch: imagesPerGroup,
+                                            gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
+        let workspace = ForwardWorkspace(geometry: groupGeometry)
         let positions = positionEmbeddings(gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
-        pixels.withUnsafeBufferPointer { pixelBuffer in
-            embed(pixelBuffer.baseAddress!, positions: positions, geometry: geometry, workspace: workspace)
-        }
-        for block in parameters.blocks {
-            run(block, geometry: geometry, workspace: workspace)
-        }
+        let pixelsPerImage = pixels.count / geometry.batch
         var tokens = Tensor(zeros: [geometry.batch, geometry.tokens, geometry.width])
         tokens.withUnsafeMutableBufferPointer { output in
-            parameters.finalNorm.weight.withUnsafeBufferPointer { weight in
-                parameters.finalNorm.bias.withUnsafeBufferPointer { bias in
-                    layerNormRows(workspace.residual, into: output.baseAddress!, rows: geometry.rows,
-                                  width: geometry.width, weight: weight.baseAddress!, bias: bias.baseAddress!,
+            for firstImage in stride(from: 0, to: geometry.batch, by: imagesPerGroup) {
+                let group = ForwardGeometry(configuration: configuration,
+                                            batch: min(imagesPerGroup, geometry.batch - firstImage),
+                                            gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
+                pixels.withUnsafeBufferPointer { pixelBuffer in
+                    embed(pixelBuffer.baseAddress! + firstImage * pixelsPerImage, positions: positions,
+                          geometry: group, workspace: workspace)
+                }
+                for block in parameters.blocks {
+                    run(block, geometry: group, workspace: workspace)
+                }
+                withPointers(parameters.finalNorm.weight, parameters.finalNorm.bias) { weight, bias in
+                    layerNormRows(workspace.residual, into: output.baseAddress! + firstImage * geometry.tokens * geometry.width,
+                                  rows: group.rows, width: group.width, weight: weight, bias: bias,
                                   epsilon: configuration.layerNormEpsilon)
                 }
             }
