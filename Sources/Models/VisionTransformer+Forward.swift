@@ -128,8 +128,8 @@ extension VisionTransformer {
         let embedded = workspace.queryKeyValue   // [B*P, D]
         parameters.patchEmbedding.weight.withUnsafeBufferPointer { weight in
             parallelMultiplyTransposedB(rows: batch * patchCount, columns: width, inner: patchLength,
-                                columns, leadingA: patchLength, weight.baseAddress!, leadingB: patchLength,
-                                into: embedded, leadingC: width)
+                                        columns, leadingA: patchLength, weight.baseAddress!, leadingB: patchLength,
+                                        into: embedded, leadingC: width)
         }
         let registers = configuration.registerCount
         let bias = parameters.patchEmbedding.bias?.scalars ?? [Float](repeating: 0, count: width)
@@ -168,7 +168,7 @@ extension VisionTransformer {
         }
         block.queryKeyValue.weight.withUnsafeBufferPointer { weight in
             parallelMultiplyTransposedB(rows: rows, columns: 3 * width, inner: width, normed, leadingA: width,
-                                weight.baseAddress!, leadingB: width, into: qkv, leadingC: 3 * width)
+                                        weight.baseAddress!, leadingB: width, into: qkv, leadingC: 3 * width)
         }
         block.queryKeyValue.bias?.withUnsafeBufferPointer { bias in
             addBiasRows(qkv, rows: rows, width: 3 * width, bias: bias.baseAddress!)
@@ -179,7 +179,7 @@ extension VisionTransformer {
                            scores: workspace.scores, workers: geometry.workers)
         block.attentionOutput.weight.withUnsafeBufferPointer { weight in
             parallelMultiplyTransposedB(rows: rows, columns: width, inner: width, normed, leadingA: width,
-                                weight.baseAddress!, leadingB: width, into: branch, leadingC: width)
+                                        weight.baseAddress!, leadingB: width, into: branch, leadingC: width)
         }
         withPointers(block.attentionOutput.bias!, block.attentionLayerScale) { bias, scale in
             addScaledResidualRows(x, branch: branch, rows: rows, width: width, bias: bias, scale: scale)
@@ -192,7 +192,7 @@ extension VisionTransformer {
         let inRows = geometry.feedForwardInRows
         withPointers(block.feedForwardIn.weight, block.feedForwardIn.bias!) { weight, bias in
             parallelMultiplyTransposedB(rows: rows, columns: inRows, inner: width, normed, leadingA: width,
-                                weight, leadingB: width, into: hidden, leadingC: inRows)
+                                        weight, leadingB: width, into: hidden, leadingC: inRows)
             if configuration.usesSwiGLU {
                 swiGLUGateRows(hidden, rows: rows, hidden: hiddenWidth, bias: bias)
             } else {
@@ -202,7 +202,7 @@ extension VisionTransformer {
         block.feedForwardOut.weight.withUnsafeBufferPointer { weight in
             // For SwiGLU the gated values sit in the first half of each 2F-wide row.
             parallelMultiplyTransposedB(rows: rows, columns: width, inner: hiddenWidth, hidden, leadingA: inRows,
-                                weight.baseAddress!, leadingB: hiddenWidth, into: branch, leadingC: width)
+                                        weight.baseAddress!, leadingB: hiddenWidth, into: branch, leadingC: width)
         }
         withPointers(block.feedForwardOut.bias!, block.feedForwardLayerScale) { bias, scale in
             addScaledResidualRows(x, branch: branch, rows: rows, width: width, bias: bias, scale: scale)
