@@ -35,7 +35,8 @@ public struct Sample: Sendable, Hashable, Codable {
         self.patientID = patientID
         self.studyID = studyID
         self.imagePath = imagePath
-        self.labels = labels.filter { $0.value != .missing }
+        // Filtering rebuilds the dictionary, so only pay for it when there is something to drop.
+        self.labels = labels.values.contains(.missing) ? labels.filter { $0.value != .missing } : labels
         self.attributes = attributes
         self.officialSplit = officialSplit
     }
