@@ -57,7 +57,7 @@ public struct CheXpertOptions: Sendable, Hashable {
 
     /// A label file and the split it defines.
     public struct LabelFile: Sendable, Hashable {
-        /// Path relative to the dataset root, e.g. `train.csv`.
+        /// Path relative to the dataset root, e.g. `train.csv`, or absolute.
         public var path: String
         /// The split its rows belong to.
         public var split: OfficialSplit?
@@ -97,7 +97,7 @@ public struct CheXpertOptions: Sendable, Hashable {
 public func loadCheXpertManifest(root: URL, options: CheXpertOptions = .init()) throws(DatasetError) -> Manifest {
     var samples: [Sample] = []
     for labelFile in options.labelFiles {
-        let url = root.appendingPathComponent(labelFile.path)
+        let url = resolve(labelFile.path, against: root)
         let table = try CSVTable.read(contentsOf: url, hint:
             "Point the CheXpert dataset root (e.g. ${CHEXPERT_ROOT}) at the folder holding train.csv and valid.csv (CheXpert-v1.0 or CheXpert-v1.0-small from Stanford AIMI).")
         samples += try cheXpertSamples(from: table, split: labelFile.split, options: options)

@@ -138,6 +138,34 @@ struct GenericCSVAdapterTests {
     }
 }
 
+struct AdapterOptionTests {
+    @Test func inferredLabelKindsFollowTheCells() throws {
+        let manifest = try loadCSVManifest(root: fixtures, options: CSVManifestOptions(
+            file: fixtures.appendingPathComponent("generic.csv").path, imageColumn: "file",
+            labels: [.inferred("finding"), .inferred("site")]))
+        #expect(manifest.schema["finding"]?.kind == .binary)
+        #expect(manifest.schema["site"] == .multiClass("site", classes: ["chest", "chest, upper", "knee"]))
+        #expect(manifest.samples[0].patientID == "img/a.png")  // no patient column: each image its own patient
+    }
+
+    @Test func muraSplitFilesFromEitherFileAndWithoutStudyList() throws {
+        let root = fixtures.appendingPathComponent("mura_small")
+        #expect(MURAOptions.SplitFiles(eitherFile: "train_labeled_studies.csv", split: .train) == .init(prefix: "train", split: .train))
+        #expect(MURAOptions.SplitFiles(eitherFile: "/x/valid_image_paths.csv", split: .validation) == .init(prefix: "/x/valid", split: .validation))
+        let fromFolders = try loadMURAManifest(root: root, options: MURAOptions(splits: [
+            .init(imagePaths: root.appendingPathComponent("train_image_paths.csv").path, labeledStudies: nil, split: .train)]))
+        #expect(fromFolders.samples.map { $0.label("abnormal") } == [.positive, .positive, .negative, .positive])
+    }
+
+    @Test func cheXpertLabelFilesMayBeAbsolute() throws {
+        let file = fixtures.appendingPathComponent("chexpert_small/valid.csv").path
+        let manifest = try loadCheXpertManifest(root: URL(fileURLWithPath: "/data/CheXpert-v1.0-small"),
+                                                options: CheXpertOptions(labelFiles: [.init(path: file, split: .validation)]))
+        #expect(manifest.samples.count == 2)
+        #expect(manifest.imageURL(of: manifest.samples[0]).path == "/data/CheXpert-v1.0-small/valid/patient64541/study1/view1_frontal.jpg")
+    }
+}
+
 struct RetrievalSetTests {
     @Test func rolesAndClassesAreRead() throws {
         let manifest = try loadRetrievalSetManifest(root: URL(fileURLWithPath: "/data/chexpert"),
