@@ -62,6 +62,24 @@ struct CheXpertAdapterTests {
         }
     }
 
+    @Test func ageCellsAreWholeYearsAndZeroIsUnknown() throws {
+        func age(_ cell: String) throws(DatasetError) -> Int? {
+            let text = "Path,Sex,Age,Frontal/Lateral,AP/PA,Edema\ntrain/patient1/study1/view1_frontal.jpg,Male,\(cell),Frontal,AP,1.0\n"
+            let table = try CSVTable(parsing: Array(text.utf8), file: "ages.csv")
+            return try cheXpertSamples(from: table, split: nil, options: CheXpertOptions(findings: ["Edema"]))[0].age
+        }
+        #expect(try age("68") == 68)
+        #expect(try age("68.0") == 68)
+        #expect(try age("0") == nil)
+        #expect(try age("") == nil)
+        for bad in ["abc", "131", "-5", "6 8", ".0", "68.5"] {
+            #expect(throws: DatasetError.badValue(file: "ages.csv", line: 2, column: "Age", value: bad,
+                                                  expected: "a whole number of years from 0 to 130"), "\(bad)") {
+                try age(bad)
+            }
+        }
+    }
+
     @Test func missingLabelFileSaysWhereTheDataComesFrom() {
         do {
             _ = try loadCheXpertManifest(root: URL(fileURLWithPath: "/nonexistent/chexpert"))
