@@ -51,6 +51,9 @@ public struct Sample: Sendable, Hashable, Codable {
 
     /// The patient's age in whole years when known.
     public var age: Int? { attributes[AttributeName.age].flatMap { Int($0) } }
+
+    /// The paper's age subgroup when the age is known.
+    public var ageGroup: AgeGroup? { age.map(AgeGroup.init(age:)) }
 }
 
 /// Attribute names shared by every adapter, so fairness specs work on any dataset.
