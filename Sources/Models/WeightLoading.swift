@@ -68,6 +68,8 @@ func canonicalize(_ tensors: [String: Tensor], layout: WeightLayout, file: Strin
             for name in remaining.keys.sorted() {
                 guard let (captures, suffix) = source.match(name) else { continue }
                 let canonical = target.render(captures, suffix: suffix)
+                // A second file tensor for the same parameter stays behind and is reported unused.
+                guard result.tensors[canonical] == nil else { continue }
                 result.tensors[canonical] = remaining.removeValue(forKey: name)
                 result.sources[canonical] = [name]
             }
@@ -81,6 +83,7 @@ func canonicalize(_ tensors: [String: Tensor], layout: WeightLayout, file: Strin
                 guard pieces.count == names.count,
                       Set(pieces.map { Array($0.shape.dropFirst()) }).count == 1 else { continue }
                 let canonical = target.render(captures, suffix: suffix)
+                guard result.tensors[canonical] == nil else { continue }
                 result.tensors[canonical] = concatenateRows(pieces)
                 result.sources[canonical] = names
                 for part in names { remaining.removeValue(forKey: part) }
@@ -88,8 +91,8 @@ func canonicalize(_ tensors: [String: Tensor], layout: WeightLayout, file: Strin
         }
     }
     for (name, tensor) in remaining {
-        // Unmatched names pass through; if one collides with a renamed tensor, keep both visible
-        // to verification by giving the leftover its file name (it will be reported as unused).
+        // Unmatched names pass through (verification reports them as unused); one that collides
+        // with a renamed tensor gets a distinct key so that neither is silently dropped.
         let key = result.tensors[name] == nil ? name : "\(name) (duplicate)"
         result.tensors[key] = tensor
         result.sources[key] = [name]

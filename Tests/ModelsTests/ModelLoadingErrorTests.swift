@@ -112,6 +112,15 @@ struct ModelLoadingErrorTests {
                                                             names: ["encoder.layer.2.norm1.weight"]))
     }
 
+    @Test func twoTensorsForOneParameter() throws {
+        // The same projection under its hub name and its transformers >= 5 name: the first rule
+        // (hub name) wins, the other is left over.
+        let copy = try EditableModelFolder(copying: "dinov2_native")
+        try copy.editWeights { $0["encoder.layer.0.attention.o_proj.weight"] = $0["encoder.layer.0.attention.output.dense.weight"] }
+        #expect(loadingError(copy.folder) == .unusedTensors(file: copy.weightsFile.path,
+                                                            names: ["encoder.layer.0.attention.o_proj.weight"]))
+    }
+
     @Test func misShapedTensor() throws {
         let copy = try EditableModelFolder(copying: "dinov2_registers")
         try copy.editWeights { $0["embeddings.register_tokens"] = Tensor(zeros: [1, 4, 32]) }
