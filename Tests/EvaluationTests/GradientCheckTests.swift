@@ -56,7 +56,7 @@ import Tensor
 
     @Test func reluAndDropout() {
         var generator = SeededGenerator(seed: 2)
-        let count = 40
+        let count = 43  // not a multiple of 8: covers the SIMD blocks and the scalar tail
         // Keep inputs away from 0, where ReLU has a kink that central differences straddle.
         let input = Self.random(count, &generator).map { $0 >= 0 ? $0 + 0.05 : $0 - 0.05 }
         let projection = Self.random(count, &generator)
