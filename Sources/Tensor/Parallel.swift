@@ -8,6 +8,10 @@ import Glibc
 /// Work is cut into at most one chunk per core, and only when each chunk holds at least
 /// `minimumChunk` items, because starting a `DispatchQueue.concurrentPerform` round costs
 /// microseconds that small tensors cannot repay.
+///
+/// Do not call `matmul`, `linear` or `multiHeadAttention` inside a chunk: OpenBLAS already
+/// spreads each GEMM over every core, and GEMMs issued from several of our threads at once
+/// oversubscribe the cores (each call then runs slower than it would alone).
 public enum Parallel {
     /// Number of cores work is split over.
     public static let coreCount: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

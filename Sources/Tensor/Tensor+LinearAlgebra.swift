@@ -70,7 +70,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, into output: inou
                  "linear input \(x.shape) does not end in \(inFeatures) features (weight \(weight.shape))")
     precondition(output.shape == Array(x.shape.dropLast()) + [outFeatures],
                  "linear output has shape \(output.shape), expected \(Array(x.shape.dropLast()) + [outFeatures])")
-    let rows = x.count / max(inFeatures, 1)
+    let rows = x.shape.dropLast().reduce(1, *)
     let destination = output.mutableBase()
     var beta: Float = 0
     if let bias {

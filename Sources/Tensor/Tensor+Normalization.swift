@@ -143,7 +143,7 @@ extension Tensor {
 }
 
 struct MaximumKernel: BinaryKernel {
-    @inline(__always) func callAsFunction(_ a: Vector, _ b: Vector) -> Vector { pointwiseMax(a, b) }
+    @inline(__always) func callAsFunction(_ a: Vector, _ b: Vector) -> Vector { VectorMath.maximum(a, b) }
 }
 
 /// `kernel` over `length` contiguous elements on the current thread.
@@ -164,12 +164,20 @@ func applyUnaryRun<Kernel: UnaryKernel>(
 
 /// Softmax of one contiguous row, in place.
 @inline(__always)
-private func softmaxRow(_ row: UnsafeMutablePointer<Float>, length: Int) {
+func softmaxRow(_ row: UnsafeMutablePointer<Float>, length: Int) {
+    let inverse = 1 / exponentiateRow(row, length: length)
+    applyUnaryRun(ScaleKernel(factor: inverse), row, row, length: length)
+}
+
+/// Replaces a row by `exp(x − max(row))` and returns the sum: softmax without the final division,
+/// for callers that can divide something smaller (attention divides its `[T, D]` output rows).
+@inline(__always)
+func exponentiateRow(_ row: UnsafeMutablePointer<Float>, length: Int) -> Float {
     let width = Vector.scalarCount
     let whole = length - length % width
     var maxima = Vector(repeating: -.infinity)
     var index = 0
-    while index < whole { maxima = pointwiseMax(maxima, loadVector(row + index)); index += width }
+    while index < whole { maxima = VectorMath.maximum(maxima, loadVector(row + index)); index += width }
     var maximum = maxima.max()
     while index < length { maximum = Swift.max(maximum, row[index]); index += 1 }
     if maximum == -.infinity { maximum = 0 }  // an all −∞ row gives NaN, as in PyTorch
@@ -181,12 +189,13 @@ private func softmaxRow(_ row: UnsafeMutablePointer<Float>, length: Int) {
         sums += value
         index += width
     }
-    if index < length {
-        let remaining = length - index
-        let value = VectorMath.exp(loadPartialVector(row + index, count: remaining) - maximum)
-        storePartialVector(value, row + index, count: remaining)
-        for lane in 0..<remaining { sums[lane] += value[lane] }
+    var sum = sums.sum()
+    while index < length {
+        // Same arithmetic as the vector lanes, one element at a time.
+        let value = VectorMath.exp(Vector(repeating: row[index] - maximum))[0]
+        row[index] = value
+        sum += value
+        index += 1
     }
-    let inverse = 1 / sums.sum()
-    applyUnaryRun(ScaleKernel(factor: inverse), row, row, length: length)
+    return sum
 }

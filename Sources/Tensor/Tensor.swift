@@ -48,6 +48,16 @@ public struct Tensor: Sendable {
         self.storage = TensorStorage(count: Tensor.elementCount(of: shape), repeating: value)
     }
 
+    /// A tensor of the given shape whose elements `body` writes in place, avoiding the
+    /// intermediate `[Float]` of `init(shape:scalars:)` (e.g. when decoding an image).
+    ///
+    /// The buffer starts as zeros.
+    /// - Throws: whatever `body` throws.
+    public init(shape: [Int], initializingWith body: (inout UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        self.init(zeros: shape)
+        try withUnsafeMutableBufferPointer(body)
+    }
+
     /// A tensor whose elements are not yet written; callers must write every element.
     init(uninitializedShape shape: [Int]) {
         self.shape = shape

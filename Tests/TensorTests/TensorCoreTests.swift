@@ -81,7 +81,44 @@ import TestSupport
         var expected = naiveMatmul(x.scalars, weightT, m: 6, k: 4, n: 5)
         for index in expected.indices { expected[index] += bias.scalars[index % 5] }
         expectClose(result.scalars, expected, tolerance: 1e-5, "linear")
+        // Zero input features: the result is the bias alone.
+        let empty = linear(Tensor(zeros: [2, 0]), weight: Tensor(zeros: [3, 0]), bias: Tensor(shape: [3], scalars: [1, 2, 3]))
+        #expect(empty.scalars == [1, 2, 3, 1, 2, 3])
+        #expect(linear(Tensor(zeros: [2, 0]), weight: Tensor(zeros: [3, 0]), bias: nil).scalars == [Float](repeating: 0, count: 6))
         expectClose(linear(x, weight: weight, bias: nil).scalars,
                     naiveMatmul(x.scalars, weightT, m: 6, k: 4, n: 5), tolerance: 1e-5, "linear without bias")
+    }
+}
+
+@Suite struct TensorSupportTests {
+    @Test func initialisingInPlaceAndStacking() {
+        let tensor = Tensor(shape: [2, 2]) { buffer in
+            for index in buffer.indices { buffer[index] = Float(index) }
+        }
+        #expect(tensor.scalars == [0, 1, 2, 3])
+        let stack = stacked([tensor, tensor.scaled(by: -1)])
+        #expect(stack.shape == [2, 2, 2])
+        #expect(stack.scalars == [0, 1, 2, 3, 0, -1, -2, -3])
+    }
+
+    @Test func parallelChunksCoverTheRangeExactlyOnce() {
+        for (count, minimum) in [(0, 1), (1, 1), (7, 1), (1000, 10), (1001, 1), (5, 100)] {
+            let marks = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(count, 1))
+            marks.initialize(repeating: 0)
+            defer { marks.deallocate() }
+            Parallel.forEachChunk(count: count, minimumChunk: minimum) { range in
+                for index in range { marks[index] += 1 }
+            }
+            #expect(marks.prefix(count).allSatisfy { $0 == 1 }, "count \(count), minimum \(minimum)")
+        }
+    }
+
+    @Test func blasBackendDescribesOpenBLAS() {
+        #expect(BLASBackend.configuration.contains("OpenBLAS"))
+        #expect(!BLASBackend.coreName.isEmpty && BLASBackend.coreName != "unknown")
+        #expect(BLASBackend.threadCount >= 1)
+        if let recommended = BLASBackend.recommendedCoreType {
+            #expect(["Haswell", "SkylakeX"].contains(recommended))
+        }
     }
 }

@@ -126,6 +126,18 @@ import TestSupport
         #expect(stacked.sliced(axis: 0, range: 2..<4).scalars == x.scaled(by: 2).scalars)
     }
 
+    @Test func tiledTransposesMatchNaiveIndexing() {
+        let x = randomTensor([3, 45, 70], seed: 24)
+        let swapped = x.permuted([0, 2, 1])
+        #expect(swapped.shape == [3, 70, 45])
+        var expected = [Float]()
+        for b in 0..<3 { for j in 0..<70 { for i in 0..<45 { expected.append(x[b, i, j]) } } }
+        #expect(swapped.scalars == expected)
+        let matrix = randomTensor([1000, 33], seed: 25)
+        #expect(matrix.transposed().transposed().scalars == matrix.scalars)
+        #expect(matrix.transposed()[32, 999] == matrix[999, 32])
+    }
+
     @Test func reductions() {
         let x = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
         #expect(x.sum(axis: 0).scalars == [5, 7, 9])
@@ -137,6 +149,12 @@ import TestSupport
         var expected = 0.0
         for token in 0..<1369 { expected += Double(big[2, token, 299]) }
         #expect(abs(Double(mean[2, 299]) - expected / 1369) < 1e-7)
+        let rows = randomTensor([50, 37], seed: 26)
+        let rowMeans = rows.mean(axis: 1)
+        for row in [0, 17, 49] {
+            let reference = (0..<37).reduce(0.0) { $0 + Double(rows[row, $1]) } / 37
+            #expect(abs(Double(rowMeans[row]) - reference) < 1e-7)
+        }
     }
 }
 
@@ -177,5 +195,26 @@ import TestSupport
         let result = silu(Tensor(shape: [inputs.count], scalars: inputs)).scalars
         let siluWorst = worstRelativeError(inputs, result) { $0 / (1 + Foundation.exp(-$0)) }
         #expect(siluWorst < 3e-7, "SiLU worst relative error \(siluWorst)")
+    }
+}
+
+@Suite struct AttentionTests {
+    @Test func blockedAttentionMatchesComposedOperations() {
+        // T = 300 queries, S = 200 keys, 4 heads of 8: several query blocks of 16 rows, a ragged last block.
+        let query = randomTensor([2, 300, 32], seed: 60), key = randomTensor([2, 200, 32], seed: 61)
+        let value = randomTensor([2, 200, 32], seed: 62)
+        let result = multiHeadAttention(query: query, key: key, value: value, headCount: 4)
+        func heads(_ x: Tensor, _ length: Int) -> Tensor { x.reshaped([2, length, 4, 8]).permuted([0, 2, 1, 3]).reshaped([8, length, 8]) }
+        let scores = softmax(matmul(heads(query, 300), heads(key, 200), transposeB: true, alpha: 1 / Float(8).squareRoot()))
+        let expected = matmul(scores, heads(value, 200)).reshaped([2, 4, 300, 8]).permuted([0, 2, 1, 3]).reshaped([2, 300, 32])
+        expectClose(result.scalars, expected.scalars, tolerance: 2e-6, "attention")
+        var blocked = Tensor(zeros: [300, 32])
+        let destination = blocked.mutableBase()
+        query.withUnsafeBufferPointer { q in key.withUnsafeBufferPointer { k in value.withUnsafeBufferPointer { v in
+            attendAllHeads(query: q.baseAddress!, queryStride: 32, key: k.baseAddress!, keyStride: 32,
+                           value: v.baseAddress!, valueStride: 32, output: destination, outputStride: 32,
+                           queries: 300, keys: 200, features: 32, headCount: 4, scale: nil, queryBlock: 48)
+        } } }
+        expectClose(blocked.scalars, Array(expected.scalars[0..<(300 * 32)]), tolerance: 2e-6, "blocks of 48 rows")
     }
 }

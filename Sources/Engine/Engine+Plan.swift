@@ -1,0 +1,142 @@
+import Foundation
+import Pipeline
+import Results
+
+/// A stage's state in a plan.
+public enum PlanState: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Its artifact is in the cache: nothing to compute.
+    case cached
+    /// It will be computed.
+    case toRun = "to run"
+    /// It cannot be computed by this build (no runner for its kind, or an input that cannot be).
+    case blocked
+}
+
+/// One stage of a plan.
+public struct PlannedStage: Sendable, Hashable {
+    /// The stage.
+    public var stage: Stage
+    /// Its state.
+    public var state: PlanState
+    /// Why it is blocked, when it is.
+    public var reason: String?
+}
+
+/// What `Engine.plan` found: every stage with its state.
+public struct PlanReport: Sendable {
+    /// The experiment.
+    public var experiment: String
+    /// Stages in topological order.
+    public var stages: [PlannedStage]
+
+    /// Stage counts by kind and state.
+    public var counts: [StageKind: [PlanState: Int]] {
+        stages.reduce(into: [:]) { $0[$1.stage.kind, default: [:]][$1.state, default: 0] += 1 }
+    }
+
+    /// Number of stages in `state`.
+    public func count(_ state: PlanState) -> Int {
+        stages.count { $0.state == state }
+    }
+
+    /// Output formats of `plan`.
+    public enum Format: String, Sendable, CaseIterable {
+        /// A list of stages and a table of counts per kind.
+        case text
+        /// Graphviz.
+        case dot
+    }
+
+    /// Renders the plan.
+    public func rendered(_ format: Format) -> String {
+        switch format {
+        case .text: return text()
+        case .dot: return dot()
+        }
+    }
+
+    /// One line per stage (state, kind, short key, label), then counts per kind.
+    public func text() -> String {
+        var lines: [String] = []
+        for planned in stages {
+            var line = "\(planned.state.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  "
+                + "\(planned.stage.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  "
+                + "\(planned.stage.key.short)  \(planned.stage.label)"
+            if let reason = planned.reason { line += "  (\(reason))" }
+            lines.append(line)
+        }
+        lines.append("")
+        lines.append("kind       cached  to run  blocked  total")
+        let counts = self.counts
+        for kind in counts.keys.sorted() {
+            let row = counts[kind] ?? [:]
+            let values = [row[.cached] ?? 0, row[.toRun] ?? 0, row[.blocked] ?? 0]
+            lines.append(kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                         + values.map { String($0).leftPadded(8) }.joined() + String(values.reduce(0, +)).leftPadded(7))
+        }
+        lines.append("total    " + [count(.cached), count(.toRun), count(.blocked)].map { String($0).leftPadded(8) }.joined()
+                     + String(stages.count).leftPadded(7))
+        return lines.joined(separator: "\n")
+    }
+
+    /// Graphviz: one node per stage coloured by state, one edge per input.
+    public func dot() -> String {
+        let colors: [PlanState: String] = [.cached: "palegreen", .toRun: "lightgoldenrod1", .blocked: "lightpink"]
+        var lines = ["digraph \"\(escape(experiment))\" {", "  rankdir=LR;", "  node [shape=box, style=filled, fontname=\"Helvetica\"];"]
+        for planned in stages {
+            lines.append("  \"\(planned.stage.key.short)\" [label=\"\(escape(planned.stage.label))\\n\(planned.stage.key.short)\", "
+                         + "fillcolor=\(colors[planned.state]!), tooltip=\"\(planned.state.rawValue)\"];")
+        }
+        for planned in stages {
+            for role in planned.stage.inputs.keys.sorted() {
+                lines.append("  \"\(planned.stage.inputs[role]!.short)\" -> \"\(planned.stage.key.short)\" [label=\"\(escape(role))\"];")
+            }
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n")
+    }
+
+    private func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
+
+extension Engine {
+    /// Plans a spec without running anything: each stage is cached, to run, or blocked.
+    ///
+    /// Incomplete or corrupt cache entries found on the way are removed (they are misses).
+    /// - Throws: `SpecError` / `GraphError` (validation, missing files).
+    public static func plan(specURL: URL, configuration: EngineConfiguration) throws -> PlanReport {
+        let compiled = try compile(specURL: specURL, configuration: configuration)
+        let cache = try ArtifactCache(root: configuration.cacheDirectory)
+        try cache.saveDescriptors(compiled.graph.stages)
+        return plan(compiled.graph, experiment: compiled.spec.experiment, cache: cache, runners: configuration.runners,
+                    thorough: configuration.verifyArtifacts)
+    }
+
+    static func plan(_ graph: StageGraph, experiment: String, cache: ArtifactCache, runners: StageRunnerRegistry, thorough: Bool) -> PlanReport {
+        var states: [StageKey: PlannedStage] = [:]
+        var planned: [PlannedStage] = []
+        for stage in graph.stages {
+            var entry = PlannedStage(stage: stage, state: .toRun, reason: nil)
+            if case .present = cache.lookup(stage.key, kind: stage.kind, thorough: thorough) {
+                entry.state = .cached
+            } else if runners.runner(for: stage.kind) == nil {
+                entry.state = .blocked
+                entry.reason = "no runner for kind \(stage.kind.rawValue)"
+            } else if let input = stage.inputs.values.compactMap({ states[$0] }).first(where: { $0.state == .blocked }) {
+                entry.state = .blocked
+                entry.reason = "needs blocked \(input.stage.label)"
+            }
+            states[stage.key] = entry
+            planned.append(entry)
+        }
+        return PlanReport(experiment: experiment, stages: planned)
+    }
+}

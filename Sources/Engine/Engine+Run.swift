@@ -1,0 +1,202 @@
+import Foundation
+import Pipeline
+import Results
+
+/// What `Engine.run` did.
+public struct RunReport: Sendable {
+    /// The run's id in the results store.
+    public var runID: Int64
+    /// The experiment.
+    public var experiment: String
+    /// Stages in the graph.
+    public var totalStages: Int
+    /// Stages computed in this run.
+    public var executed: Int
+    /// Stages taken from the cache.
+    public var cached: Int
+    /// Cached stages whose rows were missing from the store and were recorded from the artifact.
+    public var rerecorded: Int
+    /// Cached artifacts found incomplete or corrupt and rebuilt.
+    public var rebuilt: Int
+    /// Failed stages: label, key and error.
+    public var failures: [(label: String, key: StageKey, message: String)]
+    /// Stages not run because something they depend on failed.
+    public var blocked: Int
+    /// Stages not run because the run was interrupted.
+    public var interrupted: Int
+    /// Wall-clock seconds.
+    public var seconds: Double
+
+    /// The run's final status.
+    public var status: RunStatus {
+        if !failures.isEmpty { return .failed }
+        if interrupted > 0 { return .interrupted }
+        return .succeeded
+    }
+
+    /// 0 on success, 1 when a stage failed, 130 when interrupted (as shells report SIGINT).
+    public var exitCode: Int32 {
+        switch status {
+        case .succeeded, .running: return 0
+        case .failed: return 1
+        case .interrupted: return 130
+        }
+    }
+
+    /// A few lines for the terminal: counts, then each failure.
+    public var summary: String {
+        var lines = ["run \(runID) of \(experiment): \(status.rawValue) in \(formatSeconds(seconds)) — "
+            + "\(totalStages) stages: \(executed) computed, \(cached) cached"
+            + (rerecorded > 0 ? " (\(rerecorded) re-recorded)" : "")
+            + (rebuilt > 0 ? ", \(rebuilt) corrupt artifacts rebuilt" : "")
+            + (failures.isEmpty ? "" : ", \(failures.count) failed")
+            + (blocked > 0 ? ", \(blocked) blocked" : "")
+            + (interrupted > 0 ? ", \(interrupted) interrupted" : "")]
+        for failure in failures {
+            lines.append("  failed: \(failure.label) [\(failure.key.short)]: \(failure.message)")
+        }
+        if blocked > 0 { lines.append("  \(blocked) stages depending on failed stages did not run; fix the failures and run again") }
+        if interrupted > 0 { lines.append("  interrupted: run the same command again to resume") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Engine {
+    /// Runs a spec: validates and compiles it, takes what it can from the cache, computes the
+    /// rest in parallel, records everything in the results store.
+    ///
+    /// Re-running a finished spec computes nothing and adds no rows. After a crash or `kill -9`
+    /// the next run redoes only unfinished stages: committed artifacts are complete by
+    /// construction, and a cached stage whose rows never reached the store is recorded from
+    /// the `outputs.json` in its artifact.
+    /// - Throws: `SpecError` / `GraphError` before any work; cache and store errors that stop
+    ///   the whole run. A failing stage does not throw: it is in the report.
+    public static func run(specURL: URL, configuration: EngineConfiguration) throws -> RunReport {
+        let began = Date()
+        let compiled = try compile(specURL: specURL, configuration: configuration)
+        let graph = compiled.graph
+        let cache = try ArtifactCache(root: configuration.cacheDirectory)
+        cache.removeStaleTemporaries()
+        try cache.saveDescriptors(graph.stages)
+        let store = try ResultStore(path: configuration.databasePath)
+        let runID = try store.beginRun(RunRecord(
+            specDigest: compiled.spec.digest, experiment: compiled.spec.experiment, engineVersion: configuration.engineVersion,
+            gitCommit: gitCommit(near: specURL), host: ProcessInfo.processInfo.hostName, startedAt: began))
+        let executor = LocalExecutor(cache: cache, store: store, runID: runID, runners: configuration.runners,
+                                     logger: configuration.logger,
+                                     knownKinds: Dictionary(uniqueKeysWithValues: graph.stages.map { ($0.key, $0.kind) }))
+        var interruptHandler: InterruptHandler?
+        if configuration.handlesInterrupts { interruptHandler = InterruptHandler(flag: configuration.cancellation) }
+        defer { withExtendedLifetime(interruptHandler) {} }
+
+        let triage = try triage(graph, cache: cache, thorough: configuration.verifyArtifacts)
+        var rerecorded = 0
+        var toRun = triage.toRun
+        for index in triage.cached {
+            let stage = graph.stages[index]
+            do {
+                if try executor.recordIfMissing(stage, artifact: cache.directory(for: stage.key, kind: stage.kind)) { rerecorded += 1 }
+            } catch let error as EngineError {
+                // An artifact whose outputs.json is unreadable is corrupt: rebuild it.
+                configuration.logger.warning("\(stage.label): \(error); rebuilding")
+                cache.remove(stage.key, kind: stage.kind)
+                toRun.insert(index)
+            }
+        }
+        let scheduler = Scheduler(jobs: configuration.jobs, observer: configuration.observer)
+        let stagesToRun = graph.stages.indices.filter { toRun.contains($0) }.map { graph.stages[$0] }
+        let schedule = scheduler.run(stagesToRun, executor: executor, cancellation: configuration.cancellation)
+
+        var failures: [(String, StageKey, String)] = []
+        var blocked = 0
+        var interrupted = 0
+        for stage in stagesToRun {
+            switch schedule.outcomes[stage.key] {
+            case .failed(let message, _)?:
+                failures.append((stage.label, stage.key, message))
+            case .skipped?:
+                blocked += 1
+                try? executor.record(stage, .blocked, seconds: nil, error: nil)
+            case .cancelled?, nil:
+                interrupted += 1
+                try? executor.record(stage, .interrupted, seconds: nil, error: nil)
+            case .succeeded?:
+                break
+            }
+        }
+        var report = RunReport(
+            runID: runID, experiment: compiled.spec.experiment, totalStages: graph.stages.count,
+            executed: schedule.succeeded.count, cached: graph.stages.count - stagesToRun.count, rerecorded: rerecorded,
+            rebuilt: triage.corrupt, failures: failures, blocked: blocked, interrupted: interrupted, seconds: 0)
+        report.seconds = Date().timeIntervalSince(began)
+        try store.finishRun(id: runID, status: report.status, endedAt: Date())
+        return report
+    }
+
+    /// Which stages are cached and which must run.
+    ///
+    /// Walks the graph from sinks to sources: a stage to run needs its inputs, so those are
+    /// verified thoroughly (every file hashed); one found corrupt is removed and run again.
+    static func triage(_ graph: StageGraph, cache: ArtifactCache, thorough: Bool) throws -> (cached: [Int], toRun: Set<Int>, corrupt: Int) {
+        var present = [Bool](repeating: false, count: graph.stages.count)
+        var corrupt = 0
+        for (index, stage) in graph.stages.enumerated() {
+            switch cache.lookup(stage.key, kind: stage.kind, thorough: thorough) {
+            case .present: present[index] = true
+            case .corrupt: corrupt += 1
+            case .missing: break
+            }
+        }
+        var verified = [Bool](repeating: thorough, count: graph.stages.count)
+        for index in graph.stages.indices.reversed() where !present[index] {
+            for key in graph.stages[index].inputs.values {
+                guard let input = graph.index[key], present[input], !verified[input] else { continue }
+                verified[input] = true
+                if case .corrupt = cache.lookup(key, kind: graph.stages[input].kind, thorough: true) {
+                    present[input] = false
+                    corrupt += 1
+                }
+            }
+        }
+        let toRun = Set(graph.stages.indices.filter { !present[$0] })
+        return (graph.stages.indices.filter { present[$0] }, toRun, corrupt)
+    }
+
+    /// The commit checked out in the git work tree around `url`, read from `.git` without
+    /// running git (`nil` outside a work tree).
+    static func gitCommit(near url: URL) -> String? {
+        var folder = url.standardizedFileURL.deletingLastPathComponent()
+        for _ in 0..<32 {
+            let dotGit = folder.appendingPathComponent(".git")
+            var gitDirectory = dotGit
+            if let text = try? String(contentsOf: dotGit, encoding: .utf8), text.hasPrefix("gitdir:") {
+                let path = text.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespacesAndNewlines)
+                gitDirectory = URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL
+            }
+            if let head = try? String(contentsOf: gitDirectory.appendingPathComponent("HEAD"), encoding: .utf8) {
+                let trimmed = head.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard trimmed.hasPrefix("ref: ") else { return trimmed }
+                let reference = String(trimmed.dropFirst(5))
+                for base in [gitDirectory, commonDirectory(of: gitDirectory)] {
+                    if let value = try? String(contentsOf: base.appendingPathComponent(reference), encoding: .utf8) {
+                        return value.trimmingCharacters(in: .whitespacesAndNewlines)
+                    }
+                    if let packed = try? String(contentsOf: base.appendingPathComponent("packed-refs"), encoding: .utf8),
+                       let line = packed.split(separator: "\n").first(where: { $0.hasSuffix(" " + reference) }) {
+                        return String(line.prefix(while: { $0 != " " }))
+                    }
+                }
+                return nil
+            }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { return nil }
+            folder = parent
+        }
+        return nil
+    }
+
+    private static func commonDirectory(of gitDirectory: URL) -> URL {
+        guard let text = try? String(contentsOf: gitDirectory.appendingPathComponent("commondir"), encoding: .utf8) else { return gitDirectory }
+        return URL(fileURLWithPath: text.trimmingCharacters(in: .whitespacesAndNewlines), relativeTo: gitDirectory).standardizedFileURL
+    }
+}

@@ -1,1 +1,0 @@
-// Module Engine: see docs/ARCHITECTURE.md.

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Errors of the engine glue, each naming the stage or file involved and what to do.
+public enum EngineError: Error, Sendable, CustomStringConvertible, LocalizedError, Equatable {
+    /// No runner is registered for a stage kind.
+    case noRunner(kind: String, stage: String)
+    /// A runner asked for an input role the stage does not have.
+    case missingInput(stage: String, role: String, available: [String])
+    /// An input artifact is not in the cache (when running one stage on its own).
+    case inputNotCached(stage: String, role: String, key: String)
+    /// A stage's parameters do not decode as the runner expects.
+    case badParameters(stage: String, type: String, reason: String)
+    /// An artifact's `outputs.json` is missing or malformed.
+    case unreadableOutputs(path: String, reason: String)
+
+    /// What went wrong and what to do.
+    public var description: String {
+        switch self {
+        case .noRunner(let kind, let stage):
+            return "no runner is registered for stage kind \"\(kind)\" (stage \(stage)); this build of xrbench cannot compute it"
+        case .missingInput(let stage, let role, let available):
+            return "stage \(stage) has no input \"\(role)\" (it has: \(available.joined(separator: ", ")))"
+        case .inputNotCached(let stage, let role, let key):
+            return "stage \(stage): input \"\(role)\" (\(key.prefix(12))) is not in the cache; run it first (`xrbench stage run \(key.prefix(12))`)"
+        case .badParameters(let stage, let type, let reason):
+            return "stage \(stage): parameters do not decode as \(type): \(reason)"
+        case .unreadableOutputs(let path, let reason):
+            return "\(path): cannot read the stage outputs: \(reason)"
+        }
+    }
+
+    /// Same as `description`.
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,192 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a cache lookup found.
+public enum ArtifactState: Sendable, Equatable {
+    /// A complete artifact, at this folder.
+    case present(URL)
+    /// Nothing there.
+    case missing
+    /// Something there that does not match its manifest (it has been removed: treat as a miss).
+    case corrupt(String)
+}
+
+/// A stage's artifact being written: the runner fills `directory`, then `commit` publishes it.
+public struct PendingArtifact: Sendable {
+    /// The stage.
+    public var key: StageKey
+    /// Its kind.
+    public var kind: StageKind
+    /// The temporary folder to write into.
+    public var directory: URL
+}
+
+/// Content-addressed artifacts under `root/<kind>/<key>/`.
+///
+/// Writers fill a temporary folder (`root/tmp/<key>.<pid>.<random>`), a completeness manifest is
+/// written into it, and one `rename` publishes it, so readers see either nothing or a complete
+/// artifact. A partial or corrupt entry is removed and reported as a miss, never trusted.
+public struct ArtifactCache: Sendable {
+    /// The cache folder (default `.xrbench/cache`).
+    public let root: URL
+
+    /// Opens (creating if needed) the cache at `root`.
+    /// - Throws: `CacheError` when the folders cannot be created.
+    public init(root: URL) throws {
+        self.root = root.standardizedFileURL
+        for folder in ["tmp", "locks", "stages"] {
+            do {
+                try FileManager.default.createDirectory(at: self.root.appendingPathComponent(folder), withIntermediateDirectories: true)
+            } catch {
+                throw CacheError(path: self.root.path, problem: "cannot create the cache folder: \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Where the artifact of `key` lives once committed.
+    public func directory(for key: StageKey, kind: StageKind) -> URL {
+        root.appendingPathComponent(kind.rawValue, isDirectory: true).appendingPathComponent(key.rawValue, isDirectory: true)
+    }
+
+    /// Looks up an artifact, removing it when it is incomplete or corrupt.
+    /// - Parameter thorough: hash every file even when sizes and times match (used before an
+    ///   artifact is fed to another stage after a crash, and by `--verify`).
+    public func lookup(_ key: StageKey, kind: StageKind, thorough: Bool = false) -> ArtifactState {
+        let folder = directory(for: key, kind: kind)
+        let manifestURL = folder.appendingPathComponent(ArtifactManifest.fileName)
+        guard let data = try? Data(contentsOf: manifestURL) else {
+            guard FileManager.default.fileExists(atPath: folder.path) else { return .missing }
+            let problem = "the artifact has no completeness manifest"
+            discard(folder)
+            return .corrupt(problem)
+        }
+        guard let manifest = try? JSONDecoder().decode(ArtifactManifest.self, from: data), manifest.key == key else {
+            discard(folder)
+            return .corrupt("the completeness manifest is unreadable")
+        }
+        if let problem = manifest.problem(in: folder, thorough: thorough) {
+            discard(folder)
+            return .corrupt(problem)
+        }
+        return .present(folder)
+    }
+
+    /// A fresh temporary folder for writing the artifact of `key`.
+    /// - Throws: `CacheError` when it cannot be created.
+    public func beginWrite(_ key: StageKey, kind: StageKind) throws -> PendingArtifact {
+        let name = "\(key.rawValue).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let folder = root.appendingPathComponent("tmp").appendingPathComponent(name)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CacheError(path: folder.path, problem: "cannot create a temporary folder: \(error.localizedDescription)")
+        }
+        return PendingArtifact(key: key, kind: kind, directory: folder)
+    }
+
+    /// Writes the completeness manifest and publishes the artifact with one rename.
+    ///
+    /// If another process committed the same key first, this copy is discarded and theirs kept
+    /// (same key, same content by construction).
+    /// - Returns: the committed artifact's folder.
+    /// - Throws: `CacheError` when hashing or renaming fails.
+    @discardableResult
+    public func commit(_ pending: PendingArtifact) throws -> URL {
+        let manifest = try ArtifactManifest.scan(pending.directory, key: pending.key, kind: pending.kind)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            try encoder.encode(manifest).write(to: pending.directory.appendingPathComponent(ArtifactManifest.fileName))
+        } catch {
+            throw CacheError(path: pending.directory.path, problem: "cannot write the completeness manifest: \(error.localizedDescription)")
+        }
+        let destination = directory(for: pending.key, kind: pending.kind)
+        try? FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if case .present = lookup(pending.key, kind: pending.kind) {
+            discard(pending.directory)
+            return destination
+        }
+        if rename(pending.directory.path, destination.path) != 0 {
+            let code = errno
+            if case .present = lookup(pending.key, kind: pending.kind) {
+                discard(pending.directory)
+                return destination
+            }
+            throw CacheError(path: destination.path, problem: "cannot publish the artifact: \(String(cString: strerror(code)))")
+        }
+        return destination
+    }
+
+    /// Deletes a pending artifact (after a failure or an interrupt).
+    public func abandon(_ pending: PendingArtifact) {
+        discard(pending.directory)
+    }
+
+    /// Removes a committed artifact.
+    public func remove(_ key: StageKey, kind: StageKind) {
+        discard(directory(for: key, kind: kind))
+    }
+
+    /// Every committed artifact folder, as (kind, key).
+    public func entries() -> [(kind: StageKind, key: StageKey)] {
+        let manager = FileManager.default
+        var result: [(StageKind, StageKey)] = []
+        for kind in (try? manager.contentsOfDirectory(atPath: root.path)) ?? [] where !["tmp", "locks", "stages"].contains(kind) && !kind.hasPrefix(".") {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: root.appendingPathComponent(kind).path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            for key in (try? manager.contentsOfDirectory(atPath: root.appendingPathComponent(kind).path)) ?? [] where !key.hasPrefix(".") {
+                result.append((StageKind(kind), StageKey(key)))
+            }
+        }
+        return result.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+    }
+
+    /// Removes temporary folders left by processes that no longer exist (after `kill -9`).
+    /// - Returns: how many were removed.
+    @discardableResult
+    public func removeStaleTemporaries() -> Int {
+        let folder = root.appendingPathComponent("tmp")
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+            let parts = name.split(separator: ".")
+            guard parts.count >= 3, let pid = Int32(parts[1]) else { continue }
+            if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+                discard(folder.appendingPathComponent(name))
+                removed += 1
+            }
+        }
+        return removed
+    }
+
+    /// Runs `body` holding an exclusive, process-wide lock on `key` (an `flock` on a lock file;
+    /// the kernel releases it when the process dies, so `kill -9` never leaves it held).
+    /// Two runs that need the same stage thus compute it once: the second waits, then finds it cached.
+    public func withLock<Result>(_ key: StageKey, _ body: () throws -> Result) throws -> Result {
+        let path = root.appendingPathComponent("locks").appendingPathComponent(key.rawValue).path
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CacheError(path: path, problem: "cannot open the lock file: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw CacheError(path: path, problem: "cannot lock: \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+
+    /// Moves a folder aside with one rename, then deletes it, so a half-deleted folder never
+    /// sits at an artifact's address.
+    private func discard(_ folder: URL) {
+        let trash = root.appendingPathComponent("tmp").appendingPathComponent("trash.\(getpid()).\(UInt32.random(in: 0...UInt32.max))")
+        if rename(folder.path, trash.path) == 0 {
+            try? FileManager.default.removeItem(at: trash)
+        } else {
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file-system problem met while digesting the files a spec points at.
+public struct FileDigestError: Error, Sendable, CustomStringConvertible, LocalizedError {
+    /// The path.
+    public var path: String
+    /// What went wrong.
+    public var problem: String
+
+    /// `path: problem`.
+    public var description: String { "\(path): \(problem)" }
+    /// Same as `description`.
+    public var errorDescription: String? { description }
+}
+
+/// Size and modification time: if both are unchanged the content is assumed unchanged.
+struct FileStamp: Codable, Hashable, Sendable {
+    var size: Int64
+    var modifiedNanoseconds: Int64
+
+    /// The stamp of a regular file, or `nil` if there is none at `path`.
+    static func of(path: String) -> FileStamp? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        #if canImport(Darwin)
+        let time = info.st_mtimespec
+        #else
+        let time = info.st_mtim
+        #endif
+        return FileStamp(size: Int64(info.st_size), modifiedNanoseconds: Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec))
+    }
+}
+
+/// SHA-256 of file contents, memoised by (path, size, modification time) in a small JSON file,
+/// so an unchanged 350 MB weight file is hashed once, not on every run.
+///
+/// Thread-safe; `save()` writes the memo atomically (last writer wins, which only costs a re-hash).
+public final class FileDigester: @unchecked Sendable {
+    private struct Entry: Codable {
+        var stamp: FileStamp
+        var digest: String
+    }
+
+    private let memoURL: URL?
+    private let lock = NSLock()
+    private var entries: [String: Entry]
+    private var changed = false
+    /// Bytes actually read and hashed since creation (tests use it to see the memo work).
+    public private(set) var bytesHashed: Int64 = 0
+
+    /// Opens (or starts) the memo at `memoURL`; `nil` keeps it in memory only.
+    public init(memoURL: URL?) {
+        self.memoURL = memoURL
+        if let memoURL, let data = try? Data(contentsOf: memoURL),
+           let decoded = try? JSONDecoder().decode([String: Entry].self, from: data) {
+            entries = decoded
+        } else {
+            entries = [:]
+        }
+    }
+
+    /// The hex SHA-256 of the file at `path`.
+    /// - Throws: `FileDigestError` when it is missing, not a regular file or unreadable.
+    public func digest(ofFile path: String) throws -> String {
+        guard let stamp = FileStamp.of(path: path) else {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            throw FileDigestError(path: path, problem: exists ? "is not a regular file" : "does not exist")
+        }
+        lock.lock()
+        if let entry = entries[path], entry.stamp == stamp {
+            lock.unlock()
+            return entry.digest
+        }
+        lock.unlock()
+        let digest = try Self.hash(path: path)
+        lock.lock()
+        entries[path] = Entry(stamp: stamp, digest: digest)
+        changed = true
+        bytesHashed += stamp.size
+        lock.unlock()
+        return digest
+    }
+
+    /// One digest for a folder: SHA-256 over the sorted relative paths and digests of its regular
+    /// files (recursively, hidden files skipped).
+    /// - Throws: `FileDigestError` when the folder is missing or a file is unreadable.
+    public func digest(ofDirectory path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FileDigestError(path: path, problem: "is not an existing folder")
+        }
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+            throw FileDigestError(path: path, problem: "cannot be listed")
+        }
+        var files: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            if relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
+            if FileStamp.of(path: path + "/" + relative) != nil { files.append(relative) }
+        }
+        var hasher = SHA256()
+        for relative in files.sorted() {
+            hasher.update(data: Data("\(relative)\u{0}\(try digest(ofFile: path + "/" + relative))\n".utf8))
+        }
+        return hexString(hasher.finalize())
+    }
+
+    /// Writes the memo if anything changed.
+    public func save() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard changed, let memoURL else { return }
+        try FileManager.default.createDirectory(at: memoURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let data = try JSONEncoder().encode(entries)
+        try data.write(to: memoURL, options: .atomic)
+        changed = false
+    }
+
+    /// Streams the file through SHA-256 in 4 MiB chunks.
+    static func hash(path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw FileDigestError(path: path, problem: "cannot be opened for reading")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while true {
+            let chunk: Data
+            do {
+                chunk = try handle.read(upToCount: 4 << 20) ?? Data()
+            } catch {
+                throw FileDigestError(path: path, problem: "read failed: \(error.localizedDescription)")
+            }
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+        }
+        return hexString(hasher.finalize())
+    }
+}

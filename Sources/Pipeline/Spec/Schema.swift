@@ -1,0 +1,161 @@
+/// The kinds of names a spec defines and refers to.
+public enum Namespace: String, Sendable, Hashable, CaseIterable {
+    /// Named backbones (`backbones:`).
+    case backbone
+    /// Named datasets (`datasets:`).
+    case dataset
+    /// Named probe heads (`heads:`; `mlp` and `linear` are built in).
+    case head
+    /// Named subgroup filters (`subgroups:`; `all`, `male`, `female`, `young`, `middle`, `elderly` are built in).
+    case subgroup
+    /// Task names (`tasks[].name`), referred to by tables and figures.
+    case task
+}
+
+/// An interval a number must lie in; `nil` bounds are open-ended.
+public struct NumberRange: Sendable, Hashable, CustomStringConvertible {
+    /// Lower bound, or `nil` for none.
+    public var lower: Double?
+    /// Whether the lower bound itself is allowed.
+    public var lowerInclusive: Bool
+    /// Upper bound, or `nil` for none.
+    public var upper: Double?
+    /// Whether the upper bound itself is allowed.
+    public var upperInclusive: Bool
+
+    /// Creates a range.
+    public init(lower: Double? = nil, lowerInclusive: Bool = true, upper: Double? = nil, upperInclusive: Bool = true) {
+        self.lower = lower
+        self.lowerInclusive = lowerInclusive
+        self.upper = upper
+        self.upperInclusive = upperInclusive
+    }
+
+    /// (0, 1]: training fractions.
+    public static let unitFraction = NumberRange(lower: 0, lowerInclusive: false, upper: 1)
+    /// [0, 1): dropout probabilities.
+    public static let probability = NumberRange(lower: 0, upper: 1, upperInclusive: false)
+    /// (0, 1): split ratios.
+    public static let openUnit = NumberRange(lower: 0, lowerInclusive: false, upper: 1, upperInclusive: false)
+    /// (0, ∞).
+    public static let positive = NumberRange(lower: 0, lowerInclusive: false)
+    /// [1, ∞): counts.
+    public static let atLeastOne = NumberRange(lower: 1)
+    /// [0, ∞).
+    public static let nonNegative = NumberRange(lower: 0)
+
+    /// Whether `value` lies in the range.
+    public func contains(_ value: Double) -> Bool {
+        if let lower, lowerInclusive ? value < lower : value <= lower { return false }
+        if let upper, upperInclusive ? value > upper : value >= upper { return false }
+        return true
+    }
+
+    /// Interval notation, e.g. `(0, 1]` or `[1, ∞)`.
+    public var description: String {
+        let left = lower.map { (lowerInclusive ? "[" : "(") + format($0) } ?? "(-∞"
+        let right = upper.map { format($0) + (upperInclusive ? "]" : ")") } ?? "∞)"
+        return left + ", " + right
+    }
+
+    private func format(_ value: Double) -> String {
+        value.rounded() == value ? String(Int(value)) : "\(value)"
+    }
+}
+
+/// Whether a path field names a file or a folder.
+public enum PathKind: String, Sendable, Hashable {
+    /// A regular file: enters stage keys through its content digest.
+    case file
+    /// A folder: a model folder's files enter through their digests; a data root through its path.
+    case directory
+}
+
+/// The type a YAML node must have, and how it converts into a `ParameterValue`.
+public indirect enum SchemaType: Sendable {
+    /// Any scalar, optionally restricted to a fixed set of spellings.
+    case string(choices: [String]? = nil)
+    /// A whole number, optionally within a range.
+    case integer(NumberRange? = nil)
+    /// A finite number, optionally within a range.
+    case number(NumberRange? = nil)
+    /// `true` or `false`.
+    case boolean
+    /// A path, resolved against the folder of the file it is written in (`~` expands to home).
+    case path(PathKind)
+    /// The name of something defined in a namespace.
+    case reference(Namespace)
+    /// A list whose elements all have one type.
+    case list(SchemaType, minimumCount: Int = 0)
+    /// A single value or a list of them; always converts to a list.
+    case oneOrList(SchemaType)
+    /// A mapping with fixed field names.
+    case object(ObjectSchema)
+    /// A mapping from user-chosen names to values; the names are defined in `defines`, if given.
+    case dictionary(SchemaType, defines: Namespace?)
+    /// A mapping whose fields depend on a discriminator field (`kind:`).
+    case variant(VariantSchema)
+    /// The first alternative that accepts the node; `summary` names them in errors.
+    case anyOf([SchemaType], summary: String)
+    /// A mapping with `min` and/or `max` numbers (a half-open interval `[min, max)`).
+    case interval
+    /// A string that defines a name in a namespace (a task's `name:`).
+    case definesName(Namespace)
+}
+
+/// One field of an object schema.
+public struct SchemaField: Sendable {
+    /// The key as written in YAML (snake_case).
+    public var name: String
+    /// The value's type.
+    public var type: SchemaType
+    /// Whether the field must be present.
+    public var isRequired: Bool
+
+    /// Creates a field.
+    public init(_ name: String, _ type: SchemaType, required: Bool = false) {
+        self.name = name
+        self.type = type
+        self.isRequired = required
+    }
+
+    /// The key decoded Swift types use: snake_case turned into lowerCamelCase.
+    var swiftName: String {
+        let parts = name.split(separator: "_")
+        guard let first = parts.first else { return name }
+        return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+}
+
+/// A mapping with a fixed set of fields.
+public struct ObjectSchema: Sendable {
+    /// The allowed fields.
+    public var fields: [SchemaField]
+
+    /// Creates an object schema.
+    public init(_ fields: [SchemaField]) {
+        self.fields = fields
+    }
+}
+
+/// A mapping whose allowed fields depend on the value of a discriminator field.
+public struct VariantSchema: Sendable {
+    /// The discriminator field's key, e.g. `kind`.
+    public var discriminator: String
+    /// Fields every variant has (besides the discriminator).
+    public var common: [SchemaField]
+    /// Each variant's own fields, by discriminator value.
+    public var variants: [(name: String, schema: ObjectSchema)]
+    /// When set, variant-specific fields are gathered under this key with their YAML names
+    /// (an opaque, validated options map); when `nil` they stay flat and camel-cased.
+    public var optionsKey: String?
+
+    /// Creates a variant schema.
+    public init(discriminator: String = "kind", common: [SchemaField] = [],
+                variants: [(name: String, schema: ObjectSchema)], optionsKey: String? = nil) {
+        self.discriminator = discriminator
+        self.common = common
+        self.variants = variants
+        self.optionsKey = optionsKey
+    }
+}

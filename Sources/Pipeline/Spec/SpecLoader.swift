@@ -1,0 +1,156 @@
+import Crypto
+import Foundation
+import Yams
+
+/// Loads a spec: reads it and its includes, validates every file over its node tree, resolves
+/// names across files, then decodes into `Spec`. All problems are reported together.
+public struct SpecLoader: Sendable {
+    /// Environment used for `${VAR}` interpolation.
+    public var environment: [String: String]
+
+    /// Creates a loader.
+    /// - Parameter environment: variables for `${VAR}`; defaults to the process environment.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// Heads every spec can name without defining them: the paper's MLP and a linear probe.
+    public static let builtInHeads: [String: HeadSpec] = [
+        "mlp": HeadSpec(kind: .mlp),
+        "linear": HeadSpec(kind: .linear),
+    ]
+
+    /// Subgroups every spec can name. Adapters normalise sex to `M`/`F` and age to years.
+    public static let builtInSubgroups: [String: SubgroupSpec] = [
+        "all": SubgroupSpec([:]),
+        "male": SubgroupSpec(["sex": .string("M")]),
+        "female": SubgroupSpec(["sex": .string("F")]),
+        "young": SubgroupSpec(["age": .object(["min": .integer(0), "max": .integer(35)])]),
+        "middle": SubgroupSpec(["age": .object(["min": .integer(35), "max": .integer(60)])]),
+        "elderly": SubgroupSpec(["age": .object(["min": .integer(60)])]),
+    ]
+
+    /// Loads and validates the spec at `url`.
+    /// - Throws: `SpecError` listing every problem found, each with file, line, column and key path.
+    public func load(_ url: URL) throws -> Spec {
+        var state = LoadState()
+        let top = url.standardizedFileURL
+        load(file: top, schema: SpecSchema.spec, includedFrom: nil, state: &state)
+        checkNames(&state)
+        if !state.diagnostics.isEmpty { throw SpecError(diagnostics: state.diagnostics) }
+        return try assemble(top: top, state: state)
+    }
+
+    /// Parses and validates a spec given as text (for tests and tools); includes resolve against `directory`.
+    public func load(text: String, name: String = "spec.yaml", directory: URL) throws -> Spec {
+        let url = directory.appendingPathComponent(name)
+        var state = LoadState()
+        state.texts[url.path] = text
+        load(file: url, schema: SpecSchema.spec, includedFrom: nil, state: &state)
+        checkNames(&state)
+        if !state.diagnostics.isEmpty { throw SpecError(diagnostics: state.diagnostics) }
+        return try assemble(top: url, state: state)
+    }
+
+    // MARK: Files
+
+    private func load(file url: URL, schema: SchemaType, includedFrom: SpecLocation?, state: inout LoadState) {
+        let displayName = Self.displayPath(url)
+        if state.loadOrder.contains(url.path) {
+            if let includedFrom {
+                state.diagnostics.append(SpecDiagnostic(kind: .include, location: includedFrom, keyPath: "include",
+                                                        message: "\(displayName) is included more than once (or includes itself)"))
+            }
+            return
+        }
+        state.loadOrder.append(url.path)
+        let text: String
+        if let given = state.texts[url.path] {
+            text = given
+        } else {
+            do {
+                text = try String(contentsOf: url, encoding: .utf8)
+            } catch {
+                let location = includedFrom ?? SpecLocation(file: displayName, line: 1, column: 1)
+                state.diagnostics.append(SpecDiagnostic(kind: includedFrom == nil ? .missingFile : .include, location: location,
+                                                        keyPath: includedFrom == nil ? "" : "include",
+                                                        message: "cannot read \(displayName): \(error.localizedDescription)"))
+                return
+            }
+            state.texts[url.path] = text
+        }
+        let node: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                state.diagnostics.append(SpecDiagnostic(kind: .syntax, location: SpecLocation(file: displayName, line: 1, column: 1),
+                                                        keyPath: "", message: "the file is empty"))
+                return
+            }
+            node = composed
+        } catch let error as YamlError {
+            state.diagnostics.append(Self.syntaxDiagnostic(error, file: displayName))
+            return
+        } catch {
+            state.diagnostics.append(SpecDiagnostic(kind: .syntax, location: SpecLocation(file: displayName, line: 1, column: 1),
+                                                    keyPath: "", message: "\(error)"))
+            return
+        }
+        var validator = SchemaValidator(file: displayName, directory: url.deletingLastPathComponent(), environment: environment)
+        let value = validator.convert(node, as: schema, path: "")
+        state.diagnostics += validator.diagnostics
+        state.references += validator.references
+        state.definitions += validator.definitions
+        state.variableUses += validator.variableUses
+        state.locations.merge(validator.locations) { first, _ in first }
+        if let value { state.values.append((url, value)) }
+        // Includes are loaded even when this file has errors elsewhere, so every error is reported.
+        if case .mapping(let mapping) = node, let includes = mapping["include"], case .sequence(let entries) = includes {
+            let resolved = value?["include"]?.listValue
+            for (index, entry) in entries.enumerated() {
+                let path: String
+                if let resolved, index < resolved.count, let text = resolved[index].stringValue {
+                    path = text
+                } else if let raw = entry.scalar?.string {
+                    path = url.deletingLastPathComponent().appendingPathComponent(raw).standardizedFileURL.path
+                } else {
+                    continue
+                }
+                load(file: URL(fileURLWithPath: path), schema: SpecSchema.registry,
+                     includedFrom: validator.location(of: entry), state: &state)
+            }
+        }
+    }
+
+    static func syntaxDiagnostic(_ error: YamlError, file: String) -> SpecDiagnostic {
+        var location = SpecLocation(file: file, line: 1, column: 1)
+        var message = "\(error)"
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            location = SpecLocation(file: file, line: mark.line, column: mark.column)
+            message = "YAML syntax error: " + (context.map { "\($0.text) " } ?? "") + problem
+        default:
+            break
+        }
+        return SpecDiagnostic(kind: .syntax, location: location, keyPath: "", message: message)
+    }
+
+    /// A path as users like to read it: relative to the working directory when inside it.
+    static func displayPath(_ url: URL) -> String {
+        let current = FileManager.default.currentDirectoryPath
+        let path = url.path
+        return path.hasPrefix(current + "/") ? String(path.dropFirst(current.count + 1)) : path
+    }
+}
+
+/// Everything gathered while loading a spec and its includes.
+struct LoadState {
+    var texts: [String: String] = [:]
+    var loadOrder: [String] = []
+    var values: [(URL, ParameterValue)] = []
+    var diagnostics: [SpecDiagnostic] = []
+    var references: [NameReference] = []
+    var definitions: [NameDefinition] = []
+    var variableUses: [LocatedVariableUses] = []
+    var locations: [String: SpecLocation] = [:]
+}

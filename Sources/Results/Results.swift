@@ -1,1 +1,0 @@
-// Module Results: see docs/ARCHITECTURE.md.
