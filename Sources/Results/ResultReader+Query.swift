@@ -24,8 +24,15 @@ extension ResultReader {
             guard !statements.isEmpty else {
                 throw ResultsError.invalidQuery(sql: sql, reason: "there is no SQL statement in it")
             }
-            for statement in statements where !Self.onlyReads(statement) {
-                throw ResultsError.writeRefused(statement: statement.sql)
+            for statement in statements {
+                if Self.transactionKeywords.contains(Self.leadingKeyword(statement.sql).uppercased()) {
+                    throw ResultsError.invalidQuery(
+                        sql: statement.sql, reason: "transaction control is not needed: each query runs in its own "
+                            + "read-only transaction")
+                }
+                if !Self.onlyReads(statement) {
+                    throw ResultsError.writeRefused(statement: statement.sql)
+                }
             }
             var table = QueryTable(columns: [], rows: [])
             for statement in statements {
@@ -47,14 +54,46 @@ extension ResultReader {
     /// DETACH and transaction control as read-only because they change only the connection.
     /// Attaching is refused all the same (it is how one would reach another file), and so is
     /// VACUUM (`VACUUM INTO` writes a new file).
+    /// PRAGMA assignments are refused too, even those that change only the connection
+    /// (`PRAGMA foreign_keys = OFF`): a query has no business changing settings.
     static func onlyReads(_ statement: Statement) -> Bool {
         guard statement.isReadonly else { return false }
-        let keyword = leadingKeyword(statement.sql).uppercased()
-        return !["ATTACH", "DETACH", "VACUUM"].contains(keyword)
+        switch leadingKeyword(statement.sql).uppercased() {
+        case "ATTACH", "DETACH", "VACUUM": return false
+        case "PRAGMA": return pragmaOnlyReads(statement.sql)
+        default: return true
+        }
+    }
+
+    static let transactionKeywords: Set<String> = ["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]
+
+    /// PRAGMAs that take an argument in parentheses and only report (`PRAGMA table_info(result)`);
+    /// any other PRAGMA with an argument sets something (`PRAGMA user_version(7)`).
+    static let reportingPragmas: Set<String> = [
+        "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+        "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+    ]
+
+    /// Whether a PRAGMA statement only reads: no `= value`, and an argument only for a reporting PRAGMA.
+    static func pragmaOnlyReads(_ sql: String) -> Bool {
+        let text = String(stripComments(sql).dropFirst("PRAGMA".count))
+            .trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
+        // `schema.name`, then the rest.
+        let nameEnd = text.firstIndex(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") }) ?? text.endIndex
+        let name = text[..<nameEnd].split(separator: ".").last.map { String($0).lowercased() } ?? ""
+        let rest = text[nameEnd...].trimmingCharacters(in: .whitespacesAndNewlines)
+        if rest.isEmpty { return true }
+        if rest.hasPrefix("(") { return reportingPragmas.contains(name) }
+        return false
     }
 
     /// The first word of a statement, after whitespace and SQL comments.
     static func leadingKeyword(_ sql: String) -> String {
+        String(stripComments(sql).prefix(while: { $0.isLetter }))
+    }
+
+    /// The statement without its leading whitespace and comments.
+    static func stripComments(_ sql: String) -> Substring {
         var rest = Substring(sql)
         while true {
             rest = rest.drop(while: { $0.isWhitespace })
@@ -67,9 +106,8 @@ extension ResultReader {
                     return ""
                 }
             } else {
-                break
+                return rest
             }
         }
-        return String(rest.prefix(while: { $0.isLetter }))
     }
 }

@@ -161,6 +161,46 @@ enum Schema {
                 FROM ranked WHERE recency = 1;
                 """)
         }
+        migrator.registerMigration("v2: latest views for replicates and tests") { db in
+            try db.execute(sql: """
+                -- How recently each recorded stage was used: the latest run execution that
+                -- produced it or took it from the cache, then the order outputs were recorded.
+                CREATE VIEW stage_recency AS
+                SELECT o.stage_key,
+                       coalesce((SELECT max(e.id) FROM stage_execution e
+                                 WHERE e.stage_key = o.stage_key
+                                   AND e.status IN ('succeeded', 'cached')), 0) AS last_execution,
+                       o.rowid AS output_order
+                FROM stage_output o;
+
+                CREATE VIEW latest_bootstrap_replicate AS
+                WITH ranked AS (
+                    SELECT b.*, row_number() OVER (
+                        PARTITION BY b.experiment, b.task, b.backbone, b.dataset, b.head, b.features,
+                                     b.fraction, b.seed, b.train_subgroup, b.test_subgroup, b.label, b.metric,
+                                     b.replicate
+                        ORDER BY u.last_execution DESC, u.output_order DESC) AS recency
+                    FROM bootstrap_replicate b JOIN stage_recency u ON u.stage_key = b.stage_key
+                )
+                SELECT id, stage_key, experiment, task, backbone, dataset, head, features, fraction, seed,
+                       train_subgroup, test_subgroup, label, metric, replicate, value
+                FROM ranked WHERE recency = 1;
+
+                CREATE VIEW latest_statistical_test AS
+                WITH ranked AS (
+                    SELECT t.*, row_number() OVER (
+                        PARTITION BY t.experiment, t.task, t.backbone, t.dataset, t.head, t.features,
+                                     t.fraction, t.seed, t.train_subgroup, t.test_subgroup, t.label, t.metric,
+                                     t.test_name, t.compared_dimension, t.group1, t.group2
+                        ORDER BY u.last_execution DESC, u.output_order DESC) AS recency
+                    FROM statistical_test t JOIN stage_recency u ON u.stage_key = t.stage_key
+                )
+                SELECT id, stage_key, experiment, task, backbone, dataset, head, features, fraction, seed,
+                       train_subgroup, test_subgroup, label, metric, test_name, compared_dimension, group1, group2,
+                       statistic, p_value, effect_size, n1, n2, method, holm_p_value
+                FROM ranked WHERE recency = 1;
+                """)
+        }
         return migrator
     }
 }

@@ -108,29 +108,16 @@ struct ResultTableRecord: FetchableRecord, PersistableRecord {
     }
 }
 
-/// A row of `bootstrap_replicate`.
-struct BootstrapReplicateTableRecord: FetchableRecord, PersistableRecord {
+/// A row of `bootstrap_replicate` (written by a prepared statement in `recordOutputs`).
+struct BootstrapReplicateTableRecord: FetchableRecord, TableRecord {
     static let databaseTableName = "bootstrap_replicate"
     var stageKey: String
     var row: BootstrapReplicateRow
-
-    init(stageKey: String, row: BootstrapReplicateRow) {
-        self.stageKey = stageKey
-        self.row = row
-    }
 
     init(row: Row) {
         stageKey = row["stage_key"]
         self.row = BootstrapReplicateRow(coordinates: coordinates(from: row), metric: row["metric"],
                                          replicate: row["replicate"], value: row["value"])
-    }
-
-    func encode(to container: inout PersistenceContainer) {
-        container["stage_key"] = stageKey
-        coordinateColumns(row.coordinates, into: &container)
-        container["metric"] = row.metric
-        container["replicate"] = row.replicate
-        container["value"] = row.value
     }
 }
 
@@ -173,28 +160,15 @@ struct StatisticalTestTableRecord: FetchableRecord, PersistableRecord {
     }
 }
 
-/// A row of `prediction`.
-struct PredictionTableRecord: FetchableRecord, PersistableRecord {
+/// A row of `prediction` (written by a prepared statement in `recordOutputs`).
+struct PredictionTableRecord: FetchableRecord, TableRecord {
     static let databaseTableName = "prediction"
     var stageKey: String
     var row: PredictionRow
-
-    init(stageKey: String, row: PredictionRow) {
-        self.stageKey = stageKey
-        self.row = row
-    }
 
     init(row: Row) {
         stageKey = row["stage_key"]
         self.row = PredictionRow(sampleID: row["sample_id"], label: row["label"], score: row["score"],
                                  target: row["target"])
-    }
-
-    func encode(to container: inout PersistenceContainer) {
-        container["stage_key"] = stageKey
-        container["sample_id"] = row.sampleID
-        container["label"] = row.label
-        container["score"] = row.score
-        container["target"] = row.target
     }
 }

@@ -49,6 +49,33 @@ public struct TableSpec: Codable, Sendable, Hashable {
         self.scale = scale
         self.columnGroupSeparator = columnGroupSeparator
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, title, rowHeader, rowOrder, columnOrder, spread, higherIsBetter, decimals, scale, columnGroupSeparator
+    }
+
+    /// Decodes a spec (from an experiment spec's `tables:`); only `name`, `title` and
+    /// `rowHeader` are required, the rest default as in `init`.
+    /// - Throws: `DecodingError`, including for `decimals` outside 0...12.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let decimals = try container.decodeIfPresent(Int.self, forKey: .decimals) ?? 3
+        guard (0...12).contains(decimals) else {
+            throw DecodingError.dataCorruptedError(forKey: .decimals, in: container,
+                                                   debugDescription: "decimals must be in 0...12, not \(decimals)")
+        }
+        self.init(
+            name: try container.decode(String.self, forKey: .name),
+            title: try container.decode(String.self, forKey: .title),
+            rowHeader: try container.decode(String.self, forKey: .rowHeader),
+            rowOrder: try container.decodeIfPresent([String].self, forKey: .rowOrder) ?? [],
+            columnOrder: try container.decodeIfPresent([String].self, forKey: .columnOrder) ?? [],
+            spread: try container.decodeIfPresent(SpreadKind.self, forKey: .spread) ?? .standardDeviation,
+            higherIsBetter: try container.decodeIfPresent(Bool.self, forKey: .higherIsBetter) ?? true,
+            decimals: decimals,
+            scale: try container.decodeIfPresent(Double.self, forKey: .scale) ?? 1,
+            columnGroupSeparator: try container.decodeIfPresent(String.self, forKey: .columnGroupSeparator))
+    }
 }
 
 /// One seed-level value of a table: the raw material a query over `result` returns.

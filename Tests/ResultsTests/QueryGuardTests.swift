@@ -28,6 +28,10 @@ import Testing
         "DETACH DATABASE main",
         "PRAGMA user_version = 7",
         "PRAGMA journal_mode = DELETE",
+        "PRAGMA main.user_version(7)",
+        "PRAGMA query_only = 0",
+        "PRAGMA foreign_keys = OFF;",
+        "EXPLAIN DELETE FROM result",
         "VACUUM",
         "VACUUM INTO '/tmp/xrbench-vacuum-copy.sqlite'",
         "REINDEX",
@@ -79,6 +83,25 @@ import Testing
         #expect(try reader.query("WITH x AS (SELECT 2 AS two) SELECT two FROM x").rows == [[.integer(2)]])
         #expect(try reader.query("SELECT 1; SELECT 'last' AS which;").rows == [[.text("last")]])
         #expect(try reader.query("SELECT count(*) FROM latest_result").rows == [[.integer(2)]])
+        #expect(try reader.query("PRAGMA main.table_info(result);").rows.count == 17)
+        #expect(try reader.query("pragma user_version").rows == [[.integer(0)]])
+        #expect(try reader.query("EXPLAIN QUERY PLAN SELECT * FROM result WHERE metric = 'auroc'").rows.count >= 1)
+    }
+
+    @Test(arguments: ["BEGIN", "COMMIT", "SELECT 1; ROLLBACK", "SAVEPOINT s", "RELEASE s", "END"])
+    func transactionControlIsNamedNotExecuted(sql: String) throws {
+        let reader = try ResultStore.openReadOnly(path: try populatedDatabase())
+        do {
+            _ = try reader.query(sql)
+            Issue.record("`\(sql)` was accepted")
+        } catch let error as ResultsError {
+            guard case .invalidQuery(_, let reason) = error else {
+                Issue.record("`\(sql)`: \(error)")
+                return
+            }
+            #expect(reason == "transaction control is not needed: each query runs in its own read-only transaction")
+        }
+        #expect(try reader.query("SELECT count(*) FROM run").rows == [[.integer(1)]])
     }
 
     @Test func badSQLNamesTheProblem() throws {

@@ -10,14 +10,15 @@ import Testing
         let reader = try ResultStore.openReadOnly(path: store.path)
         let tables = try reader.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
         #expect(tables.rows.compactMap { $0.first?.textValue } == [
-            "bootstrap_replicate", "grdb_migrations", "latest_result", "prediction", "result", "run",
-            "sqlite_sequence", "stage_execution", "stage_output", "statistical_test",
+            "bootstrap_replicate", "grdb_migrations", "latest_bootstrap_replicate", "latest_result",
+            "latest_statistical_test", "prediction", "result", "run", "sqlite_sequence", "stage_execution",
+            "stage_output", "stage_recency", "statistical_test",
         ])
         // WAL mode: the write-ahead log sits beside the file while the store is open.
         #expect(FileManager.default.fileExists(atPath: path.path + "-wal"))
         // Opening again applies nothing twice.
         _ = try ResultStore(path: path)
-        #expect(try reader.query("SELECT count(*) FROM grdb_migrations").rows == [[.integer(1)]])
+        #expect(try reader.query("SELECT count(*) FROM grdb_migrations").rows == [[.integer(2)]])
     }
 
     @Test func recordsRunsAndStageExecutions() throws {
@@ -122,5 +123,54 @@ import Testing
         try store.recordStageExecution(SampleData.execution(runID: second, stageKey: "old", status: .cached))
         #expect(try reader.query("SELECT value FROM latest_result").rows == [[.real(0.6)]])
         #expect(try reader.query("SELECT count(*) FROM result").rows == [[.integer(2)]])
+    }
+}
+
+@Suite struct CorruptDatabaseTests {
+    @Test func aFileThatIsNotADatabaseIsATypedError() throws {
+        let path = try SampleData.temporaryDatabase()
+        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(String(repeating: "not sqlite ", count: 100).utf8).write(to: path)
+        do {
+            _ = try ResultStore(path: path)
+            Issue.record("opened a file that is not a database")
+        } catch let error as ResultsError {
+            #expect(error.description.hasPrefix("cannot open the results database \(path.path): "))
+            #expect(error.description.contains("not a database"))
+        }
+        do {
+            let reader = try ResultStore.openReadOnly(path: path)
+            _ = try reader.query("SELECT count(*) FROM run")
+            Issue.record("queried a file that is not a database")
+        } catch let error as ResultsError {
+            #expect(error.description.contains("not a database"), "\(error)")
+        }
+    }
+}
+
+@Suite struct BatchTests {
+    /// A fully cached re-run of a large plan: one transaction for every `cached` execution and
+    /// one query for the output lookup.
+    @Test func recordsAThousandCachedExecutionsAtOnce() throws {
+        let store = try ResultStore(path: try SampleData.temporaryDatabase())
+        let runID = try store.beginRun(SampleData.run())
+        let keys = (0..<1_200).map { "stage-\($0)" }
+        for key in keys.prefix(3) {
+            try store.recordOutputs(StageOutputs(), stageKey: key, runID: runID)
+        }
+        #expect(try store.stageKeysWithOutputs(among: keys + ["unknown"]) == ["stage-0", "stage-1", "stage-2"])
+        #expect(try store.stageKeysWithOutputs(among: [String]()) == [])
+
+        try store.recordStageExecutions(keys.map { SampleData.execution(runID: runID, stageKey: $0, status: .cached) })
+        try store.recordStageExecutions(keys.map { SampleData.execution(runID: runID, stageKey: $0, status: .cached) })
+        let reader = try ResultStore.openReadOnly(path: store.path)
+        #expect(try reader.query("SELECT count(*), min(status), max(status) FROM stage_execution").rows
+            == [[.integer(1_200), .text("cached"), .text("cached")]])
+
+        // One bad execution rejects the whole batch.
+        var batch = [SampleData.execution(runID: runID, stageKey: "new-1")]
+        batch.append(SampleData.execution(runID: runID, stageKey: "new-2", status: .failed))
+        #expect(throws: ResultsError.self) { try store.recordStageExecutions(batch) }
+        #expect(try reader.query("SELECT count(*) FROM stage_execution WHERE stage_key LIKE 'new-%'").rows == [[.integer(0)]])
     }
 }

@@ -132,3 +132,24 @@ import Testing
             """)
     }
 }
+
+@Suite struct TableSpecDecodingTests {
+    @Test func decodesWithDefaults() throws {
+        let minimal = try JSONDecoder().decode(TableSpec.self, from: Data(#"""
+            {"name": "table1", "title": "Retrieval", "rowHeader": "Backbone"}
+            """#.utf8))
+        #expect(minimal == TableSpec(name: "table1", title: "Retrieval", rowHeader: "Backbone"))
+        let full = try JSONDecoder().decode(TableSpec.self, from: Data(#"""
+            {"name": "t2", "title": "T", "rowHeader": "B", "spread": "ci95", "higherIsBetter": false,
+             "decimals": 1, "scale": 100, "columnOrder": ["1%"], "columnGroupSeparator": " / "}
+            """#.utf8))
+        #expect(full.spread == .confidenceInterval95 && !full.higherIsBetter && full.decimals == 1 && full.scale == 100)
+        #expect(try JSONDecoder().decode(TableSpec.self, from: JSONEncoder().encode(full)) == full)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(TableSpec.self, from: Data(#"{"name": "t", "title": "T", "rowHeader": "B", "decimals": 40}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(TableSpec.self, from: Data(#"{"name": "t", "title": "T", "rowHeader": "B", "spread": "sem"}"#.utf8))
+        }
+    }
+}

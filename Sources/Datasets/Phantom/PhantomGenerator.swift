@@ -1,0 +1,121 @@
+import Dispatch
+import Foundation
+import Imaging
+
+/// Generates the phantom radiograph dataset: `count` PNG images under `directory/images/`,
+/// the label file `directory/manifest.csv` and the settings in `directory/phantom.json`.
+///
+/// The images are drawn procedurally (see `docs/PHANTOM.md`): six anatomies (chest, knee,
+/// hand, pelvis, foot, lumbar spine) in frontal and lateral views, built from projected
+/// ellipsoids and hollow bones with cortical rims, then exposed, given quantum noise, windowed
+/// and quantised to 8 or 16 bits. Labels per image (the columns of `manifest.csv`):
+/// - `anatomy`: chest, knee, hand, pelvis, foot, spine;
+/// - `view`: frontal or lateral;
+/// - `rotation`: 0, 90, 180 or 270, the clockwise quarter turns applied last;
+/// - `mirrored`: 1 when flipped left-right (before the rotation);
+/// - `marker`: 1 when a lead marker glyph is drawn in a corner; `marker_letter` L, R or none;
+/// - chest only (blank otherwise): `nodule` (1–3 round blobs in the lungs), `effusion`
+///   (basal fluid with a lateral meniscus, one or both sides), `cardiomegaly` (heart about
+///   1.4 times wider);
+/// - attributes `sex`, `age` (bone density falls with age; women have breast shadows), and
+///   `bit_depth`. Patients have 1–3 studies of one anatomy each, with one or two views.
+///
+/// The subgroup effect: nodules in female patients are fainter and smaller (contrast times
+/// `1 - 0.6 s`, size times `1 - 0.3 s`, `s = options.subgroupEffect`, default 0.6), so a
+/// nodule classifier should score lower on women — the kind of gap the fairness analysis is
+/// meant to find.
+///
+/// The output is bit-exact for a given `count`, `seed` and `options` in any thread schedule:
+/// every random choice comes from a SplitMix64 stream of the seed. Labels are the same on every
+/// platform; pixels use the C math library, so another libm may move a rare pixel by one step.
+///
+/// - Parameters:
+///   - directory: where to write; created if missing. Existing files of the same names are replaced.
+///   - count: number of images, at least 1.
+///   - seed: the random seed.
+///   - options: generator settings.
+/// - Returns: the manifest of the written dataset, as `loadPhantomManifest(root:)` reads it.
+/// - Throws: `DatasetError.invalidOption` for bad settings, `.writeFailed` naming the file
+///   that could not be written.
+/// - Complexity: O(count × imageSize²); images are drawn on all processor cores.
+@discardableResult
+public func generatePhantomDataset(at directory: URL, count: Int, seed: UInt64,
+                                   options: PhantomOptions = PhantomOptions()) throws(DatasetError) -> Manifest {
+    guard count >= 1 else {
+        throw .invalidOption(name: "count", value: String(count), reason: "generate at least one image")
+    }
+    try options.validate()
+    let imagesDirectory = directory.appendingPathComponent("images", isDirectory: true)
+    do {
+        try FileManager.default.createDirectory(at: imagesDirectory, withIntermediateDirectories: true)
+    } catch {
+        throw .writeFailed(path: imagesDirectory.path, reason: error.localizedDescription)
+    }
+    let plans = planPhantomDataset(count: count, seed: seed, options: options)
+    let failures = FirstFailure()
+    let size = options.imageSize
+    DispatchQueue.concurrentPerform(iterations: plans.count) { index in
+        guard !failures.hasFailed else { return }
+        let plan = plans[index]
+        let url = directory.appendingPathComponent(plan.imagePath)
+        do {
+            try renderPhantom(plan, size: size).writePNG(to: url)
+        } catch {
+            failures.record(index: index, .writeFailed(path: url.path, reason: "\(error)"))
+        }
+    }
+    if let failure = failures.first { throw failure }
+    try writeFile(phantomManifestCSV(plans), to: directory.appendingPathComponent(phantomManifestFileName))
+    try writeFile(phantomSettingsJSON(count: count, seed: seed, options: options),
+                  to: directory.appendingPathComponent("phantom.json"))
+    return try loadPhantomManifest(root: directory)
+}
+
+/// The label file the generator writes and the `phantom` adapter reads.
+public let phantomManifestFileName = "manifest.csv"
+
+/// Writes bytes atomically (temporary file, then rename).
+func writeFile(_ text: String, to url: URL) throws(DatasetError) {
+    do {
+        try Data(text.utf8).write(to: url, options: .atomic)
+    } catch {
+        throw .writeFailed(path: url.path, reason: error.localizedDescription)
+    }
+}
+
+/// The provenance record: generator version, count, seed and every option, as sorted-key JSON.
+private func phantomSettingsJSON(count: Int, seed: UInt64, options: PhantomOptions) throws(DatasetError) -> String {
+    struct Settings: Encodable {
+        let generator = "xrbench-phantom"
+        let version = phantomGeneratorVersion
+        let count: Int
+        let seed: UInt64
+        let options: PhantomOptions
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    do {
+        return String(decoding: try encoder.encode(Settings(count: count, seed: seed, options: options)), as: UTF8.self) + "\n"
+    } catch {
+        throw .writeFailed(path: "phantom.json", reason: "\(error)")
+    }
+}
+
+/// Bumped whenever a change to the drawing or planning changes the output for a seed.
+public let phantomGeneratorVersion = 1
+
+/// Collects the lowest-index failure of a parallel loop, so the reported error is the same
+/// whatever the thread schedule.
+private final class FirstFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failure: (index: Int, error: DatasetError)?
+
+    var hasFailed: Bool { lock.withLock { failure != nil } }
+    var first: DatasetError? { lock.withLock { failure?.error } }
+
+    func record(index: Int, _ error: DatasetError) {
+        lock.withLock {
+            if failure == nil || index < failure!.index { failure = (index, error) }
+        }
+    }
+}

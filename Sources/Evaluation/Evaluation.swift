@@ -1,1 +1,0 @@
-// Module Evaluation: see docs/ARCHITECTURE.md.

@@ -1,0 +1,147 @@
+import Tensor
+
+// Row-wise passes of the ViT forward, fused so that each activation buffer is read and written
+// once per step: LayerNorm, bias + GELU, SwiGLU gating, bias + layer scale + residual, softmax.
+// All work on raw row-major buffers; callers split rows across cores with `forEachRowChunk`.
+
+/// Splits `rows` into contiguous chunks, one per core, and runs `body(range)` on each; passes
+/// too small to repay a thread hand-off (`rows * costPerRow` below ~32k floats) run inline.
+///
+/// - Parameter costPerRow: rough floats touched per row.
+@inline(__always)
+func forEachRowChunk(rows: Int, costPerRow: Int, _ body: (Range<Int>) -> Void) {
+    Parallel.forEachChunk(count: rows, minimumChunk: max(1, 32_768 / max(costPerRow, 1)), body)
+}
+
+/// LayerNorm over each row of `input` (`[rows, width]`, leading dimension `width`) into `output`.
+///
+/// Two passes over the row (mean, then variance of the centred values), as PyTorch does, so
+/// rows with a large mean keep their precision.
+func layerNormRows(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+    rows: Int, width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float
+) {
+    forEachRowChunk(rows: rows, costPerRow: 3 * width) { range in
+        for row in range {
+            let x = input + row * width
+            let y = output + row * width
+            let vectorEnd = width & ~7
+            var sum8 = Vector8(repeating: 0)
+            var i = 0
+            while i < vectorEnd { sum8 += load8(x, i); i += 8 }
+            var sum = sum8.sum()
+            while i < width { sum += x[i]; i += 1 }
+            let mean = sum / Float(width)
+            var square8 = Vector8(repeating: 0)
+            i = 0
+            while i < vectorEnd {
+                let centred = load8(x, i) - mean
+                square8 = square8.addingProduct(centred, centred)
+                i += 8
+            }
+            var square = square8.sum()
+            while i < width { let c = x[i] - mean; square += c * c; i += 1 }
+            let inverse = 1 / (square / Float(width) + epsilon).squareRoot()
+            i = 0
+            while i < vectorEnd {
+                let normalised = (load8(x, i) - mean) * inverse
+                store8(normalised * load8(weight, i) + load8(bias, i), y, i)
+                i += 8
+            }
+            while i < width { y[i] = (x[i] - mean) * inverse * weight[i] + bias[i]; i += 1 }
+        }
+    }
+}
+
+/// Adds `bias` to each row of `buffer` (`[rows, width]`) in place, then applies exact GELU.
+func addBiasGELURows(_ buffer: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
+    forEachRowChunk(rows: rows, costPerRow: 2 * width) { range in
+        for row in range {
+            let x = buffer + row * width
+            let vectorEnd = width & ~7
+            var i = 0
+            while i < vectorEnd { store8(gelu8(load8(x, i) + load8(bias, i)), x, i); i += 8 }
+            while i < width { x[i] = gelu1(x[i] + bias[i]); i += 1 }
+        }
+    }
+}
+
+/// Adds `bias` to each row of `buffer` (`[rows, width]`) in place.
+func addBiasRows(_ buffer: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
+    forEachRowChunk(rows: rows, costPerRow: width) { range in
+        for row in range {
+            let x = buffer + row * width
+            let vectorEnd = width & ~7
+            var i = 0
+            while i < vectorEnd { store8(load8(x, i) + load8(bias, i), x, i); i += 8 }
+            while i < width { x[i] += bias[i]; i += 1 }
+        }
+    }
+}
+
+/// SwiGLU gating in place: each row of `buffer` holds `[gate | up]` (`2 * hidden` wide, before
+/// bias); the first `hidden` floats become `silu(gate + biasGate) * (up + biasUp)`.
+///
+/// The down projection then reads the first half with leading dimension `2 * hidden`.
+func swiGLUGateRows(_ buffer: UnsafeMutablePointer<Float>, rows: Int, hidden: Int, bias: UnsafePointer<Float>) {
+    forEachRowChunk(rows: rows, costPerRow: 3 * hidden) { range in
+        for row in range {
+            let gate = buffer + row * 2 * hidden
+            let up = gate + hidden
+            let upBias = bias + hidden
+            let vectorEnd = hidden & ~7
+            var i = 0
+            while i < vectorEnd {
+                let g = silu8(load8(gate, i) + load8(bias, i))
+                store8(g * (load8(up, i) + load8(upBias, i)), gate, i)
+                i += 8
+            }
+            while i < hidden { gate[i] = silu1(gate[i] + bias[i]) * (up[i] + upBias[i]); i += 1 }
+        }
+    }
+}
+
+/// The residual update of a block branch: `residual += scale ⊙ (branch + bias)` per row.
+func addScaledResidualRows(
+    _ residual: UnsafeMutablePointer<Float>, branch: UnsafePointer<Float>, rows: Int, width: Int,
+    bias: UnsafePointer<Float>, scale: UnsafePointer<Float>
+) {
+    forEachRowChunk(rows: rows, costPerRow: 3 * width) { range in
+        for row in range {
+            let r = residual + row * width
+            let b = branch + row * width
+            let vectorEnd = width & ~7
+            var i = 0
+            while i < vectorEnd {
+                store8(load8(r, i).addingProduct(load8(b, i) + load8(bias, i), load8(scale, i)), r, i)
+                i += 8
+            }
+            while i < width { r[i] += (b[i] + bias[i]) * scale[i]; i += 1 }
+        }
+    }
+}
+
+/// Softmax of one row in place (`count` floats); the logits are already scaled.
+@inline(__always)
+func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    let vectorEnd = count & ~7
+    var maxima = Vector8(repeating: -.infinity)
+    var i = 0
+    while i < vectorEnd { maxima = max8(maxima, load8(x, i)); i += 8 }
+    var maximum = maxima.max()
+    while i < count { maximum = max(maximum, x[i]); i += 1 }
+    var sum8 = Vector8(repeating: 0)
+    i = 0
+    while i < vectorEnd {
+        let e = exp8(load8(x, i) - maximum)
+        store8(e, x, i)
+        sum8 += e
+        i += 8
+    }
+    var sum = sum8.sum()
+    while i < count { let e = exp1(x[i] - maximum); x[i] = e; sum += e; i += 1 }
+    let inverse = 1 / sum
+    i = 0
+    while i < vectorEnd { store8(load8(x, i) * inverse, x, i); i += 8 }
+    while i < count { x[i] *= inverse; i += 1 }
+}

@@ -1,0 +1,57 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory; unmapped when the last reference goes.
+///
+/// Tensors that borrow from the mapping keep it alive. The file must not be truncated while
+/// mapped (reading a page past the new end raises SIGBUS); safetensors files are written
+/// once and then only read, and writers here replace files by renaming, which leaves an
+/// existing mapping intact.
+final class MappedFile: @unchecked Sendable {
+    /// The first byte; `nil` for an empty file.
+    let bytes: UnsafeRawPointer?
+    /// Length in bytes.
+    let size: Int
+
+    /// Maps the file at `url`.
+    /// - Throws: `TensorFileError` (`.inputOutput`) when it cannot be opened or mapped.
+    init(url: URL) throws {
+        let descriptor = open(url.path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw TensorFileError(file: url, kind: .inputOutput("cannot open: \(String(cString: strerror(errno)))"))
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw TensorFileError(file: url, kind: .inputOutput("cannot stat: \(String(cString: strerror(errno)))"))
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw TensorFileError(file: url, kind: .inputOutput("not a regular file"))
+        }
+        size = Int(status.st_size)
+        if size == 0 {
+            bytes = nil
+            return
+        }
+        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
+        guard let address, address != MAP_FAILED else {
+            throw TensorFileError(file: url, kind: .inputOutput("cannot map into memory: \(String(cString: strerror(errno)))"))
+        }
+        bytes = UnsafeRawPointer(address)
+    }
+
+    deinit {
+        if let bytes { munmap(UnsafeMutableRawPointer(mutating: bytes), size) }
+    }
+
+    /// The bytes in `range` (which must lie within the file).
+    func buffer(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        precondition(range.lowerBound >= 0 && range.upperBound <= size, "range \(range) outside \(size)-byte file")
+        guard let bytes else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: bytes + range.lowerBound, count: range.count)
+    }
+}
