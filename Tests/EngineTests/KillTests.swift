@@ -4,11 +4,13 @@ import Pipeline
 import Results
 import Testing
 
-/// `kill -9` of a run in another process at several moments; the resumed run must end with the
-/// results of an uninterrupted run, with no duplicate rows and no leftover temporaries.
+/// Runs in other processes: `kill -9` at several moments (the resumed run must end with the
+/// results of an uninterrupted run, with no duplicate rows and no leftover temporaries), and two
+/// processes on one database at once.
 ///
-/// The killed process is this test binary re-launched to run only `killTestChild`, which runs
-/// the engine on the folder named by `XRBENCH_KILL_TEST_FOLDER` with slow runners.
+/// The other process is this test binary re-launched to run only `killTestChild`, which runs
+/// the engine on the folder named by `XRBENCH_KILL_TEST_FOLDER` with slow runners. The same
+/// tests against the `xrbench` executable need only a different launch line.
 @Suite struct KillTests {
     static let folderVariable = "XRBENCH_KILL_TEST_FOLDER"
     static let resultsQuery = "SELECT task, backbone, dataset, head, fraction, seed, metric, value FROM result ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
@@ -49,9 +51,21 @@ import Testing
         #expect(partialKills >= 2, "the kills should land in the middle of runs")
     }
 
-    /// Launches the child on `folder`, waits until its run is recorded, then `delay` seconds more,
-    /// and kills it with SIGKILL (it may have finished already).
-    private func runChild(in folder: URL, killAfter delay: Double, database: URL) throws {
+    /// Two processes running the same spec at once on one cache and database both finish; each
+    /// stage is computed by exactly one of them and every row is recorded once.
+    @Test(.disabled(if: ProcessInfo.processInfo.environment[folderVariable] != nil))
+    func twoProcessesOnOneDatabaseBothFinishWithoutDuplicates() throws {
+        let project = try TestProject()
+        let children = try (0..<2).map { _ in try launchChild(in: project.folder) }
+        for child in children { child.waitUntilExit() }
+        #expect(children.map(\.terminationStatus) == [0, 0])
+        #expect(try project.count("SELECT count(*) FROM run WHERE status = 'succeeded'") == 2)
+        #expect(try project.count("SELECT count(*) FROM stage_execution WHERE status = 'succeeded'") == 25)
+        #expect(try project.count("SELECT count(*) FROM result") == 10)
+        #expect(try project.count("SELECT count(*) FROM prediction") == 8)
+    }
+
+    private func launchChild(in folder: URL) throws -> Process {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         child.arguments = ["--testing-library", "swift-testing", "--filter", "killTestChild"]
@@ -59,6 +73,13 @@ import Testing
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()
+        return child
+    }
+
+    /// Launches the child on `folder`, waits until its run is recorded, then `delay` seconds more,
+    /// and kills it with SIGKILL (it may have finished already).
+    private func runChild(in folder: URL, killAfter delay: Double, database: URL) throws {
+        let child = try launchChild(in: folder)
         let deadline = Date().addingTimeInterval(30)
         while child.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: database.path) {
             Thread.sleep(forTimeInterval: 0.005)
