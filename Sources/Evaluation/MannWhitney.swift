@@ -141,3 +141,35 @@ public func holmAdjusted(_ pValues: [Double]) -> [Double] {
     }
     return adjusted
 }
+
+/// One named comparison of a family, e.g. "trained male vs female, tested on female".
+public struct MannWhitneyComparison: Sendable, Equatable, Codable {
+    /// The comparison's name.
+    public var name: String
+    /// The test result (p unadjusted).
+    public var result: MannWhitneyResult
+    /// p after Holm correction across the family, or the unadjusted p when correction is off.
+    public var adjustedP: Double
+}
+
+/// Mann–Whitney U tests of a family of comparisons (e.g. bootstrap AUROCs of models trained on
+/// different subgroups), optionally Holm-corrected across the family.
+/// - Parameters:
+///   - comparisons: name, first sample and second sample of each comparison.
+///   - holmCorrection: adjust p-values across the family with `holmAdjusted(_:)`.
+/// - Throws: `EvaluationError` when a sample is empty or not finite (naming the comparison).
+public func mannWhitneyFamily(
+    _ comparisons: [(name: String, first: [Double], second: [Double])], holmCorrection: Bool
+) throws -> [MannWhitneyComparison] {
+    let results = try comparisons.map { comparison in
+        do {
+            return try mannWhitneyU(comparison.first, comparison.second)
+        } catch let error as EvaluationError {
+            throw EvaluationError.invalidParameter(name: "comparison '\(comparison.name)'", value: "samples", reason: error.description)
+        }
+    }
+    let adjusted = holmCorrection ? holmAdjusted(results.map(\.p)) : results.map(\.p)
+    return zip(comparisons, zip(results, adjusted)).map { comparison, pair in
+        MannWhitneyComparison(name: comparison.name, result: pair.0, adjustedP: pair.1)
+    }
+}

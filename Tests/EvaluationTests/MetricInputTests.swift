@@ -61,3 +61,18 @@ import Testing
         for (a, e) in zip(distribution, expected) { #expect(abs(a - e) < 1e-15) }
     }
 }
+
+@Suite struct MannWhitneyFamilyTests {
+    @Test func familyAppliesHolmWhenAsked() throws {
+        let comparisons: [(name: String, first: [Double], second: [Double])] = [
+            ("shifted", (0..<20).map { Double($0) + 8 }, (0..<20).map(Double.init)),
+            ("same", (0..<20).map(Double.init), (0..<20).map { Double($0) + 0.5 }),
+        ]
+        let plain = try mannWhitneyFamily(comparisons, holmCorrection: false)
+        let corrected = try mannWhitneyFamily(comparisons, holmCorrection: true)
+        #expect(plain.map(\.adjustedP) == plain.map(\.result.p))
+        #expect(corrected.map(\.adjustedP) == holmAdjusted(plain.map(\.result.p)))
+        #expect(corrected[0].result.rankBiserial > 0.5)
+        #expect(throws: EvaluationError.self) { try mannWhitneyFamily([("empty", [], [1])], holmCorrection: true) }
+    }
+}
