@@ -61,7 +61,7 @@ extension ViTConfiguration {
                                  "use the training resolution of the checkpoint (518 for DINOv2)")
         }
         let registers = hasRegisters ? try reader.nonNegativeInteger("num_register_tokens", default: 4) : 0
-        if !hasRegisters, let value = object["num_register_tokens"], value != .number(0) {
+        if !hasRegisters, let value = object["num_register_tokens"], value != .number(0), value != .null {
             throw reader.invalid("num_register_tokens", "is set but model_type is \"dinov2\"",
                                  "use model_type \"dinov2_with_registers\" for a model with registers")
         }

@@ -130,18 +130,29 @@ func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) {
     while i < vectorEnd { maxima = max8(maxima, load8(x, i)); i += 8 }
     var maximum = maxima.max()
     while i < count { maximum = max(maximum, x[i]); i += 1 }
-    var sum8 = Vector8(repeating: 0)
+    let sum = exponentiateInPlace(x, count: count, subtracting: maximum)
+    let inverse = 1 / sum
     i = 0
+    while i < vectorEnd { store8(load8(x, i) * inverse, x, i); i += 8 }
+    while i < count { x[i] *= inverse; i += 1 }
+}
+
+/// `x[i] = exp(x[i] - shift)` over one row; returns the sum of the new values.
+///
+/// Kept as its own small function so that `exp8` inlines into the loop (inside the larger
+/// attention task the optimiser left it as a call per 8 lanes).
+@inline(never)
+func exponentiateInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, subtracting shift: Float) -> Float {
+    let vectorEnd = count & ~7
+    var sum8 = Vector8(repeating: 0)
+    var i = 0
     while i < vectorEnd {
-        let e = exp8(load8(x, i) - maximum)
+        let e = exp8(load8(x, i) - shift)
         store8(e, x, i)
         sum8 += e
         i += 8
     }
     var sum = sum8.sum()
-    while i < count { let e = exp1(x[i] - maximum); x[i] = e; sum += e; i += 1 }
-    let inverse = 1 / sum
-    i = 0
-    while i < vectorEnd { store8(load8(x, i) * inverse, x, i); i += 8 }
-    while i < count { x[i] *= inverse; i += 1 }
+    while i < count { let e = exp1(x[i] - shift); x[i] = e; sum += e; i += 1 }
+    return sum
 }
