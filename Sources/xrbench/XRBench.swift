@@ -23,7 +23,7 @@ struct XRBench: AsyncParsableCommand {
           xrbench embed --model models/dinov2-base --images radiographs/ --tokens cls --out cls.npy
         """,
         version: xrbenchVersion,
-        subcommands: [Embed.self, Run.self, Plan.self, StageCommand.self, CacheCommand.self]
+        subcommands: [Embed.self]
     )
 }
 
