@@ -102,6 +102,7 @@ public struct SpecLoader: Sendable {
         state.definitions += validator.definitions
         state.variableUses += validator.variableUses
         state.locations.merge(validator.locations) { first, _ in first }
+        precondition(value != nil || !validator.diagnostics.isEmpty, "a file failed validation without a diagnostic")
         if let value { state.values.append((url, value)) }
         // Includes are loaded even when this file has errors elsewhere, so every error is reported.
         if case .mapping(let mapping) = node, let includes = mapping["include"], case .sequence(let entries) = includes {
