@@ -45,7 +45,7 @@ public struct ManifestRunner: StageRunner {
             throw RunnerError.unknownKind(what: "dataset adapter", kind: parameters.adapter, known: ["phantom", "chexpert", "mura", "csv"])
         }
         try ManifestArtifact.write(manifest, rootInArtifact: rootInArtifact, to: context.outputDirectory)
-        context.logger.info("\(context.stage.label): \(manifest.samples.count) samples, \(Set(manifest.samples.map(\.patientID)).count) patients")
+        context.logger.debug("\(context.stage.label): \(manifest.samples.count) samples, \(Set(manifest.samples.map(\.patientID)).count) patients")
         return StageOutputs()
     }
 }

@@ -47,7 +47,7 @@ public struct MetricRunner: StageRunner {
             }
             if set.labels.count > 1 {
                 let excluded = values.filter { $0.value.value == nil }.map(\.label) + set.untrainable.keys.sorted()
-                results.append(row("mean", metric, set.summary(metric, rows: all), count: set.count,
+                results.append(row("mean", metric, set.summary(metric, rows: all), count: set.rowsWithAnyTarget,
                                    note: excluded.isEmpty ? nil : "mean over the computable labels; left out: \(excluded.joined(separator: ", "))"))
             }
         }

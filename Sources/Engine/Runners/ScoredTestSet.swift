@@ -25,6 +25,12 @@ struct ScoredTestSet: Sendable {
 
     var count: Int { ids.count }
 
+    /// Rows with at least one known truth (what a mean over labels is computed on).
+    var rowsWithAnyTarget: Int {
+        let width = outputs.count
+        return (0..<count).filter { row in (0..<width).contains { targets[row * width + $0] != nil } }.count
+    }
+
     /// The coordinate label of a task-level value: the label itself for one label, `mean` for several.
     var summaryLabel: String { labels.count == 1 ? labels[0] : "mean" }
 
