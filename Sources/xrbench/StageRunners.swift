@@ -4,5 +4,5 @@ import Engine
 /// "blocked" and, when run, fail with a message naming the kind; everything else still runs.
 /// Stage-runner implementations register here.
 func makeStageRunners() -> StageRunnerRegistry {
-    StageRunnerRegistry()
+    standardRunners()
 }
