@@ -78,6 +78,6 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Results", "Imaging", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Results", "Imaging", "Tensor", "TestSupport"]),
     ]
 )

@@ -26,6 +26,20 @@ struct CanonicalWeights {
         return missingSource(of: canonical, shape: []).name
     }
 
+    /// For a fused canonical tensor (q, k, v) whose parts are all in the file but could not be
+    /// fused because their shapes disagree: the parts as the file names them, with their shapes.
+    func unfusableParts(of canonical: String) -> [(name: String, shape: [Int])]? {
+        guard layout != .original else { return nil }
+        for rule in layout.rules {
+            guard case .fuse(let parts, let into) = rule,
+                  let (captures, suffix) = KeyPattern(into).match(canonical) else { continue }
+            let names = parts.map { KeyPattern($0).render(captures, suffix: suffix) }
+            let pieces = names.compactMap { name in tensors[name].map { (name: name, shape: $0.shape) } }
+            return pieces.count == names.count ? pieces : nil
+        }
+        return nil
+    }
+
     /// For a canonical tensor the file lacks: the file-layout name(s) and shape it should have
     /// had. For a fused tensor (q, k, v) of which the file holds some parts, only the absent
     /// parts are named, with the shape of one part.
