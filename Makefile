@@ -2,7 +2,7 @@
 # `deps` installs the Debian packages the C wrappers need when pkg-config cannot find them.
 
 SWIFT      ?= swift
-APT_PKGS   := libopenblas-dev libpng-dev libturbojpeg0-dev libsqlite3-dev pkg-config unzip
+APT_PKGS   := libopenblas-dev libpng-dev libturbojpeg0-dev libsqlite3-dev pkg-config
 # Machine-specific code generation lives here, not in Package.swift. Without an explicit
 # target CPU, SIMD fused multiply-adds become calls to fmaf and run ~10x slower.
 TARGET_CPU ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo haswell || echo x86-64)
@@ -13,7 +13,7 @@ XRBENCH    := .build/release/xrbench
 .PHONY: deps build release test bench demo tables fixtures chexpert-labels clean
 
 deps:
-	@if ! pkg-config --exists openblas libpng libturbojpeg sqlite3 2>/dev/null || ! command -v unzip >/dev/null; then \
+	@if ! pkg-config --exists openblas libpng libturbojpeg sqlite3 2>/dev/null; then \
 	  echo "xrbench: installing $(APT_PKGS)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APT_PKGS); \

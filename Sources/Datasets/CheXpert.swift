@@ -57,7 +57,7 @@ public struct CheXpertOptions: Sendable, Hashable {
 
     /// A label file and the split it defines.
     public struct LabelFile: Sendable, Hashable {
-        /// Path relative to the dataset root, e.g. `train.csv`.
+        /// Path relative to the dataset root, e.g. `train.csv`, or absolute.
         public var path: String
         /// The split its rows belong to.
         public var split: OfficialSplit?
@@ -97,7 +97,7 @@ public struct CheXpertOptions: Sendable, Hashable {
 public func loadCheXpertManifest(root: URL, options: CheXpertOptions = .init()) throws(DatasetError) -> Manifest {
     var samples: [Sample] = []
     for labelFile in options.labelFiles {
-        let url = root.appendingPathComponent(labelFile.path)
+        let url = resolve(labelFile.path, against: root)
         let table = try CSVTable.read(contentsOf: url, hint:
             "Point the CheXpert dataset root (e.g. ${CHEXPERT_ROOT}) at the folder holding train.csv and valid.csv (CheXpert-v1.0 or CheXpert-v1.0-small from Stanford AIMI).")
         samples += try cheXpertSamples(from: table, split: labelFile.split, options: options)
@@ -194,17 +194,17 @@ enum CheXpertCells {
         if bytes.isEmpty { return .some(nil) }
         var age = 0
         var index = 0
-        // Whole numbers, optionally written with a ".0" decimal part.
-        while index < bytes.count && bytes[index] >= 48 && bytes[index] <= 57 && age <= 130 {
-            age = age * 10 + Int(bytes[index] - 48)
+        // Whole numbers, optionally written with a zero decimal part ("68" or "68.0").
+        while index < bytes.count && bytes[index] >= UInt8(ascii: "0") && bytes[index] <= UInt8(ascii: "9") && age <= 130 {
+            age = age * 10 + Int(bytes[index] - UInt8(ascii: "0"))
             index += 1
         }
+        let digitCount = index
         if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
             index += 1
             while index < bytes.count && bytes[index] == UInt8(ascii: "0") { index += 1 }
-            if index == bytes.count && bytes.count > 1 && bytes[0] != UInt8(ascii: ".") { index = bytes.count } else { return nil }
         }
-        guard index == bytes.count, age <= 130 else { return nil }
+        guard digitCount > 0, index == bytes.count, age <= 130 else { return nil }
         return .some(age == 0 ? nil : age)
     }
 

@@ -6,8 +6,9 @@ public struct CSVLabelColumn: Sendable, Hashable, Codable {
     public var column: String
     /// The label's name in the manifest (default: the column name).
     public var name: String
-    /// Binary or multi-class.
-    public var kind: LabelKind
+    /// Binary or multi-class; nil infers it from the cells: binary when every non-blank cell
+    /// reads as a binary value (see `binary(_:name:)`), multi-class otherwise.
+    public var kind: LabelKind?
     /// For multi-class labels, the class names in order; nil takes the distinct non-blank
     /// values of the column, sorted.
     public var classes: [String]?
@@ -17,6 +18,11 @@ public struct CSVLabelColumn: Sendable, Hashable, Codable {
     /// blank missing (case-insensitive); anything else is an error.
     public static func binary(_ column: String, name: String? = nil) -> CSVLabelColumn {
         CSVLabelColumn(column: column, name: name ?? column, kind: .binary, classes: nil)
+    }
+
+    /// A label whose kind is inferred from its cells (for specs that list only column names).
+    public static func inferred(_ column: String, name: String? = nil) -> CSVLabelColumn {
+        CSVLabelColumn(column: column, name: name ?? column, kind: nil, classes: nil)
     }
 
     /// A multi-class label whose cells are class names; blank is missing.
@@ -76,7 +82,7 @@ public struct CSVManifestOptions: Sendable, Hashable, Codable {
 ///   file or column, a bad binary cell, a class not in the given list, a bad split or age
 ///   value, a duplicate id.
 public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(DatasetError) -> Manifest {
-    let url = options.file.hasPrefix("/") ? URL(fileURLWithPath: options.file) : root.appendingPathComponent(options.file)
+    let url = resolve(options.file, against: root)
     let table = try CSVTable.read(contentsOf: url, hint: "Check the csv dataset's file option (relative to the root \(root.path)).")
     let imageColumn = try table.column(named: options.imageColumn)
     let idColumn = try options.idColumn.map { (name: String) throws(DatasetError) in try table.column(named: name) }
@@ -92,7 +98,9 @@ public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(Datas
     for label in options.labels {
         let column = try table.column(named: label.column)
         labelColumns.append(column)
-        switch label.kind {
+        let kind = label.kind ?? ((0..<table.rowCount).allSatisfy { binaryValue(table.string(row: $0, column: column)) != nil }
+            ? .binary : .multiClass)
+        switch kind {
         case .binary:
             definitions.append(.binary(label.name))
         case .multiClass:

@@ -51,6 +51,7 @@ public enum LabelValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// Decodes `canonicalText` from a single string.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = LabelValue(canonicalText: text) else {
@@ -60,6 +61,7 @@ public enum LabelValue: Sendable, Hashable, Codable {
         self = value
     }
 
+    /// Encodes as `canonicalText`, a single string.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(canonicalText)

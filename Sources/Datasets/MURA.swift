@@ -15,17 +15,36 @@ import Foundation
 ///   (multi-class: elbow, finger, forearm, hand, humerus, shoulder, wrist), also an attribute;
 /// - `officialSplit` train or validation. MURA has no sex or age.
 public struct MURAOptions: Sendable, Hashable {
-    /// A split to read: the file prefix (`train`, `valid`) and the split it stands for.
+    /// A split to read: its image list, its study labels and the split it stands for.
     public struct SplitFiles: Sendable, Hashable {
-        /// `train` reads `train_image_paths.csv` and `train_labeled_studies.csv`.
-        public var prefix: String
+        /// The image path list (`train_image_paths.csv`), relative to the root or absolute.
+        public var imagePaths: String
+        /// The study label list (`train_labeled_studies.csv`); nil takes every study's label
+        /// from its folder name (`study1_positive`).
+        public var labeledStudies: String?
         /// The official split of those images.
         public var split: OfficialSplit
 
-        /// Creates a split entry.
-        public init(prefix: String, split: OfficialSplit) {
-            self.prefix = prefix
+        /// Names both files explicitly.
+        public init(imagePaths: String, labeledStudies: String?, split: OfficialSplit) {
+            self.imagePaths = imagePaths
+            self.labeledStudies = labeledStudies
             self.split = split
+        }
+
+        /// MURA's own names: `<prefix>_image_paths.csv` and `<prefix>_labeled_studies.csv`.
+        public init(prefix: String, split: OfficialSplit) {
+            self.init(imagePaths: prefix + "_image_paths.csv", labeledStudies: prefix + "_labeled_studies.csv", split: split)
+        }
+
+        /// The split files around either of MURA's two files for a split (say the
+        /// `train_labeled_studies.csv` a spec names): the other one is its sibling.
+        public init(eitherFile path: String, split: OfficialSplit) {
+            for suffix in ["_labeled_studies.csv", "_image_paths.csv"] where path.hasSuffix(suffix) {
+                self.init(prefix: String(path.dropLast(suffix.count)), split: split)
+                return
+            }
+            self.init(imagePaths: path, labeledStudies: nil, split: split)
         }
     }
 
@@ -50,21 +69,23 @@ public func loadMURAManifest(root: URL, options: MURAOptions = .init()) throws(D
     var samples: [Sample] = []
     let hint = "Point the MURA root (e.g. ${MURA_ROOT}) at the MURA-v1.1 folder holding train_image_paths.csv and train_labeled_studies.csv."
     for files in options.splits {
-        let prefix = files.prefix, split = files.split
-        let studies = try CSVTable.read(contentsOf: root.appendingPathComponent(prefix + "_labeled_studies.csv"),
-                                        columnNames: ["study", "label"], hint: hint)
+        let split = files.split
         var studyLabels: [String: LabelValue] = [:]
-        for row in 0..<studies.rowCount {
-            let folder = trimmingSlashes(studies.string(row: row, column: 0))
-            switch studies.string(row: row, column: 1) {
-            case "1": studyLabels[folder] = .positive
-            case "0": studyLabels[folder] = .negative
-            default:
-                throw .badValue(file: studies.file, line: studies.line(ofRow: row), column: "label (second column)",
-                                value: studies.string(row: row, column: 1), expected: "1 (abnormal) or 0 (normal)")
+        if let labeledStudies = files.labeledStudies {
+            let studies = try CSVTable.read(contentsOf: resolve(labeledStudies, against: root),
+                                            columnNames: ["study", "label"], hint: hint)
+            for row in 0..<studies.rowCount {
+                let folder = trimmingSlashes(studies.string(row: row, column: 0))
+                switch studies.string(row: row, column: 1) {
+                case "1": studyLabels[folder] = .positive
+                case "0": studyLabels[folder] = .negative
+                default:
+                    throw .badValue(file: studies.file, line: studies.line(ofRow: row), column: "label (second column)",
+                                    value: studies.string(row: row, column: 1), expected: "1 (abnormal) or 0 (normal)")
+                }
             }
         }
-        let images = try CSVTable.read(contentsOf: root.appendingPathComponent(prefix + "_image_paths.csv"),
+        let images = try CSVTable.read(contentsOf: resolve(files.imagePaths, against: root),
                                        columnNames: ["path"], hint: hint)
         for row in 0..<images.rowCount {
             let path = images.string(row: row, column: 0)
@@ -86,7 +107,7 @@ public func loadMURAManifest(root: URL, options: MURAOptions = .init()) throws(D
                 label = .negative
             } else {
                 throw .badValue(file: images.file, line: images.line(ofRow: row), column: "path (first column)", value: path,
-                                expected: "a study listed in \(prefix)_labeled_studies.csv or a folder ending in _positive/_negative")
+                                expected: "a study listed in \(files.labeledStudies ?? "the labeled-studies file") or a folder ending in _positive/_negative")
             }
             let bodyPart = components[patientIndex - 1]
             let imagePath = components.dropFirst().joined(separator: "/")

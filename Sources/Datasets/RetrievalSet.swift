@@ -18,7 +18,7 @@ import Foundation
 /// The manifest has one multi-class label `class` (classes sorted by name) and the attribute
 /// `role`; patient and study come from `patientNNNNN/studyN` when the path has them.
 public func loadRetrievalSetManifest(root: URL, file: String, datasetName: String = "retrieval") throws(DatasetError) -> Manifest {
-    let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : root.appendingPathComponent(file)
+    let url = resolve(file, against: root)
     let table = try CSVTable.read(contentsOf: url, hint: "Write the retrieval list as CSV with columns path,role,class (see docs/DATASETS.md).")
     let pathColumn = try table.column(named: "path")
     let roleColumn = try table.column(named: "role")

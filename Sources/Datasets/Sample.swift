@@ -35,7 +35,8 @@ public struct Sample: Sendable, Hashable, Codable {
         self.patientID = patientID
         self.studyID = studyID
         self.imagePath = imagePath
-        self.labels = labels.filter { $0.value != .missing }
+        // Filtering rebuilds the dictionary, so only pay for it when there is something to drop.
+        self.labels = labels.values.contains(.missing) ? labels.filter { $0.value != .missing } : labels
         self.attributes = attributes
         self.officialSplit = officialSplit
     }
@@ -50,6 +51,9 @@ public struct Sample: Sendable, Hashable, Codable {
 
     /// The patient's age in whole years when known.
     public var age: Int? { attributes[AttributeName.age].flatMap { Int($0) } }
+
+    /// The paper's age subgroup when the age is known.
+    public var ageGroup: AgeGroup? { age.map(AgeGroup.init(age:)) }
 }
 
 /// Attribute names shared by every adapter, so fairness specs work on any dataset.

@@ -126,7 +126,8 @@ extension Engine {
         }
         var report = RunReport(
             runID: runID, experiment: compiled.spec.experiment, totalStages: graph.stages.count,
-            executed: schedule.succeeded.count, cached: graph.stages.count - stagesToRun.count, rerecorded: rerecorded,
+            executed: schedule.succeeded.count - executor.committedElsewhere.count,
+            cached: graph.stages.count - stagesToRun.count + executor.committedElsewhere.count, rerecorded: rerecorded,
             rebuilt: triage.corrupt, failures: failures, blocked: blocked, interrupted: interrupted, seconds: 0)
         report.seconds = Date().timeIntervalSince(began)
         try store.finishRun(id: runID, status: report.status, endedAt: Date())

@@ -20,6 +20,8 @@ public struct LocalExecutor: StageExecutor {
     public let logger: Logger
     /// Kinds of the stages that may be inputs (otherwise read from their saved descriptors).
     public let knownKinds: [StageKey: StageKind]
+    /// Stages another process committed while this one waited for their lock.
+    let committedElsewhere = KeySet()
 
     /// Creates an executor.
     public init(cache: ArtifactCache, store: ResultStore, runID: Int64, runners: StageRunnerRegistry, logger: Logger,
@@ -43,6 +45,7 @@ public struct LocalExecutor: StageExecutor {
             try cache.withLock(stage.key) {
                 if case .present(let folder) = cache.lookup(stage.key, kind: stage.kind) {
                     // Another process committed it while we waited for the lock.
+                    committedElsewhere.insert(stage.key)
                     try recordIfMissing(stage, artifact: folder)
                     try record(stage, .cached, seconds: nil, error: nil)
                     return
@@ -96,5 +99,23 @@ public struct LocalExecutor: StageExecutor {
         try store.recordStageExecution(StageExecutionRecord(
             runID: runID, stageKey: stage.key.rawValue, kind: stage.kind.rawValue,
             parametersJSON: stage.parameters.canonicalJSON, status: status, seconds: seconds, errorMessage: error))
+    }
+}
+
+/// A thread-safe set of stage keys.
+final class KeySet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: Set<StageKey> = []
+
+    func insert(_ key: StageKey) {
+        lock.lock()
+        keys.insert(key)
+        lock.unlock()
+    }
+
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return keys.count
     }
 }

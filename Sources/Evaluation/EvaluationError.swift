@@ -24,6 +24,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     /// The official split information is inconsistent.
     case inconsistentOfficialSplit(reason: String)
 
+    /// What is wrong and what to do about it.
     public var description: String {
         switch self {
         case let .nonBinaryTarget(label, sampleIndex, value):
@@ -70,6 +71,7 @@ public enum MetricValue: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// The number, or "not computable (reason)".
     public var description: String {
         switch self {
         case let .value(v): return "\(v)"

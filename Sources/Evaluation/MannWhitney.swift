@@ -31,7 +31,9 @@ public struct MannWhitneyResult: Sendable, Equatable, Codable {
 /// than 8 values or when any value is tied (within or across samples); exact otherwise. The
 /// asymptotic p is `2·Φ(−z)` with `z = (max(U₁, U₂) − n₁n₂/2 − ½) / σ`,
 /// `σ² = n₁n₂/12 · ((n + 1) − Σ(t³ − t)/(n(n − 1)))` over tie-group sizes t. The exact p is
-/// `2·P(U ≥ max(U₁, U₂))` under the null. Both are clipped to [0, 1].
+/// `2·P(U ≥ max(U₁, U₂))` under the null. Both are clipped to [0, 1]. One deviation: when the
+/// exact computation would take more than ~2·10⁹ steps (one sample ≤ 8 values, the other tens of
+/// thousands), the asymptotic p is reported, with `method` saying so.
 ///
 /// - Parameters:
 ///   - first: first sample (e.g. bootstrap AUROCs of the model trained on males).
@@ -54,7 +56,12 @@ public func mannWhitneyU(_ first: [Double], _ second: [Double], method: MannWhit
     let u1 = rankSumFirst - Double(n1 * (n1 + 1)) / 2
     let u2 = Double(n1 * n2) - u1
     let hasTies = tieSizes.contains { $0 > 1 }
-    let chosen = method ?? ((n1 > 8 && n2 > 8) || hasTies ? .asymptotic : .exact)
+    var chosen = method ?? ((n1 > 8 && n2 > 8) || hasTies ? .asymptotic : .exact)
+    // The exact distribution costs O(n₂ · n₁ · n₁n₂); past ~2·10⁹ steps (e.g. 8 against
+    // 10⁵ values, where scipy would also run for minutes) the normal approximation is used
+    // instead, and `method` says so.
+    let small = Double(min(n1, n2)), large = Double(max(n1, n2))
+    if chosen == .exact && large * small * small * large / 2 > 2e9 { chosen = .asymptotic }
     let uLarger = max(u1, u2)
     var p: Double
     switch chosen {
@@ -140,4 +147,36 @@ public func holmAdjusted(_ pValues: [Double]) -> [Double] {
         adjusted[index] = runningMaximum
     }
     return adjusted
+}
+
+/// One named comparison of a family, e.g. "trained male vs female, tested on female".
+public struct MannWhitneyComparison: Sendable, Equatable, Codable {
+    /// The comparison's name.
+    public var name: String
+    /// The test result (p unadjusted).
+    public var result: MannWhitneyResult
+    /// p after Holm correction across the family, or the unadjusted p when correction is off.
+    public var adjustedP: Double
+}
+
+/// Mann–Whitney U tests of a family of comparisons (e.g. bootstrap AUROCs of models trained on
+/// different subgroups), optionally Holm-corrected across the family.
+/// - Parameters:
+///   - comparisons: name, first sample and second sample of each comparison.
+///   - holmCorrection: adjust p-values across the family with `holmAdjusted(_:)`.
+/// - Throws: `EvaluationError` when a sample is empty or not finite (naming the comparison).
+public func mannWhitneyFamily(
+    _ comparisons: [(name: String, first: [Double], second: [Double])], holmCorrection: Bool
+) throws -> [MannWhitneyComparison] {
+    let results = try comparisons.map { comparison in
+        do {
+            return try mannWhitneyU(comparison.first, comparison.second)
+        } catch let error as EvaluationError {
+            throw EvaluationError.invalidParameter(name: "comparison '\(comparison.name)'", value: "samples", reason: error.description)
+        }
+    }
+    let adjusted = holmCorrection ? holmAdjusted(results.map(\.p)) : results.map(\.p)
+    return zip(comparisons, zip(results, adjusted)).map { comparison, pair in
+        MannWhitneyComparison(name: comparison.name, result: pair.0, adjustedP: pair.1)
+    }
 }

@@ -132,9 +132,8 @@ final class ProbeWorkspace {
             if layer < network.layerCount - 1 {
                 Gradients.reluForward(output, count: rows * outWidth, output: output)
                 if let dropoutGenerator, network.dropout > 0 {
-                    Gradients.fillDropoutMask(masks[layer], count: rows * outWidth, probability: network.dropout) {
-                        dropoutGenerator.pointee.nextUnitFloat()
-                    }
+                    Gradients.fillDropoutMask(masks[layer], count: rows * outWidth, probability: network.dropout,
+                                              using: &dropoutGenerator.pointee)
                     Gradients.dropoutForward(output, mask: masks[layer], count: rows * outWidth, output: output)
                 }
             }

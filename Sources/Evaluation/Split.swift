@@ -1,6 +1,11 @@
 /// A part of a dataset split.
 public enum SplitPart: String, Sendable, Codable, Equatable, CaseIterable {
-    case train, validation, test
+    /// Rows the probe trains on.
+    case train
+    /// Rows that drive the learning-rate plateau, early stopping and weight selection.
+    case validation
+    /// Rows the reported metrics are computed on.
+    case test
 }
 
 /// How a dataset's labels are encoded in `ManifestRow.labels`.

@@ -68,6 +68,7 @@ public indirect enum SubgroupFilter: Sendable, Codable, Equatable, CustomStringC
         return .numericRange(name: "age", lower: bin.lower, upper: bin.upper)
     }
 
+    /// A readable form used in errors and result coordinates, e.g. `sex in {F}`.
     public var description: String {
         switch self {
         case .all: return "all"

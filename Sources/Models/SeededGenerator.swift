@@ -1,7 +1,7 @@
 import Foundation
 
 /// SplitMix64: a small, fast, seedable generator, so random models are identical on every run
-/// and platform (unlike `SystemRandomNumberGenerator`).
+/// (unlike with `SystemRandomNumberGenerator`).
 struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

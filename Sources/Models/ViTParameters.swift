@@ -141,7 +141,7 @@ extension ViTParameters {
     }
 
     /// Every parameter under its canonical name (the facebookresearch/dinov2 layout).
-    func namedTensors() -> [(name: String, tensor: Tensor)] {
+    func namedTensors(usesSwiGLU: Bool) -> [(name: String, tensor: Tensor)] {
         var named: [(String, Tensor)] = [
             ("cls_token", classToken), ("pos_embed", positionEmbeddings),
             ("patch_embed.proj.weight", patchEmbedding.weight),
@@ -149,8 +149,7 @@ extension ViTParameters {
         if let bias = patchEmbedding.bias { named.append(("patch_embed.proj.bias", bias)) }
         if let maskToken { named.append(("mask_token", maskToken)) }
         if let registerTokens { named.append(("register_tokens", registerTokens)) }
-        let swiGLU = blocks.first.map { $0.feedForwardIn.weight.shape[0] == 2 * $0.feedForwardOut.weight.shape[1] } ?? false
-        let (inName, outName) = swiGLU ? ("w12", "w3") : ("fc1", "fc2")
+        let (inName, outName) = usesSwiGLU ? ("w12", "w3") : ("fc1", "fc2")
         for (layer, block) in blocks.enumerated() {
             let prefix = "blocks.\(layer)."
             named += [
@@ -183,8 +182,15 @@ func verify(_ weights: CanonicalWeights, against configuration: ViTConfiguration
     for specification in configuration.parameterSpecifications {
         guard let tensor = weights.tensors[specification.name] else {
             if specification.isRequired {
-                throw ModelLoadingError.missingTensor(file: weights.file, name: weights.sourceName(of: specification.name),
-                                                      expectedShape: specification.shape)
+                if let parts = weights.unfusableParts(of: specification.name) {
+                    let partShape = [specification.shape[0] / parts.count] + specification.shape.dropFirst()
+                    if let odd = parts.first(where: { $0.shape != partShape }) {
+                        throw ModelLoadingError.shapeMismatch(file: weights.file, name: odd.name,
+                                                              expected: partShape, actual: odd.shape)
+                    }
+                }
+                let source = weights.missingSource(of: specification.name, shape: specification.shape)
+                throw ModelLoadingError.missingTensor(file: weights.file, name: source.name, expectedShape: source.shape)
             }
             continue
         }

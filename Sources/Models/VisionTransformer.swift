@@ -82,7 +82,7 @@ public struct VisionTransformer: Sendable {
 
     /// Every parameter under its facebookresearch/dinov2 name, e.g. to save a random model.
     public func namedParameters() -> [(name: String, tensor: Tensor)] {
-        parameters.namedTensors()
+        parameters.namedTensors(usesSwiGLU: configuration.usesSwiGLU)
     }
 }
 

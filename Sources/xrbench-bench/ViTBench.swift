@@ -10,38 +10,51 @@ import Tensor
 // activations; the 224 batch-8 case (larger activations: 2056 tokens against 1370) follows
 // and its own peak is printed after it.
 
-/// Runs the ViT-B/14 benchmark and prints one line per case.
+/// Runs the ViT-B/14 benchmark, prints one line per case and returns images/s per case (named
+/// as `runTorchAnchors` names the PyTorch figures) and the peak RSS after the 518 case.
 ///
 /// Call `BLASBackend.restartWithRecommendedCoreTypeIfNeeded()` at the top of `main` first: with
 /// OpenBLAS's generic fallback kernels the numbers are 4-6x lower and say nothing about this code.
-func runViTBench() {
-    print("OpenBLAS kernels: \(BLASBackend.coreName)"
-          + (BLASBackend.recommendedCoreType.map { " (old fallback; OPENBLAS_CORETYPE=\($0) would be faster)" } ?? ""))
+func runViTBench() -> BenchMeasurements {
+    var measurements = BenchMeasurements()
     let configuration = ViTConfiguration.base()
     var clock = ContinuousClock.now
     let model = VisionTransformer(randomlyInitialized: configuration, seed: 0)
     print(String(format: "vit-b/14: %.1fM parameters, random init %.1f s, peak RSS %@",
-                 Double(configuration.parameterCount) / 1e6, seconds(since: clock), peakResidentMemory()))
+                 Double(configuration.parameterCount) / 1e6, seconds(since: clock), peakResidentText()))
     for (resolution, batch) in [(518, 1), (224, 8)] {
         let pixels = benchmarkPixels(batch: batch, resolution: resolution)
         do {
             _ = try model.forward(pixels)   // warm-up: first-touch of buffers, BLAS thread start
             var times: [Double] = []
+            var processorTimes: [Double] = []
             for _ in 0..<3 {
                 clock = ContinuousClock.now
+                let processorStart = processorSeconds()
                 _ = try model.forward(pixels)
                 times.append(seconds(since: clock))
+                processorTimes.append(processorSeconds() - processorStart)
             }
             let median = times.sorted()[1]
+            let processorMedian = processorTimes.sorted()[1]
             let tokens = (resolution / 14) * (resolution / 14) + 1
             let flops = Double(batch) * vitBaseFlops(tokens: tokens)
-            print(String(format: "vit-b/14 %dx%d batch %d: %.2f img/s, %.1f GFLOP/s (median of 3: %.3f s), peak RSS %@",
+            // CPU seconds (all threads) say how much work a forward costs even when other
+            // processes share the cores and stretch the wall time.
+            print(String(format: "vit-b/14 %dx%d batch %d: %.2f img/s, %.1f GFLOP/s (median of 3: %.3f s wall, "
+                         + "%.3f s CPU = %.1f GFLOP per CPU-second), peak RSS %@",
                          resolution, resolution, batch, Double(batch) / median, flops / median / 1e9, median,
-                         peakResidentMemory()))
+                         processorMedian, flops / processorMedian / 1e9, peakResidentText()))
+            measurements.record("vit-b/14 \(resolution)x\(resolution) batch \(batch) img/s", Double(batch) / median,
+                                higherIsBetter: true)
+            if resolution == 518, let peak = peakResidentMegabytes() {
+                measurements.record("vit-b/14 518x518 batch 1 peak RSS MB", peak, higherIsBetter: false)
+            }
         } catch {
             print("vit-b/14 \(resolution) batch \(batch): failed: \(error)")
         }
     }
+    return measurements
 }
 
 /// FLOPs of one ViT-B/14 forward per image (anchors README): the linear layers plus attention.
@@ -68,15 +81,16 @@ private func benchmarkPixels(batch: Int, resolution: Int) -> Tensor {
     return pixels
 }
 
-private func seconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+/// CPU time of this process, all threads, in seconds.
+private func processorSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return user + system
 }
 
-/// `VmHWM` (peak resident set size) from /proc/self/status, e.g. "412 MB"; "n/a" elsewhere.
-private func peakResidentMemory() -> String {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return "n/a" }
-    return String(format: "%.0f MB", kilobytes / 1024)
+/// Peak RSS as text, e.g. "412 MB".
+private func peakResidentText() -> String {
+    peakResidentMegabytes().map { String(format: "%.0f MB", $0) } ?? "n/a"
 }

@@ -62,6 +62,24 @@ struct CheXpertAdapterTests {
         }
     }
 
+    @Test func ageCellsAreWholeYearsAndZeroIsUnknown() throws {
+        func age(_ cell: String) throws(DatasetError) -> Int? {
+            let text = "Path,Sex,Age,Frontal/Lateral,AP/PA,Edema\ntrain/patient1/study1/view1_frontal.jpg,Male,\(cell),Frontal,AP,1.0\n"
+            let table = try CSVTable(parsing: Array(text.utf8), file: "ages.csv")
+            return try cheXpertSamples(from: table, split: nil, options: CheXpertOptions(findings: ["Edema"]))[0].age
+        }
+        #expect(try age("68") == 68)
+        #expect(try age("68.0") == 68)
+        #expect(try age("0") == nil)
+        #expect(try age("") == nil)
+        for bad in ["abc", "131", "-5", "6 8", ".0", "68.5"] {
+            #expect(throws: DatasetError.badValue(file: "ages.csv", line: 2, column: "Age", value: bad,
+                                                  expected: "a whole number of years from 0 to 130"), "\(bad)") {
+                try age(bad)
+            }
+        }
+    }
+
     @Test func missingLabelFileSaysWhereTheDataComesFrom() {
         do {
             _ = try loadCheXpertManifest(root: URL(fileURLWithPath: "/nonexistent/chexpert"))
@@ -135,6 +153,34 @@ struct GenericCSVAdapterTests {
         var missing = options
         missing.patientColumn = "patient"
         #expect(throws: DatasetError.self) { try loadCSVManifest(root: fixtures, options: missing) }
+    }
+}
+
+struct AdapterOptionTests {
+    @Test func inferredLabelKindsFollowTheCells() throws {
+        let manifest = try loadCSVManifest(root: fixtures, options: CSVManifestOptions(
+            file: fixtures.appendingPathComponent("generic.csv").path, imageColumn: "file",
+            labels: [.inferred("finding"), .inferred("site")]))
+        #expect(manifest.schema["finding"]?.kind == .binary)
+        #expect(manifest.schema["site"] == .multiClass("site", classes: ["chest", "chest, upper", "knee"]))
+        #expect(manifest.samples[0].patientID == "img/a.png")  // no patient column: each image its own patient
+    }
+
+    @Test func muraSplitFilesFromEitherFileAndWithoutStudyList() throws {
+        let root = fixtures.appendingPathComponent("mura_small")
+        #expect(MURAOptions.SplitFiles(eitherFile: "train_labeled_studies.csv", split: .train) == .init(prefix: "train", split: .train))
+        #expect(MURAOptions.SplitFiles(eitherFile: "/x/valid_image_paths.csv", split: .validation) == .init(prefix: "/x/valid", split: .validation))
+        let fromFolders = try loadMURAManifest(root: root, options: MURAOptions(splits: [
+            .init(imagePaths: root.appendingPathComponent("train_image_paths.csv").path, labeledStudies: nil, split: .train)]))
+        #expect(fromFolders.samples.map { $0.label("abnormal") } == [.positive, .positive, .negative, .positive])
+    }
+
+    @Test func cheXpertLabelFilesMayBeAbsolute() throws {
+        let file = fixtures.appendingPathComponent("chexpert_small/valid.csv").path
+        let manifest = try loadCheXpertManifest(root: URL(fileURLWithPath: "/data/CheXpert-v1.0-small"),
+                                                options: CheXpertOptions(labelFiles: [.init(path: file, split: .validation)]))
+        #expect(manifest.samples.count == 2)
+        #expect(manifest.imageURL(of: manifest.samples[0]).path == "/data/CheXpert-v1.0-small/valid/patient64541/study1/view1_frontal.jpg")
     }
 }
 

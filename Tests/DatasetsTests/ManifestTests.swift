@@ -82,8 +82,8 @@ struct ManifestTests {
     @Test func subgroupHelpersFollowThePaperBins() {
         #expect(AgeGroup(age: 34) == .young && AgeGroup(age: 35) == .middle && AgeGroup(age: 59) == .middle && AgeGroup(age: 60) == .elderly)
         let known = sample("a", attributes: ["sex": "female", "age": "61"])
-        #expect(known.sex == .female && known.age == 61)
+        #expect(known.sex == .female && known.age == 61 && known.ageGroup == .elderly)
         let unknown = sample("b", attributes: ["sex": "Unknown"])
-        #expect(unknown.sex == nil && unknown.age == nil)
+        #expect(unknown.sex == nil && unknown.age == nil && unknown.ageGroup == nil)
     }
 }

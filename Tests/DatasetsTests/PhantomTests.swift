@@ -16,8 +16,7 @@ private func fileBytes(under directory: URL) throws -> [String: Data] {
     let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
     while let url = enumerator?.nextObject() as? URL {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
-        if !isDirectory.boolValue {
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
             result[String(url.path.dropFirst(directory.path.count))] = try Data(contentsOf: url)
         }
     }

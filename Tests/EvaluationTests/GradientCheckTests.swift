@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Tensor
 @testable import Evaluation
@@ -55,12 +56,12 @@ import Tensor
 
     @Test func reluAndDropout() {
         var generator = SeededGenerator(seed: 2)
-        let count = 40
+        let count = 43  // not a multiple of 8: covers the SIMD blocks and the scalar tail
         // Keep inputs away from 0, where ReLU has a kink that central differences straddle.
         let input = Self.random(count, &generator).map { $0 >= 0 ? $0 + 0.05 : $0 - 0.05 }
         let projection = Self.random(count, &generator)
         var mask = [Float](repeating: 0, count: count)
-        Gradients.fillDropoutMask(&mask, count: count, probability: 0.2) { generator.nextUnitFloat() }
+        Gradients.fillDropoutMask(&mask, count: count, probability: 0.2, using: &generator)
         #expect(Set(mask) == [0, 1.25])
         func loss(_ input: [Float]) -> Double {
             var output = [Float](repeating: 0, count: count)
@@ -75,6 +76,32 @@ import Tensor
         Gradients.dropoutBackward(outputGradient: gradient, mask: mask, count: count, inputGradient: &gradient)
         Gradients.reluBackward(output: output, outputGradient: gradient, count: count, inputGradient: &gradient)
         Self.expectGradientsMatch(gradient, Self.numericGradient(input, loss), "ReLU + dropout")
+    }
+
+    @Test func dropoutMaskKeepsAboutTheRightShare() {
+        var generator = SeededGenerator(seed: 6)
+        var mask = [Float](repeating: -1, count: 100_001)
+        Gradients.fillDropoutMask(&mask, count: mask.count, probability: 0.2, using: &generator)
+        let dropped = mask.filter { $0 == 0 }.count
+        #expect(abs(Double(dropped) / Double(mask.count) - 0.2) < 0.01)
+        #expect(mask.allSatisfy { $0 == 0 || $0 == 1.25 })
+    }
+
+    @Test func vectorSquareRootIsAccurate() {
+        var generator = SeededGenerator(seed: 7)
+        var worst = 0.0
+        for _ in 0..<10_000 {
+            let exponent = Float(generator.nextIndex(below: 60)) - 40
+            let x = SIMD8<Float>((0..<8).map { _ in generator.nextUnitFloat() * pow(10, exponent) })
+            let roots = vectorSquareRoot(x)
+            for lane in 0..<8 where x[lane] >= 1e-30 {
+                let exact = Double(x[lane]).squareRoot()
+                worst = max(worst, abs(Double(roots[lane]) - exact) / exact)
+            }
+        }
+        #expect(worst < 3e-7, "relative error \(worst)")
+        #expect(vectorSquareRoot(SIMD8(repeating: 0)) == SIMD8(repeating: 0))
+        #expect(vectorSquareRoot(SIMD8(repeating: 1e-40)).max() < 1e-14)
     }
 
     @Test func binaryCrossEntropyWithLogits() {

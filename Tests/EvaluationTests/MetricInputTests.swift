@@ -50,6 +50,12 @@ import Testing
         #expect(holmAdjusted([0.5, 0.6]) == [1, 1])
     }
 
+    @Test func hugeExactCaseFallsBackToAsymptoticQuickly() throws {
+        let result = try mannWhitneyU([0.5, 1.5, 2.5], (0..<200_000).map { Double($0) + 0.25 })
+        #expect(result.method == .asymptotic)
+        #expect(result.p > 0 && result.p <= 1)
+    }
+
     @Test func exactMannWhitneyDistributionSumsToOne() {
         for (small, large) in [(1, 1), (3, 5), (8, 8), (8, 30)] {
             let total = mannWhitneyNullDistribution(small, large, through: small * large).reduce(0, +)
@@ -59,5 +65,20 @@ import Testing
         let distribution = mannWhitneyNullDistribution(2, 2, through: 4)
         let expected = [1.0, 1, 2, 1, 1].map { $0 / 6 }
         for (a, e) in zip(distribution, expected) { #expect(abs(a - e) < 1e-15) }
+    }
+}
+
+@Suite struct MannWhitneyFamilyTests {
+    @Test func familyAppliesHolmWhenAsked() throws {
+        let comparisons: [(name: String, first: [Double], second: [Double])] = [
+            ("shifted", (0..<20).map { Double($0) + 8 }, (0..<20).map(Double.init)),
+            ("same", (0..<20).map(Double.init), (0..<20).map { Double($0) + 0.5 }),
+        ]
+        let plain = try mannWhitneyFamily(comparisons, holmCorrection: false)
+        let corrected = try mannWhitneyFamily(comparisons, holmCorrection: true)
+        #expect(plain.map(\.adjustedP) == plain.map(\.result.p))
+        #expect(corrected.map(\.adjustedP) == holmAdjusted(plain.map(\.result.p)))
+        #expect(corrected[0].result.rankBiserial > 0.5)
+        #expect(throws: EvaluationError.self) { try mannWhitneyFamily([("empty", [], [1])], holmCorrection: true) }
     }
 }

@@ -100,3 +100,14 @@ func stage(_ label: String, inputs: [String] = [], threads: ThreadNeed = .count(
         #expect(line == "[3/10] 1 failed running: embed x, probe y  ETA 2m05s")
     }
 }
+
+@Suite struct InterruptTests {
+    @Test func sigintSetsTheCancellationFlag() async throws {
+        let flag = CancellationFlag()
+        let handler = InterruptHandler(flag: flag)
+        kill(getpid(), SIGINT)
+        for _ in 0..<200 where !flag.isCancelled { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(flag.isCancelled)
+        withExtendedLifetime(handler) {}
+    }
+}

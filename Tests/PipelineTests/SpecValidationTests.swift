@@ -179,6 +179,42 @@ import Testing
         #expect(!found.contains { $0.message.contains("MURA_ROOT") })
     }
 
+    @Test func unusedEntriesWithUnsetVariablesDoNotStopASpec() throws {
+        let registry = """
+            datasets:
+              phantom: {kind: phantom, count: 10}
+              chexpert:
+                kind: chexpert
+                root: ${CHEXPERT_ROOT}
+                train_csv: ${CHEXPERT_ROOT}/train.csv
+                uncertainty: {default: zeros}
+                frontal_only: ${FRONTAL}
+            backbones:
+              pixels: {kind: pixels, size: "${PIXELS}"}
+            """
+        let spec = try loadSpec("""
+            experiment: demo
+            include: [registry.yaml]
+            tasks:
+              - {name: v, kind: retrieval, k: [5], relevance: view, matrix: {backbone: [pixels], dataset: [phantom]}}
+            """, files: ["registry.yaml": registry], environment: ["PIXELS": "8"])
+        #expect(spec.datasets.keys.sorted() == ["chexpert", "phantom"])
+        #expect(spec.backbones["pixels"]?.options["size"] == .integer(8))
+    }
+
+    @Test func anErrorBeforeAnAlternativeFieldIsKept() throws {
+        let found = try diagnostics("""
+            experiment: demo
+            datasets:
+              cx: {kind: chexpert, root: /data, train_csv: /data/t.csv, frontal_only: maybe, uncertainty: ones}
+            backbones:
+              pixels: {kind: pixels}
+            tasks:
+              - {name: v, kind: retrieval, k: [5], relevance: view, matrix: {backbone: [pixels], dataset: [cx]}}
+            """)
+        expectSingle(found, .wrongType, line: 3, column: 75, keyPath: "datasets.cx.frontal_only")
+    }
+
     @Test func missingIncludeIsReportedWhereItIsIncluded() throws {
         let found = try diagnostics("""
             experiment: demo

@@ -197,3 +197,24 @@ import TestSupport
         #expect(siluWorst < 3e-7, "SiLU worst relative error \(siluWorst)")
     }
 }
+
+@Suite struct AttentionTests {
+    @Test func blockedAttentionMatchesComposedOperations() {
+        // T = 300 queries, S = 200 keys, 4 heads of 8: several query blocks of 16 rows, a ragged last block.
+        let query = randomTensor([2, 300, 32], seed: 60), key = randomTensor([2, 200, 32], seed: 61)
+        let value = randomTensor([2, 200, 32], seed: 62)
+        let result = multiHeadAttention(query: query, key: key, value: value, headCount: 4)
+        func heads(_ x: Tensor, _ length: Int) -> Tensor { x.reshaped([2, length, 4, 8]).permuted([0, 2, 1, 3]).reshaped([8, length, 8]) }
+        let scores = softmax(matmul(heads(query, 300), heads(key, 200), transposeB: true, alpha: 1 / Float(8).squareRoot()))
+        let expected = matmul(scores, heads(value, 200)).reshaped([2, 4, 300, 8]).permuted([0, 2, 1, 3]).reshaped([2, 300, 32])
+        expectClose(result.scalars, expected.scalars, tolerance: 2e-6, "attention")
+        var blocked = Tensor(zeros: [300, 32])
+        let destination = blocked.mutableBase()
+        query.withUnsafeBufferPointer { q in key.withUnsafeBufferPointer { k in value.withUnsafeBufferPointer { v in
+            attendAllHeads(query: q.baseAddress!, queryStride: 32, key: k.baseAddress!, keyStride: 32,
+                           value: v.baseAddress!, valueStride: 32, output: destination, outputStride: 32,
+                           queries: 300, keys: 200, features: 32, headCount: 4, scale: nil, queryBlock: 48)
+        } } }
+        expectClose(blocked.scalars, Array(expected.scalars[0..<(300 * 32)]), tolerance: 2e-6, "blocks of 48 rows")
+    }
+}

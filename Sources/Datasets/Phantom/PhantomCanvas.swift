@@ -117,6 +117,8 @@ struct PhantomCanvas {
         draw(minX: cx - reach, maxX: cx + reach, minY: cy - reach, maxY: cy + reach) { x, y in
             let dx = x - cx, dy = y - cy
             let distance = (dx * dx + dy * dy).squareRoot()
+            // Most of the bounding box is far from the ring: skip the costly atan2 there.
+            guard abs(distance - r) < w else { return 0 }
             var offset = atan2(dy, dx) - middle
             offset -= 2 * Double.pi * (offset / (2 * Double.pi)).rounded()
             guard abs(offset) <= halfSpan else { return 0 }

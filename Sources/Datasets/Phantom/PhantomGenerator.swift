@@ -25,8 +25,9 @@ import Imaging
 /// nodule classifier should score lower on women — the kind of gap the fairness analysis is
 /// meant to find.
 ///
-/// The output is bit-exact for a given `count`, `seed` and `options`, on any machine, in any
-/// thread schedule: every random choice comes from a SplitMix64 stream of the seed.
+/// The output is bit-exact for a given `count`, `seed` and `options` in any thread schedule:
+/// every random choice comes from a SplitMix64 stream of the seed. Labels are the same on every
+/// platform; pixels use the C math library, so another libm may move a rare pixel by one step.
 ///
 /// - Parameters:
 ///   - directory: where to write; created if missing. Existing files of the same names are replaced.

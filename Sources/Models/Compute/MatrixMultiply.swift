@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 import Tensor
 
 // The one file of Models that imports the BLAS C module: every large product of the ViT forward
@@ -48,22 +49,62 @@ func parallelMultiplyTransposedB(
     _ b: UnsafePointer<Float>, leadingB: Int,
     into c: UnsafeMutablePointer<Float>, leadingC: Int
 ) {
-    let parts = m * n * k >= 4_000_000 ? min(Parallel.coreCount, max(1, m / 16)) : 1
+    let parts = m * n * k >= 4_000_000 ? min(Parallel.coreCount, max(1, max(m, n) / 16)) : 1
+    // Each part packs its own slice of the split operand and all of the other one: split the
+    // larger of A's rows and B's rows so that the duplicated packing is the smaller operand.
+    let splitColumns = n > m
     Parallel.forEachChunk(count: parts, minimumChunk: 1) { range in
         for part in range {
-            let start = part * m / parts
-            let end = (part + 1) * m / parts
-            multiplyTransposedB(rows: end - start, columns: n, inner: k, a + start * leadingA, leadingA: leadingA,
-                                b, leadingB: leadingB, into: c + start * leadingC, leadingC: leadingC)
+            if splitColumns {
+                let start = part * n / parts
+                let end = (part + 1) * n / parts
+                multiplyTransposedB(rows: m, columns: end - start, inner: k, a, leadingA: leadingA,
+                                    b + start * leadingB, leadingB: leadingB, into: c + start, leadingC: leadingC)
+            } else {
+                let start = part * m / parts
+                let end = (part + 1) * m / parts
+                multiplyTransposedB(rows: end - start, columns: n, inner: k, a + start * leadingA, leadingA: leadingA,
+                                    b, leadingB: leadingB, into: c + start * leadingC, leadingC: leadingC)
+            }
         }
     }
 }
 
-/// Runs `body` with OpenBLAS limited to one thread, then restores the previous count.
+/// How many forward passes currently hold OpenBLAS at one thread, and the count to restore.
+///
+/// OpenBLAS's thread count is process-wide, so concurrent forward passes must agree: the first
+/// to enter saves and lowers it, the last to leave restores it. (An `NSLock` rather than
+/// `Synchronization.Mutex`, which needs macOS 15 while the package supports macOS 14.)
+private final class SingleThreadedBLASUsers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var active = 0
+    private var savedThreadCount = 0
+
+    func enter() {
+        lock.lock()
+        defer { lock.unlock() }
+        if active == 0 {
+            savedThreadCount = blasThreadCount()
+            setBLASThreadCount(1)
+        }
+        active += 1
+    }
+
+    func leave() {
+        lock.lock()
+        defer { lock.unlock() }
+        active -= 1
+        if active == 0 { setBLASThreadCount(savedThreadCount) }
+    }
+}
+
+private let singleThreadedBLASUsers = SingleThreadedBLASUsers()
+
+/// Runs `body` with OpenBLAS limited to one thread, then restores the previous count (once no
+/// other caller is inside either).
 func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
-    let previous = blasThreadCount()
-    setBLASThreadCount(1)
-    defer { setBLASThreadCount(previous) }
+    singleThreadedBLASUsers.enter()
+    defer { singleThreadedBLASUsers.leave() }
     return try body()
 }
 

@@ -130,18 +130,38 @@ func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) {
     while i < vectorEnd { maxima = max8(maxima, load8(x, i)); i += 8 }
     var maximum = maxima.max()
     while i < count { maximum = max(maximum, x[i]); i += 1 }
-    var sum8 = Vector8(repeating: 0)
-    i = 0
-    while i < vectorEnd {
-        let e = exp8(load8(x, i) - maximum)
-        store8(e, x, i)
-        sum8 += e
-        i += 8
-    }
-    var sum = sum8.sum()
-    while i < count { let e = exp1(x[i] - maximum); x[i] = e; sum += e; i += 1 }
+    let sum = exponentiateInPlace(x, count: count, subtracting: maximum)
     let inverse = 1 / sum
     i = 0
     while i < vectorEnd { store8(load8(x, i) * inverse, x, i); i += 8 }
     while i < count { x[i] *= inverse; i += 1 }
+}
+
+/// `x[i] = exp(x[i] - shift)` over one row; returns the sum of the new values.
+///
+/// Kept as its own small function with a single `exp8` call site (the ragged end of the row
+/// is padded with -inf, whose exp is 0) so that `exp8` inlines into the loop; inside the
+/// attention task, or with a second scalar call site, the optimiser left it as a call.
+@inline(never)
+func exponentiateInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, subtracting shift: Float) -> Float {
+    var sum8 = Vector8(repeating: 0)
+    var i = 0
+    while i < count {
+        let full = i + 8 <= count
+        var values = Vector8(repeating: -.infinity)
+        if full {
+            values = load8(x, i)
+        } else {
+            for lane in 0..<(count - i) { values[lane] = x[i + lane] }
+        }
+        let e = exp8(values - shift)
+        if full {
+            store8(e, x, i)
+        } else {
+            for lane in 0..<(count - i) { x[i + lane] = e[lane] }
+        }
+        sum8 += e
+        i += 8
+    }
+    return sum8.sum()
 }

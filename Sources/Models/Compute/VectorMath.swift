@@ -24,12 +24,12 @@ func exp8(_ x: Vector8) -> Vector8 {
     r = r + n * 2.121_944_4e-4
     // Taylor polynomial to degree 6: relative error ≤ 1.2e-7 on |r| ≤ 0.347.
     var p = Vector8(repeating: 1.0 / 720)
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
+    p = p.multipliedAdding(r, 1.0 / 120)
+    p = p.multipliedAdding(r, 1.0 / 24)
+    p = p.multipliedAdding(r, 1.0 / 6)
+    p = p.multipliedAdding(r, 0.5)
+    p = p.multipliedAdding(r, 1)
+    p = p.multipliedAdding(r, 1)
     let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
     let scale = unsafeBitCast((integer &+ 127) &<< 23, to: Vector8.self)
     let result = p * scale
@@ -44,18 +44,18 @@ func erf8(_ x: Vector8) -> Vector8 {
     let v = clamp8(x, -4, 4)
     let v2 = v * v
     var p = Vector8(repeating: -2.726_142_3e-10)
-    p = p * v2 + 2.770_681_4e-08
-    p = p * v2 - 2.101_024_0e-06
-    p = p * v2 - 5.692_506_4e-05
-    p = p * v2 - 7.349_906_3e-04
-    p = p * v2 - 2.954_600_0e-03
-    p = p * v2 - 1.609_603_3e-02
+    p = p.multipliedAdding(v2, 2.770_681_4e-08)
+    p = p.multipliedAdding(v2, -2.101_024_0e-06)
+    p = p.multipliedAdding(v2, -5.692_506_4e-05)
+    p = p.multipliedAdding(v2, -7.349_906_3e-04)
+    p = p.multipliedAdding(v2, -2.954_600_0e-03)
+    p = p.multipliedAdding(v2, -1.609_603_3e-02)
     p = p * v
     var q = Vector8(repeating: -1.456_607_2e-05)
-    q = q * v2 - 2.133_740_6e-04
-    q = q * v2 - 1.682_827_0e-03
-    q = q * v2 - 7.373_329_2e-03
-    q = q * v2 - 1.426_473_9e-02
+    q = q.multipliedAdding(v2, -2.133_740_6e-04)
+    q = q.multipliedAdding(v2, -1.682_827_0e-03)
+    q = q.multipliedAdding(v2, -7.373_329_2e-03)
+    q = q.multipliedAdding(v2, -1.426_473_9e-02)
     return p / q
 }
 
@@ -87,6 +87,15 @@ func silu1(_ x: Float) -> Float {
 @inline(__always)
 func exp1(_ x: Float) -> Float {
     exp8(Vector8(repeating: x))[0]
+}
+
+extension SIMD8 where Scalar == Float {
+    /// `self * factor + addend` as one fused multiply-add per lane (Swift does not contract
+    /// `a * b + c` by itself).
+    @inline(__always)
+    func multipliedAdding(_ factor: Vector8, _ addend: Float) -> Vector8 {
+        Vector8(repeating: addend).addingProduct(self, factor)
+    }
 }
 
 /// Lane-wise maximum. The generic `pointwiseMax` and `clamped` are not specialised across

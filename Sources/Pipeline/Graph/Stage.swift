@@ -11,10 +11,12 @@ public struct StageKey: Sendable, Hashable, Codable, Comparable, CustomStringCon
         self.rawValue = rawValue
     }
 
+    /// Decodes from a single JSON value.
     public init(from decoder: Decoder) throws {
         rawValue = try decoder.singleValueContainer().decode(String.self)
     }
 
+    /// Encodes as a single JSON value.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
@@ -45,10 +47,12 @@ public struct StageKind: Sendable, Hashable, Codable, Comparable, CustomStringCo
         self.rawValue = value
     }
 
+    /// Decodes from a single JSON value.
     public init(from decoder: Decoder) throws {
         rawValue = try decoder.singleValueContainer().decode(String.self)
     }
 
+    /// Encodes as a single JSON value.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)

@@ -57,6 +57,7 @@ struct SchemaValidator {
     /// Validates `node` as `type` and converts it; `nil` when it did not validate.
     mutating func convert(_ node: Node, as type: SchemaType, path: String) -> ParameterValue? {
         locations[path] = location(of: node)
+        if let placeholder = unresolvedPlaceholder(node, as: type, path: path) { return placeholder }
         if case .alias = node {
             report(.wrongType, node, path, "YAML aliases are not supported in specs; write the value out")
             return nil
@@ -151,11 +152,13 @@ struct SchemaValidator {
         case .variant(let schema):
             return convertVariant(node, schema: schema, path: path)
         case .anyOf(let alternatives, let summary):
+            let earlier = diagnostics
             for alternative in alternatives {
                 var trial = self
                 trial.diagnostics = []
                 if let value = trial.convert(node, as: alternative, path: path), trial.diagnostics.isEmpty {
                     self = trial
+                    diagnostics = earlier
                     return value
                 }
             }
@@ -257,6 +260,33 @@ struct SchemaValidator {
     }
 
     // MARK: Scalars and mappings
+
+    /// A scalar built from an unset `${VAR}` is not checked further: whether that is an error
+    /// depends on whether anything uses it (see `SpecLoader.checkNames`), and an unused registry
+    /// entry may name variables this machine does not set. A typed placeholder stands in.
+    private mutating func unresolvedPlaceholder(_ node: Node, as type: SchemaType, path: String) -> ParameterValue? {
+        guard case .scalar(let scalar) = node, scalar.string.contains("${") else { return nil }
+        let interpolated = interpolate(scalar.string, environment: environment)
+        guard !interpolated.unresolved.isEmpty else { return nil }
+        let placeholder: ParameterValue
+        switch type {
+        case .string(let choices): placeholder = .string(choices?.first ?? interpolated.text)
+        case .integer: placeholder = .integer(1)
+        case .number: placeholder = .number(1)
+        case .boolean: placeholder = .bool(false)
+        case .path, .reference, .definesName: placeholder = .string(interpolated.text)
+        case .oneOrList(let element): return unresolvedPlaceholder(node, as: element, path: path).map { .list([$0]) }
+        case .anyOf(let alternatives, _):
+            for alternative in alternatives {
+                if let value = unresolvedPlaceholder(node, as: alternative, path: path) { return value }
+            }
+            return nil
+        case .list, .object, .dictionary, .variant, .interval: return nil
+        }
+        variableUses.append(LocatedVariableUses(keyPath: path, location: location(of: node), uses: interpolated.uses))
+        return placeholder
+    }
+
 
     private func isNull(_ node: Node) -> Bool {
         guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }

@@ -91,10 +91,12 @@ public struct SubgroupSpec: Sendable, Hashable, Codable {
         self.conditions = conditions
     }
 
+    /// Decodes from a single JSON value.
     public init(from decoder: Decoder) throws {
         conditions = try decoder.singleValueContainer().decode([String: ParameterValue].self)
     }
 
+    /// Encodes as a single JSON value.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(conditions)

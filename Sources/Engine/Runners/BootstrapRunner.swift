@@ -1,0 +1,87 @@
+import Datasets
+import Evaluation
+import Foundation
+import Pipeline
+import Results
+
+/// `bootstrap`: replicates of a task-level metric (the multi-class value, or the mean over the
+/// labels) on one test subgroup, resampling patients (all of a drawn patient's images) with a
+/// seeded generator. Inputs `probe`, `manifest`.
+///
+/// Records one replicate row per replicate (no value where a replicate is not computable, e.g.
+/// it drew no positive), and `<metric>-ci-low` / `<metric>-ci-high` result rows with the 95%
+/// percentile interval. Writes `bootstrap.json` for the `compare` stages.
+public struct BootstrapRunner: StageRunner {
+    /// `bootstrap`.
+    public var kind: StageKind { .bootstrap }
+    /// Version 1.
+    public var codeVersion: Int { 1 }
+
+    /// Creates the runner.
+    public init() {}
+
+    /// Resamples and writes the artifact.
+    public func run(_ context: StageContext) throws -> StageOutputs {
+        let parameters = try context.parameters(BootstrapParameters.self)
+        let probe = try ProbeArtifact.read(from: context.input("probe").directory)
+        let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
+        let set = try ScoredTestSet(probe: probe, manifest: manifest, testFilter: parameters.testFilter,
+                                    aggregate: parameters.aggregate, stage: context.stage.label)
+        let metric = parameters.metric
+        let coordinates = context.resultCoordinates(label: set.summaryLabel)
+        var artifact = BootstrapArtifact(metric: metric.rawValue, label: set.summaryLabel, replicates: [], estimate: nil)
+        var results: [ResultRow] = []
+        var replicateRows: [BootstrapReplicateRow] = []
+        if let reason = set.notComputable {
+            artifact.notComputable = reason
+            for bound in ["low", "high"] {
+                results.append(ResultRow(coordinates: coordinates, metric: "\(metric.rawValue)-ci-\(bound)", value: nil, note: reason, sampleCount: 0))
+            }
+        } else {
+            let configuration = BootstrapConfiguration(replicates: parameters.replicates, seed: UInt64(parameters.seed))
+            let resampler = try BootstrapResampler(sampleCount: set.count, patientIDs: set.patients, seed: UInt64(parameters.seed))
+            let result: BootstrapResult
+            if metric == .auroc, !set.multiclass, !set.targets.contains(where: { $0 == nil }) {
+                // Every truth known: the fast weighted pass gives the same numbers.
+                result = try bootstrapMacroAUROC(targets: set.targets.map { $0! }, scores: set.scores, labels: set.outputs,
+                                                 resampler: resampler, configuration: configuration)
+            } else {
+                let scored = set
+                result = try bootstrap(resampler: resampler, configuration: configuration) { rows in scored.summary(metric, rows: rows) }
+            }
+            artifact.replicates = result.replicates.map(\.value)
+            artifact.estimate = result.estimate.value
+            let computable = result.computableReplicates.count
+            replicateRows = result.replicates.enumerated().map {
+                BootstrapReplicateRow(coordinates: coordinates, metric: metric.rawValue, replicate: $0.offset, value: $0.element.value)
+            }
+            let note = result.interval == nil
+                ? "no replicate is computable" + (MetricRunner.reason(result.estimate).map { " (\($0))" } ?? "")
+                : "95% percentile interval of \(computable) computable of \(parameters.replicates) replicates, resampling \(resampler.patientCount) patients"
+            results.append(ResultRow(coordinates: coordinates, metric: "\(metric.rawValue)-ci-low", value: result.interval?.lowerBound,
+                                     note: note, sampleCount: set.count))
+            results.append(ResultRow(coordinates: coordinates, metric: "\(metric.rawValue)-ci-high", value: result.interval?.upperBound,
+                                     note: note, sampleCount: set.count))
+        }
+        try ArtifactJSON.write(artifact, to: context.outputDirectory, name: BootstrapArtifact.fileName)
+        return StageOutputs(results: results, bootstrapReplicates: replicateRows)
+    }
+}
+
+/// The `bootstrap` artifact (`bootstrap.json`).
+struct BootstrapArtifact: Codable {
+    static let fileName = "bootstrap.json"
+    var metric: String
+    /// The coordinate label (`mean` for several labels).
+    var label: String
+    /// Replicate values in order, nil where not computable.
+    var replicates: [Double?]
+    /// The value on the whole test subgroup.
+    var estimate: Double?
+    /// Why there are no replicates.
+    var notComputable: String?
+
+    static func read(from directory: URL) throws -> BootstrapArtifact {
+        try ArtifactJSON.read(BootstrapArtifact.self, from: directory, name: fileName)
+    }
+}

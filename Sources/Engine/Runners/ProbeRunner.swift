@@ -1,0 +1,193 @@
+import Datasets
+import Evaluation
+import Foundation
+import Pipeline
+import Results
+import Tensor
+
+/// `probe`: trains the head on the split's training part of the embeddings (validation part for
+/// the learning-rate plateau, early stopping and the kept weights), then scores the whole test
+/// part. Inputs `embed` and `split`.
+///
+/// Multi-label probes train on the samples whose every trained label is known (uncertain and
+/// missing values are left out, as for the phantom findings of non-chest images); a label the
+/// training set holds only one class of is not trained, and its results are recorded as not
+/// computable with the reason. Multi-class probes take exactly one label (a binary label is
+/// the two classes `0` and `1`) and train on the samples where it is known.
+public struct ProbeRunner: StageRunner {
+    /// `probe`.
+    public var kind: StageKind { .probe }
+    /// Version 1.
+    public var codeVersion: Int { 1 }
+
+    /// Creates the runner.
+    public init() {}
+
+    /// Trains and scores; writes `probe.json` and `head.safetensors`.
+    /// - Throws: `RunnerError` for labels that do not fit the target or inputs that do not
+    ///   match, `EvaluationError` for bad embeddings (NaN) or settings.
+    public func run(_ context: StageContext) throws -> StageOutputs {
+        let parameters = try context.parameters(ProbeParameters.self)
+        let split = try SplitArtifact.read(from: context.input("split").directory)
+        var artifact = ProbeArtifact(target: parameters.target.rawValue, outputs: [], labels: parameters.labels)
+        if let reason = split.notComputable {
+            artifact.notComputable = reason
+            try ArtifactJSON.write(artifact, to: context.outputDirectory, name: ProbeArtifact.fileName)
+            return StageOutputs()
+        }
+        let embedDirectory = try context.input("embed").directory
+        let embedding = try EmbeddingArtifact.read(from: embedDirectory)
+        guard embedding.info.ids.count == split.sampleCount else {
+            throw RunnerError.artifact(path: embedDirectory.path, problem: "embeddings hold \(embedding.info.ids.count) samples, the split's manifest \(split.sampleCount)")
+        }
+        let (features, width) = try probeFeatures(cls: embedding.cls, meanPatch: embedding.mean, dimension: embedding.info.dimension,
+                                                  selection: ProbeFeatures(rawValue: parameters.features.rawValue) ?? .cls)
+        let encoding = try ProbeEncoding(parameters: parameters, split: split, stage: context.stage.label)
+        artifact.outputs = encoding.outputs
+        artifact.untrainable = encoding.untrainable
+        if let reason = encoding.notComputable {
+            artifact.notComputable = reason
+            try ArtifactJSON.write(artifact, to: context.outputDirectory, name: ProbeArtifact.fileName)
+            return StageOutputs()
+        }
+        func data(_ rows: [Int]) -> ProbeData {
+            var matrix: [Float] = []
+            matrix.reserveCapacity(rows.count * width)
+            for row in rows { matrix.append(contentsOf: features[(row * width)..<((row + 1) * width)]) }
+            return ProbeData(features: matrix, width: width, targets: rows.flatMap { encoding.trainingTargets(row: $0) },
+                             sampleIDs: rows.map { embedding.info.ids[$0] })
+        }
+        let trainRows = split.train.filter(encoding.isKnown), validationRows = split.validation.filter(encoding.isKnown)
+        let probeTask: ProbeTask = parameters.target == .multiclass ? .multiClass(encoding.outputs) : .multiLabel(encoding.outputs)
+        var configuration = ProbeTrainingConfiguration(seed: UInt64(parameters.seed))
+        configuration.batchSize = parameters.head.batchSize
+        configuration.learningRate = parameters.head.learningRate
+        configuration.weightDecay = parameters.head.weightDecay
+        configuration.maximumEpochs = parameters.head.maxEpochs
+        configuration.earlyStoppingPatience = parameters.head.earlyStopPatience
+        configuration.plateauPatience = parameters.head.plateauPatience
+        let head: ProbeHead = parameters.head.kind == .linear ? .linear : .mlp(hidden: parameters.head.hidden, dropout: parameters.head.dropout)
+        try context.checkCancellation()
+        let probe = try trainProbe(train: data(trainRows), validation: data(validationRows), task: probeTask, head: head,
+                                   configuration: configuration)
+        try context.checkCancellation()
+
+        var testFeatures: [Float] = []
+        testFeatures.reserveCapacity(split.test.count * width)
+        for row in split.test { testFeatures.append(contentsOf: features[(row * width)..<((row + 1) * width)]) }
+        let probabilities = split.test.isEmpty ? [] : try probe.probabilities(features: testFeatures)
+        artifact.testIndices = split.test
+        artifact.testIDs = split.test.map { embedding.info.ids[$0] }
+        artifact.scores = probabilities.map(Double.init)
+        artifact.targets = split.test.flatMap { encoding.testTargets(row: $0) }
+        artifact.trainCount = trainRows.count
+        artifact.validationCount = validationRows.count
+        artifact.epochs = probe.epochs.count
+        artifact.bestEpoch = probe.bestEpoch
+        artifact.stoppedEarly = probe.stoppedEarly
+        try ArtifactJSON.write(artifact, to: context.outputDirectory, name: ProbeArtifact.fileName)
+        try saveSafetensors(["parameters": Tensor(shape: [probe.network.parameters.count], scalars: probe.network.parameters)],
+                            to: context.outputDirectory.appendingPathComponent(ProbeArtifact.weightsFile),
+                            metadata: ["layer_sizes": probe.network.layerSizes.map(String.init).joined(separator: ","),
+                                       "best_epoch": String(probe.bestEpoch)])
+        context.logger.debug("\(context.stage.label): \(trainRows.count) train, \(validationRows.count) validation, best epoch \(probe.bestEpoch) of \(probe.epochs.count)")
+        return StageOutputs()
+    }
+}
+
+/// How a split's label values become probe targets.
+struct ProbeEncoding {
+    /// Output names: trained labels or classes.
+    var outputs: [String] = []
+    /// Labels left out of training, with why.
+    var untrainable: [String: String] = [:]
+    /// Why nothing can be trained.
+    var notComputable: String?
+    private var multiclass = false
+    /// Per output label (multi-label) or for the one label (multi-class): values per sample.
+    private var columns: [[String]] = []
+    private var classes: [String] = []
+
+    init(parameters: ProbeParameters, split: SplitArtifact, stage: String) throws {
+        let definitions = try parameters.labels.map { name -> LabelDefinition in
+            guard let definition = split.labels.first(where: { $0.name == name }), split.values[name] != nil else {
+                throw RunnerError.artifact(path: "split", problem: "the split carries no values of label \(name)")
+            }
+            return definition
+        }
+        let fraction = "the training set (\(split.train.count) samples)"
+        switch parameters.target {
+        case .multiclass:
+            guard definitions.count == 1, let definition = definitions.first else {
+                throw RunnerError.label(stage: stage, label: parameters.labels.joined(separator: ", "),
+                                        problem: "a multi-class task takes exactly one label; list the others as separate tasks or use target: multilabel")
+            }
+            multiclass = true
+            classes = definition.kind == .binary ? ["0", "1"] : definition.classes
+            columns = [split.values[definition.name]!]
+            outputs = classes
+            let present = Set(split.train.compactMap { classIndex(row: $0) })
+            if present.count < 2 {
+                notComputable = "\(fraction) holds \(present.count) class\(present.count == 1 ? "" : "es") of \(definition.name); a classifier needs two"
+            }
+        case .multilabel:
+            for definition in definitions where definition.kind != .binary {
+                throw RunnerError.label(stage: stage, label: definition.name,
+                                        problem: "is multi-class (\(definition.classes.joined(separator: ", "))); give it its own task with target: multiclass")
+            }
+            for definition in definitions {
+                let values = split.values[definition.name]!
+                let known = split.train.compactMap { LabelValue(canonicalText: values[$0])?.binaryTarget }
+                let positives = known.filter { $0 == 1 }.count
+                if positives == 0 || positives == known.count {
+                    untrainable[definition.name] = "\(fraction) has \(positives) positive and \(known.count - positives) negative samples of \(definition.name)"
+                } else {
+                    outputs.append(definition.name)
+                    columns.append(values)
+                }
+            }
+            if outputs.isEmpty {
+                notComputable = "no label is trainable: " + untrainable.keys.sorted().map { untrainable[$0]! }.joined(separator: "; ")
+            } else if !split.train.contains(where: isKnown) {
+                notComputable = "\(fraction) has no sample with every label of \(outputs.joined(separator: ", ")) known"
+            } else if !split.validation.contains(where: isKnown) {
+                notComputable = "the validation set (\(split.validation.count) samples) has no sample with every label of \(outputs.joined(separator: ", ")) known"
+            }
+        }
+        if multiclass, notComputable == nil, !split.validation.contains(where: isKnown) {
+            notComputable = "the validation set (\(split.validation.count) samples) has no sample with a known \(parameters.labels[0])"
+        }
+    }
+
+    private func binary(row: Int, column: Int) -> Int? {
+        LabelValue(canonicalText: columns[column][row])?.binaryTarget
+    }
+
+    private func classIndex(row: Int) -> Int? {
+        guard let value = LabelValue(canonicalText: columns[0][row]) else { return nil }
+        switch value {
+        case .category(let name): return classes.firstIndex(of: name)
+        case .positive, .negative: return classes.firstIndex(of: String(value.binaryTarget!))
+        default: return nil
+        }
+    }
+
+    /// Whether a sample has every target the probe trains on.
+    func isKnown(_ row: Int) -> Bool {
+        multiclass ? classIndex(row: row) != nil : columns.indices.allSatisfy { binary(row: row, column: $0) != nil }
+    }
+
+    /// Training targets of a known sample: the class index, or one 0/1 per output.
+    func trainingTargets(row: Int) -> [Double] {
+        multiclass ? [Double(classIndex(row: row)!)] : columns.indices.map { Double(binary(row: row, column: $0)!) }
+    }
+
+    /// Test truths per output (one-hot for multi-class), nil where unknown.
+    func testTargets(row: Int) -> [Double?] {
+        if multiclass {
+            guard let index = classIndex(row: row) else { return classes.map { _ in nil } }
+            return classes.indices.map { $0 == index ? 1 : 0 }
+        }
+        return columns.indices.map { binary(row: row, column: $0).map(Double.init) }
+    }
+}

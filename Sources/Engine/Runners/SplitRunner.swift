@@ -1,0 +1,127 @@
+import Datasets
+import Evaluation
+import Foundation
+import Pipeline
+import Results
+
+/// `split`: patient-disjoint train/validation/test rows of a manifest for one fraction, seed
+/// and training subgroup (`split.json`), computed by `Evaluation.makeSplit`.
+///
+/// It reads only the manifest, so every backbone shares it. The test part is every test
+/// patient's images (the metric stages apply test subgroups), so it is the same for every
+/// training subgroup and fraction of a seed. A training subgroup that leaves the training or
+/// validation part empty is not an error: the artifact says why nothing can be trained, and the
+/// stages downstream record that as a not-computable result.
+///
+/// The artifact also carries the task labels of every sample, so the probe (whose inputs are
+/// the embeddings and this split) needs no manifest.
+public struct SplitRunner: StageRunner {
+    /// `split`.
+    public var kind: StageKind { .split }
+    /// Version 1.
+    public var codeVersion: Int { 1 }
+
+    /// Creates the runner.
+    public init() {}
+
+    /// Splits the manifest and writes `split.json`.
+    /// - Throws: `RunnerError.label` for a label the manifest lacks, `EvaluationError` for bad
+    ///   data (inconsistent official parts, bad ratios).
+    public func run(_ context: StageContext) throws -> StageOutputs {
+        let parameters = try context.parameters(SplitParameters.self)
+        let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
+        let definitions = try parameters.stratifyLabels.map { name -> LabelDefinition in
+            guard let definition = manifest.schema[name] else {
+                throw RunnerError.label(stage: context.stage.label, label: name,
+                                        problem: "the \(manifest.dataset) manifest has no such label (it has \(manifest.schema.names.joined(separator: ", ")))")
+            }
+            return definition
+        }
+        // One stratification column per binary label and per class of a multi-class label.
+        var columns: [String] = []
+        for definition in definitions {
+            columns += definition.kind == .binary ? [definition.name] : definition.classes.map { "\(definition.name)=\($0)" }
+        }
+        let rows = manifest.samples.map { sample in
+            var values: [Double] = []
+            for definition in definitions {
+                let value = sample.label(definition.name)
+                switch definition.kind {
+                case .binary:
+                    values.append(value.binaryTarget.map(Double.init) ?? .nan)
+                case .multiClass:
+                    if case .category(let name) = value {
+                        values += definition.classes.map { $0 == name ? 1 : 0 }
+                    } else {
+                        values += definition.classes.map { _ in .nan }
+                    }
+                }
+            }
+            return ManifestRow(sampleID: sample.id, patientID: sample.patientID, labels: values,
+                               attributes: Subgroups.attributes(of: sample), officialPart: sample.officialSplit.map(SplitArtifact.part))
+        }
+        let test = max(0, 1 - parameters.validationRatio - parameters.testRatio)
+        let configuration = SplitConfiguration(
+            seed: UInt64(parameters.seed), fraction: parameters.fraction,
+            trainFilter: try Subgroups.filter(parameters.trainFilter, stage: context.stage.label), testFilter: .all,
+            ratios: [test, parameters.validationRatio, parameters.testRatio])
+        var artifact = SplitArtifact(sampleCount: manifest.samples.count, labels: definitions,
+                                     values: Dictionary(uniqueKeysWithValues: definitions.map { definition in
+                                         (definition.name, manifest.samples.map { $0.label(definition.name).canonicalText })
+                                     }))
+        do {
+            let split = try makeSplit(rows: rows, encoding: .multiLabel(columns), configuration: configuration)
+            artifact.train = split.train
+            artifact.validation = split.validation
+            artifact.test = split.test
+            artifact.support = split.support
+            artifact.fractionPatientCount = split.fractionPatientCount
+            artifact.availablePatientCount = split.availablePatientCount
+            artifact.usedOfficialSplit = split.usedOfficialSplit
+        } catch let error as EvaluationError {
+            switch error {
+            case .emptySubgroup, .empty:
+                artifact.notComputable = "training subgroup \(parameters.trainFilter.name): \(error)"
+            default:
+                throw error
+            }
+        }
+        try ArtifactJSON.write(artifact, to: context.outputDirectory, name: SplitArtifact.fileName)
+        return StageOutputs()
+    }
+}
+
+/// The `split` artifact (`split.json`).
+struct SplitArtifact: Codable {
+    static let fileName = "split.json"
+
+    /// Samples in the manifest.
+    var sampleCount: Int
+    /// The task labels' definitions.
+    var labels: [LabelDefinition]
+    /// Per label, the canonical value text (`LabelValue.canonicalText`) of every sample in manifest order.
+    var values: [String: [String]]
+    /// Manifest row indices of each part, ascending.
+    var train: [Int] = []
+    var validation: [Int] = []
+    var test: [Int] = []
+    /// Per stratification column (a binary label, or `label=class`): positives and negatives in training.
+    var support: [LabelSupport] = []
+    var fractionPatientCount = 0
+    var availablePatientCount = 0
+    var usedOfficialSplit = false
+    /// Why nothing can be trained on this split, when that is so.
+    var notComputable: String?
+
+    static func part(_ split: OfficialSplit) -> SplitPart {
+        switch split {
+        case .train: return .train
+        case .validation: return .validation
+        case .test: return .test
+        }
+    }
+
+    static func read(from directory: URL) throws -> SplitArtifact {
+        try ArtifactJSON.read(SplitArtifact.self, from: directory, name: fileName)
+    }
+}
