@@ -54,7 +54,12 @@ struct FigureRenderer {
             }
             let label = selection.label.isEmpty || selection.label == "mean" ? "mean over labels" : selection.label
             let title = (figure.caption ?? "Fairness: \(figure.task)") + " — " + details.joined(separator: ", ") + ", \(label)"
-            let plot = try reader.subgroupBoxPlot(selection, title: title)
+            var plot = try reader.subgroupBoxPlot(selection, title: title)
+            plot.groups = ordered(plot.groups, by: figure.testOrder.map { "test: \($0)" }, name: \.name).map { group in
+                var group = group
+                group.series = ordered(group.series, by: figure.trainOrder, name: \.name)
+                return group
+            }
             let file = fileStem(parts.joined(separator: "-")) + ".svg"
             try writeText(plot.svg(), to: folder.appendingPathComponent(file))
             entries.append(ReportIndex.FigureEntry(
@@ -195,6 +200,15 @@ final class ThumbnailSource {
         let samples = means.map { UInt16(((($0 - low) / range) * 255).rounded()) }
         return DecodedImage(width: width, height: height, channels: 1, bitDepth: 8, samples: samples)
     }
+}
+
+/// `items` with those named in `order` first, in that order; the others keep their order after them.
+func ordered<Item>(_ items: [Item], by order: [String], name: (Item) -> String) -> [Item] {
+    let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    return items.enumerated().sorted { left, right in
+        let (a, b) = (rank[name(left.element)] ?? order.count, rank[name(right.element)] ?? order.count)
+        return a == b ? left.offset < right.offset : a < b
+    }.map(\.element)
 }
 
 /// Writes text atomically.

@@ -14,6 +14,9 @@ struct ExperimentReportPlan {
         var task: String
         /// Caption, when declared.
         var caption: String?
+        /// Training and test subgroups in the spec's order (empty: recorded order).
+        var trainOrder: [String] = []
+        var testOrder: [String] = []
     }
 
     /// The experiment.
@@ -94,8 +97,12 @@ struct SpecDeclarations {
         let spec = specs[experiment]
         let origin = spec.map { SpecLoaderPaths.display($0.file) } ?? "automatic"
         var tables = spec.map { spec in spec.tables.map { Self.request($0, in: spec) } } ?? []
-        var figures = spec?.figures.map {
-            ExperimentReportPlan.Figure(name: $0.name, kind: $0.kind, task: $0.task, caption: $0.caption)
+        var figures: [ExperimentReportPlan.Figure] = spec.map { spec in
+            spec.figures.map { figure -> ExperimentReportPlan.Figure in
+                let task = spec.tasks.first { $0.name == figure.task }
+                return ExperimentReportPlan.Figure(name: figure.name, kind: figure.kind, task: figure.task, caption: figure.caption,
+                                                   trainOrder: task?.matrix.train ?? [], testOrder: task?.matrix.test ?? [])
+            }
         } ?? []
         if tables.isEmpty { tables = try Self.automaticTables(experiment: experiment, reader: reader) }
         if figures.isEmpty { figures = try Self.automaticFigures(experiment: experiment, reader: reader) }

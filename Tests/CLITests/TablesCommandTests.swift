@@ -151,6 +151,36 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("results/tables/cli-fair-sex-auroc-ci-low.md").path))
     }
 
+    @Test func declaredFairnessFigureFollowsTheSpecsSubgroupOrder() throws {
+        let folder = try makeTemporaryDirectory()
+        try ResultsFixtures.fillFairness(folder.appendingPathComponent("results/xrbench.sqlite"))
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("Experiments"), withIntermediateDirectories: true)
+        try """
+            experiment: cli-fair
+            backbones: {vit-tiny: {kind: vit-tiny-random}}
+            datasets: {phantom: {kind: phantom, count: 10}}
+            tasks:
+              - name: sex
+                kind: fairness
+                labels: [nodule]
+                matrix: {backbone: [vit-tiny], dataset: [phantom], train: [female, male], test: [female, male]}
+            figures:
+              - {name: fig4, kind: fairness-boxplot, task: sex, caption: Nodule AUROC by sex}
+
+            """.write(to: folder.appendingPathComponent("Experiments/fair.yaml"), atomically: true, encoding: .utf8)
+
+        let result = try CLI.run(["tables"], in: folder)
+
+        #expect(result.status == 0, "\(result.errorOutput)")
+        let svg = try read(folder, "results/figures/fig4.svg")
+        #expect(svg.contains("Nodule AUROC by sex — vit-tiny, nodule"))
+        let female = try #require(svg.range(of: "test: female")), male = try #require(svg.range(of: "test: male"))
+        #expect(female.lowerBound < male.lowerBound)
+        // The legend follows the training order too: female first.
+        let legendFemale = try #require(svg.range(of: ">female<")), legendMale = try #require(svg.range(of: ">male<"))
+        #expect(legendFemale.lowerBound < legendMale.lowerBound)
+    }
+
     @Test func retrievalGalleryEmbedsThumbnails() throws {
         let folder = try makeTemporaryDirectory()
         let phantom = try CLI.run(["phantom", "--out", "data", "--count", "6", "--seed", "3", "--size", "64"], in: folder)
