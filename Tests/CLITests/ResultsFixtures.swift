@@ -82,6 +82,21 @@ enum ResultsFixtures {
         return keys
     }
 
+    /// Fills `url` with MCCs of two QC tasks at fraction 1 and seed 0: `anatomy` from CLS features
+    /// (0.9), `marker` from CLS (0.3) and mean-pooled patch tokens (0.7).
+    static func fillQC(_ url: URL) throws {
+        let store = try ResultStore(path: url)
+        let runID = try store.beginRun(RunRecord(specDigest: key(70), experiment: "cli-qc", engineVersion: "0.1.0",
+                                                 gitCommit: nil, host: "testhost", startedAt: started))
+        for (number, (task, features, value)) in [("anatomy", "cls", 0.9), ("marker", "cls", 0.3), ("marker", "mean", 0.7)].enumerated() {
+            let at = ResultCoordinates(experiment: "cli-qc", task: task, backbone: "pixels", dataset: "phantom", head: "mlp",
+                                       features: features, fraction: 1, seed: 0, label: task)
+            try store.recordOutputs(StageOutputs(results: [ResultRow(coordinates: at, metric: "mcc", value: value, sampleCount: 30)]),
+                                    stageKey: key(400 + number), runID: runID)
+        }
+        try store.finishRun(id: runID, status: .succeeded, endedAt: started.addingTimeInterval(10))
+    }
+
     /// Fills `url` with two runs: one that succeeded, one with a failed and a blocked stage.
     static func fillRuns(_ url: URL) throws {
         let store = try ResultStore(path: url)

@@ -151,6 +151,35 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("results/tables/cli-fair-sex-auroc-ci-low.md").path))
     }
 
+    @Test func aCoordinateVaryingInOneTaskSplitsOnlyThatTasksColumns() throws {
+        let folder = try makeTemporaryDirectory()
+        try ResultsFixtures.fillQC(folder.appendingPathComponent("results/xrbench.sqlite"))
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("Experiments"), withIntermediateDirectories: true)
+        try """
+            experiment: cli-qc
+            backbones: {pixels: {kind: pixels}}
+            datasets: {phantom: {kind: phantom, count: 10}}
+            tasks:
+              - {name: anatomy, kind: classification, labels: [anatomy], target: multiclass, metric: mcc,
+                 matrix: {backbone: [pixels], dataset: [phantom]}}
+              - {name: marker, kind: classification, labels: [marker], metric: mcc,
+                 matrix: {backbone: [pixels], dataset: [phantom], features: [cls, mean]}}
+            tables:
+              - {name: qc, tasks: [anatomy, marker], rows: backbone, columns: fraction, metric: mcc}
+
+            """.write(to: folder.appendingPathComponent("Experiments/qc.yaml"), atomically: true, encoding: .utf8)
+
+        let result = try CLI.run(["tables"], in: folder)
+
+        #expect(result.status == 0, "\(result.errorOutput)")
+        #expect(try read(folder, "results/tables/qc.md").hasSuffix("""
+            | Backbone | anatomy / 100% | marker / 100%, CLS | marker / 100%, mean-pooled |
+            | --- | ---: | ---: | ---: |
+            | pixels | 0.900 | 0.300 | 0.700 |
+
+            """))
+    }
+
     @Test func declaredFairnessFigureFollowsTheSpecsSubgroupOrder() throws {
         let folder = try makeTemporaryDirectory()
         try ResultsFixtures.fillFairness(folder.appendingPathComponent("results/xrbench.sqlite"))

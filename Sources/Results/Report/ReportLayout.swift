@@ -10,6 +10,9 @@ struct ReportLayout: Sendable {
     var rowOrder: [String]
     /// Column labels in print order.
     var columnOrder: [String]
+    /// Coordinates added to the columns because they vary, with the tasks they vary in: a
+    /// column of another task leaves them out (`anatomy / 10%` beside `marker / 10%, CLS`).
+    var foldedTasks: [ReportCoordinate: Set<String>]
 
     /// Separates a column's group (its first coordinate) from the rest: `CheXpert / 10%`.
     static let groupSeparator = " / "
@@ -37,13 +40,16 @@ struct ReportLayout: Sendable {
             for row in rows { tasksAtLabels[declared.map { $0.rawValue(of: row) }, default: []].insert(row.task) }
             if tasksAtLabels.values.contains(where: { $0.count > 1 }) { columns.insert(.task, at: 0) }
         }
+        var folded: [ReportCoordinate: Set<String>] = [:]
         for coordinate in Self.foldable where !laidOut(coordinate) && varies(coordinate) {
             columns.append(coordinate)
+            folded[coordinate] = Set(byTask.filter { Set($0.value.map { coordinate.rawValue(of: $0) }).count > 1 }.keys)
         }
         rowCoordinates = request.rows
         columnCoordinates = columns
+        foldedTasks = folded
         rowOrder = Self.order(rows, coordinates: request.rows, request: request) { Self.rowLabel(of: $0, request.rows) }
-        columnOrder = Self.order(rows, coordinates: columns, request: request) { Self.columnLabel(of: $0, columns) }
+        columnOrder = Self.order(rows, coordinates: columns, request: request) { Self.columnLabel(of: $0, columns, folded) }
     }
 
     /// The row label of a result: its row coordinates joined by commas.
@@ -56,10 +62,11 @@ struct ReportLayout: Sendable {
 
     /// The column label: the first coordinate as a group, then the others joined by commas;
     /// the metric's name when no coordinate is laid out across.
-    func columnLabel(of row: ReportSourceRow) -> String { Self.columnLabel(of: row, columnCoordinates) }
+    func columnLabel(of row: ReportSourceRow) -> String { Self.columnLabel(of: row, columnCoordinates, foldedTasks) }
 
-    private static func columnLabel(of row: ReportSourceRow, _ coordinates: [ReportCoordinate]) -> String {
-        let parts = coordinates.map { $0.label(of: row, inColumns: true) }
+    private static func columnLabel(of row: ReportSourceRow, _ coordinates: [ReportCoordinate],
+                                    _ folded: [ReportCoordinate: Set<String>]) -> String {
+        let parts = coordinates.filter { folded[$0]?.contains(row.task) ?? true }.map { $0.label(of: row, inColumns: true) }
         switch parts.count {
         case 0: return ReportCoordinate.metricLabel(row.metric)
         case 1: return parts[0]
