@@ -67,7 +67,7 @@ let tinySpec = """
         // Every missing value is explained; nothing is NaN.
         #expect(try project.number("SELECT count(*) FROM result WHERE value IS NULL AND (note IS NULL OR note = '')") == 0)
         let values = try project.query("SELECT value FROM result WHERE value IS NOT NULL").rows.compactMap { $0[0].doubleValue }
-        #expect(values.allSatisfy(\.isFinite))
+        #expect(values.allSatisfy { $0.isFinite })
 
         // Fairness: 30 replicates per (backbone, train, test) whose test subgroup is computable,
         // and a test or an explained row per comparison (3 pairs × 2 test subgroups × 2 backbones).
