@@ -60,7 +60,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "xrbench", dependencies: [
-            "Engine", "Pipeline", "Results", "Models", "Imaging", "Tensor",
+            "Engine", "Pipeline", "Results", "Models", "Imaging", "Tensor", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -78,6 +78,6 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Results", "Imaging", "Tensor", "TestSupport"]),
     ]
 )

@@ -31,7 +31,9 @@ public struct MannWhitneyResult: Sendable, Equatable, Codable {
 /// than 8 values or when any value is tied (within or across samples); exact otherwise. The
 /// asymptotic p is `2·Φ(−z)` with `z = (max(U₁, U₂) − n₁n₂/2 − ½) / σ`,
 /// `σ² = n₁n₂/12 · ((n + 1) − Σ(t³ − t)/(n(n − 1)))` over tie-group sizes t. The exact p is
-/// `2·P(U ≥ max(U₁, U₂))` under the null. Both are clipped to [0, 1].
+/// `2·P(U ≥ max(U₁, U₂))` under the null. Both are clipped to [0, 1]. One deviation: when the
+/// exact computation would take more than ~2·10⁹ steps (one sample ≤ 8 values, the other tens of
+/// thousands), the asymptotic p is reported, with `method` saying so.
 ///
 /// - Parameters:
 ///   - first: first sample (e.g. bootstrap AUROCs of the model trained on males).
@@ -54,7 +56,12 @@ public func mannWhitneyU(_ first: [Double], _ second: [Double], method: MannWhit
     let u1 = rankSumFirst - Double(n1 * (n1 + 1)) / 2
     let u2 = Double(n1 * n2) - u1
     let hasTies = tieSizes.contains { $0 > 1 }
-    let chosen = method ?? ((n1 > 8 && n2 > 8) || hasTies ? .asymptotic : .exact)
+    var chosen = method ?? ((n1 > 8 && n2 > 8) || hasTies ? .asymptotic : .exact)
+    // The exact distribution costs O(n₂ · n₁ · n₁n₂); past ~2·10⁹ steps (e.g. 8 against
+    // 10⁵ values, where scipy would also run for minutes) the normal approximation is used
+    // instead, and `method` says so.
+    let small = Double(min(n1, n2)), large = Double(max(n1, n2))
+    if chosen == .exact && large * small * small * large / 2 > 2e9 { chosen = .asymptotic }
     let uLarger = max(u1, u2)
     var p: Double
     switch chosen {

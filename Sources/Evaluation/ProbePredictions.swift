@@ -83,8 +83,13 @@ public struct ProbeTestMetrics: Sendable, Equatable {
 
 /// AUROC, MCC and accuracy from prediction rows in the layout of `probePredictions` (each
 /// sample's rows consecutive, labels in `task` order); works on study-level rows too.
+///
+/// - Parameter trainingSupport: the split's label support (`DatasetSplit.support`); labels the
+///   training set could not train (one class only) are reported as not computable, with the
+///   reason, and left out of the macro mean instead of scoring an untrained output.
 /// - Throws: `EvaluationError` when the rows do not form complete samples × labels.
-public func probeTestMetrics(_ predictions: [ProbePrediction], task: ProbeTask) throws -> ProbeTestMetrics {
+public func probeTestMetrics(_ predictions: [ProbePrediction], task: ProbeTask,
+                             trainingSupport: [LabelSupport]? = nil) throws -> ProbeTestMetrics {
     let names = task.names
     guard !predictions.isEmpty else { throw EvaluationError.empty(what: "prediction list") }
     guard predictions.count % names.count == 0 else {
@@ -96,7 +101,15 @@ public func probeTestMetrics(_ predictions: [ProbePrediction], task: ProbeTask) 
                                                reason: "expected '\(names[index % names.count])': rows must be grouped by sample in label order")
     }
     let targets = predictions.map(\.target), scores = predictions.map(\.score)
-    let auroc = try rocAUC(targets: targets, scores: scores, labels: names)
+    var auroc = try rocAUC(targets: targets, scores: scores, labels: names)
+    if let trainingSupport {
+        for support in trainingSupport where !support.isTrainable {
+            guard let column = names.firstIndex(of: support.label) else { continue }
+            auroc.perLabel[column] = .notComputable(
+                reason: "training set has \(support.positives) positive and \(support.negatives) negative samples for '\(support.label)'")
+        }
+        auroc.macro = macroMean(auroc.perLabel, metric: "AUROC")
+    }
     let samples = predictions.count / names.count
     switch task {
     case .multiClass:

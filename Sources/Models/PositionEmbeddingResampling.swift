@@ -3,9 +3,10 @@
 // antialias=...)` as transformers calls it in `interpolate_pos_encoding`.
 //
 // Two details decide parity with torch:
-// - With `size=` given (current transformers; not `scale_factor=` as older code and the
-//   original repository), torch maps output pixel `i` to input coordinate
-//   `(i + 0.5) * in/out - 0.5`.
+// - With `size=` given (current transformers), torch maps output pixel `i` to input
+//   coordinate `(i + 0.5) * in/out - 0.5`. With `scale_factor=s` (facebookresearch/dinov2 with
+//   `interpolate_offset` > 0, s = (out + offset) / in) it uses `(i + 0.5) / s - 0.5`: the
+//   output size is the same, every sample point moves (by up to a third of a cell on small grids).
 // - The plain kernel is the cubic convolution with a = -0.75 over 4 taps, indices clamped at
 //   the border. The antialiased kernel is a different filter: PIL's bicubic with a = -0.5,
 //   stretched by the scale factor when shrinking (support 2 * in/out taps each side), each
@@ -27,10 +28,13 @@ private func cubicKernel(_ x: Float, a: Float) -> Float {
 }
 
 /// The taps mapping `inputCount` samples to `outputCount` along one axis, as torch computes
-/// them for bicubic interpolation with `align_corners=False` and an explicit output size.
-func bicubicTaps(inputCount: Int, outputCount: Int, antialias: Bool) -> [ResamplingTaps] {
+/// them for bicubic interpolation with `align_corners=False`.
+///
+/// - Parameter scale: input cells per output cell; nil for an explicit output size
+///   (`inputCount / outputCount`), `1 / scale_factor` when torch was given a scale factor.
+func bicubicTaps(inputCount: Int, outputCount: Int, antialias: Bool, scale given: Float? = nil) -> [ResamplingTaps] {
     precondition(inputCount > 0 && outputCount > 0)
-    let scale = Float(inputCount) / Float(outputCount)
+    let scale = given ?? Float(inputCount) / Float(outputCount)
     if !antialias {
         return (0..<outputCount).map { index in
             let source = scale * (Float(index) + 0.5) - 0.5
@@ -63,13 +67,16 @@ func bicubicTaps(inputCount: Int, outputCount: Int, antialias: Bool) -> [Resampl
 
 /// Resamples a channels-last grid `[inHeight, inWidth, channels]` to
 /// `[outHeight, outWidth, channels]`, separably (rows, then columns).
+///
+/// - Parameter scales: input cells per output cell along (height, width) when torch was given
+///   a scale factor (their reciprocals); nil for an explicit output size.
 func resampleBicubic(
     _ input: [Float], height inHeight: Int, width inWidth: Int, channels: Int,
-    toHeight outHeight: Int, toWidth outWidth: Int, antialias: Bool
+    toHeight outHeight: Int, toWidth outWidth: Int, antialias: Bool, scales: (height: Float, width: Float)? = nil
 ) -> [Float] {
     precondition(input.count == inHeight * inWidth * channels)
-    let columnTaps = bicubicTaps(inputCount: inWidth, outputCount: outWidth, antialias: antialias)
-    let rowTaps = bicubicTaps(inputCount: inHeight, outputCount: outHeight, antialias: antialias)
+    let columnTaps = bicubicTaps(inputCount: inWidth, outputCount: outWidth, antialias: antialias, scale: scales?.width)
+    let rowTaps = bicubicTaps(inputCount: inHeight, outputCount: outHeight, antialias: antialias, scale: scales?.height)
     // Along the width: [inHeight, outWidth, channels].
     var horizontal = [Float](repeating: 0, count: inHeight * outWidth * channels)
     for row in 0..<inHeight {

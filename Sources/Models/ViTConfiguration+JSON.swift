@@ -14,6 +14,10 @@ extension ViTConfiguration {
     /// A folder with facebookresearch/dinov2 weights describes its architecture the same way:
     /// `model_type` "dinov2" (position embeddings resized without antialiasing) or
     /// "dinov2_with_registers" (with antialiasing, as the `*_reg` hub models do), plus the sizes.
+    /// Two optional keys, named after the original `DinoVisionTransformer` arguments, reproduce
+    /// that code's resizing instead of transformers': `interpolate_offset` (0.1 for the original
+    /// non-register models, default 0) and `interpolate_antialias` (default: true for
+    /// "dinov2_with_registers", false for "dinov2").
     /// - Throws: `ModelLoadingError` naming the file and key.
     public init(contentsOf file: URL) throws {
         let path = file.path
@@ -66,6 +70,11 @@ extension ViTConfiguration {
                                  "use model_type \"dinov2_with_registers\" for a model with registers")
         }
         let mlpRatio = try reader.positiveNumber("mlp_ratio", default: 4)
+        let offset = try reader.number("interpolate_offset", default: 0)
+        guard offset >= 0, offset < 1 else {
+            throw reader.invalid("interpolate_offset", "is \(offset); it must be at least 0 and below 1",
+                                 "use 0.1 (facebookresearch/dinov2's default) or 0")
+        }
         let epsilon = try reader.positiveNumber("layer_norm_eps", default: 1e-6)
         self.init(
             hiddenSize: hiddenSize,
@@ -79,8 +88,9 @@ extension ViTConfiguration {
             registerCount: registers,
             usesSwiGLU: try reader.bool("use_swiglu_ffn", default: false),
             hasQKVBias: try reader.bool("qkv_bias", default: true),
-            antialiasedPositionInterpolation: hasRegisters,
-            layerScaleValue: Float(try reader.number("layerscale_value", default: 1))
+            antialiasedPositionInterpolation: try reader.bool("interpolate_antialias", default: hasRegisters),
+            layerScaleValue: Float(try reader.number("layerscale_value", default: 1)),
+            positionInterpolationOffset: offset
         )
     }
 }

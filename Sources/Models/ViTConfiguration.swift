@@ -35,17 +35,24 @@ public struct ViTConfiguration: Sendable, Equatable {
     public var antialiasedPositionInterpolation: Bool
     /// Layer-scale value a randomly initialised model starts from (transformers' `layerscale_value`).
     public var layerScaleValue: Float
+    /// facebookresearch/dinov2's `interpolate_offset`: 0 (transformers, and the original
+    /// registers models) resizes position embeddings to the target size; a positive value (0.1
+    /// in the original non-register models) resizes by the scale factor `(g' + offset) / g`
+    /// instead, which moves every sample point (see `PositionEmbeddingResampling.swift`).
+    public var positionInterpolationOffset: Double
 
     /// Creates a configuration; see the properties for the meaning of each value.
     public init(
         hiddenSize: Int, layerCount: Int, headCount: Int, mlpRatio: Double = 4, patchSize: Int = 14,
         imageSize: Int = 518, channelCount: Int = 3, layerNormEpsilon: Float = 1e-6, registerCount: Int = 0,
         usesSwiGLU: Bool = false, hasQKVBias: Bool = true, antialiasedPositionInterpolation: Bool? = nil,
-        layerScaleValue: Float = 1
+        layerScaleValue: Float = 1, positionInterpolationOffset: Double = 0
     ) {
         precondition(hiddenSize > 0 && layerCount > 0 && headCount > 0 && hiddenSize % headCount == 0,
                      "hidden size \(hiddenSize) must be a positive multiple of the head count \(headCount)")
         precondition(patchSize > 0 && imageSize >= patchSize && channelCount > 0 && registerCount >= 0 && mlpRatio > 0)
+        precondition(positionInterpolationOffset >= 0 && positionInterpolationOffset < 1,
+                     "interpolation offset \(positionInterpolationOffset) must be in [0, 1)")
         self.hiddenSize = hiddenSize
         self.layerCount = layerCount
         self.headCount = headCount
@@ -59,6 +66,7 @@ public struct ViTConfiguration: Sendable, Equatable {
         self.hasQKVBias = hasQKVBias
         self.antialiasedPositionInterpolation = antialiasedPositionInterpolation ?? (registerCount > 0)
         self.layerScaleValue = layerScaleValue
+        self.positionInterpolationOffset = positionInterpolationOffset
     }
 
     /// Patches per side of the grid the position embeddings were trained on.

@@ -182,8 +182,15 @@ func verify(_ weights: CanonicalWeights, against configuration: ViTConfiguration
     for specification in configuration.parameterSpecifications {
         guard let tensor = weights.tensors[specification.name] else {
             if specification.isRequired {
-                throw ModelLoadingError.missingTensor(file: weights.file, name: weights.sourceName(of: specification.name),
-                                                      expectedShape: specification.shape)
+                if let parts = weights.unfusableParts(of: specification.name) {
+                    let partShape = [specification.shape[0] / parts.count] + specification.shape.dropFirst()
+                    if let odd = parts.first(where: { $0.shape != partShape }) {
+                        throw ModelLoadingError.shapeMismatch(file: weights.file, name: odd.name,
+                                                              expected: partShape, actual: odd.shape)
+                    }
+                }
+                let source = weights.missingSource(of: specification.name, shape: specification.shape)
+                throw ModelLoadingError.missingTensor(file: weights.file, name: source.name, expectedShape: source.shape)
             }
             continue
         }

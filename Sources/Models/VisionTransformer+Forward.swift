@@ -1,7 +1,7 @@
 import Tensor
 
-// The forward pass. Activations live in a handful of buffers allocated once per call and
-// reused by every block; all large products are single sgemm calls on them:
+// The forward pass. Activations live in a handful of buffers allocated once per call (for one
+// group of images) and reused by every block; all large products are single sgemm calls on them:
 //
 //   x       [B*T, D]    residual stream
 //   normed  [B*T, D]    LayerNorm output, then the attention output (heads side by side)
@@ -38,22 +38,34 @@ extension VisionTransformer {
     }
 
     /// The forward pass proper, with OpenBLAS on one thread (see `parallelMultiplyTransposedB`).
+    ///
+    /// Images go through all blocks in groups of at least ~2048 tokens (8 images at 224 px, 2
+    /// at 518 px): enough rows for efficient GEMMs, while the activation buffers are sized for
+    /// one group, so memory does not grow with the batch beyond the output itself.
     private func run(_ pixels: Tensor, geometry: ForwardGeometry) -> ViTOutput {
         let configuration = configuration
-        let workspace = ForwardWorkspace(geometry: geometry)
+        let imagesPerGroup = min(geometry.batch, max(1, (2048 + geometry.tokens - 1) / geometry.tokens))
+        let groupGeometry = ForwardGeometry(configuration: configuration, batch: imagesPerGroup,
+                                            gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
+        let workspace = ForwardWorkspace(geometry: groupGeometry)
         let positions = positionEmbeddings(gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
-        pixels.withUnsafeBufferPointer { pixelBuffer in
-            embed(pixelBuffer.baseAddress!, positions: positions, geometry: geometry, workspace: workspace)
-        }
-        for block in parameters.blocks {
-            run(block, geometry: geometry, workspace: workspace)
-        }
+        let pixelsPerImage = pixels.count / geometry.batch
         var tokens = Tensor(zeros: [geometry.batch, geometry.tokens, geometry.width])
         tokens.withUnsafeMutableBufferPointer { output in
-            parameters.finalNorm.weight.withUnsafeBufferPointer { weight in
-                parameters.finalNorm.bias.withUnsafeBufferPointer { bias in
-                    layerNormRows(workspace.residual, into: output.baseAddress!, rows: geometry.rows,
-                                  width: geometry.width, weight: weight.baseAddress!, bias: bias.baseAddress!,
+            for firstImage in stride(from: 0, to: geometry.batch, by: imagesPerGroup) {
+                let group = ForwardGeometry(configuration: configuration,
+                                            batch: min(imagesPerGroup, geometry.batch - firstImage),
+                                            gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
+                pixels.withUnsafeBufferPointer { pixelBuffer in
+                    embed(pixelBuffer.baseAddress! + firstImage * pixelsPerImage, positions: positions,
+                          geometry: group, workspace: workspace)
+                }
+                for block in parameters.blocks {
+                    run(block, geometry: group, workspace: workspace)
+                }
+                withPointers(parameters.finalNorm.weight, parameters.finalNorm.bias) { weight, bias in
+                    layerNormRows(workspace.residual, into: output.baseAddress! + firstImage * geometry.tokens * geometry.width,
+                                  rows: group.rows, width: group.width, weight: weight, bias: bias,
                                   epsilon: configuration.layerNormEpsilon)
                 }
             }
@@ -71,9 +83,16 @@ extension VisionTransformer {
         let table = parameters.positionEmbeddings.scalars   // [1 + native^2, D]
         if gridHeight == native && gridWidth == native { return table }
         let grid = Array(table[width...])
+        let offset = configuration.positionInterpolationOffset
+        // facebookresearch/dinov2 passes scale_factor = (g' + offset) / g; torch then samples
+        // with its reciprocal (computed in double, used in float).
+        let scales = offset > 0
+            ? (height: Float(1 / ((Double(gridHeight) + offset) / Double(native))),
+               width: Float(1 / ((Double(gridWidth) + offset) / Double(native))))
+            : nil
         let resized = resampleBicubic(grid, height: native, width: native, channels: width,
                                       toHeight: gridHeight, toWidth: gridWidth,
-                                      antialias: configuration.antialiasedPositionInterpolation)
+                                      antialias: configuration.antialiasedPositionInterpolation, scales: scales)
         return Array(table[..<width]) + resized
     }
 
@@ -109,8 +128,8 @@ extension VisionTransformer {
         let embedded = workspace.queryKeyValue   // [B*P, D]
         parameters.patchEmbedding.weight.withUnsafeBufferPointer { weight in
             parallelMultiplyTransposedB(rows: batch * patchCount, columns: width, inner: patchLength,
-                                columns, leadingA: patchLength, weight.baseAddress!, leadingB: patchLength,
-                                into: embedded, leadingC: width)
+                                        columns, leadingA: patchLength, weight.baseAddress!, leadingB: patchLength,
+                                        into: embedded, leadingC: width)
         }
         let registers = configuration.registerCount
         let bias = parameters.patchEmbedding.bias?.scalars ?? [Float](repeating: 0, count: width)
@@ -149,7 +168,7 @@ extension VisionTransformer {
         }
         block.queryKeyValue.weight.withUnsafeBufferPointer { weight in
             parallelMultiplyTransposedB(rows: rows, columns: 3 * width, inner: width, normed, leadingA: width,
-                                weight.baseAddress!, leadingB: width, into: qkv, leadingC: 3 * width)
+                                        weight.baseAddress!, leadingB: width, into: qkv, leadingC: 3 * width)
         }
         block.queryKeyValue.bias?.withUnsafeBufferPointer { bias in
             addBiasRows(qkv, rows: rows, width: 3 * width, bias: bias.baseAddress!)
@@ -160,7 +179,7 @@ extension VisionTransformer {
                            scores: workspace.scores, workers: geometry.workers)
         block.attentionOutput.weight.withUnsafeBufferPointer { weight in
             parallelMultiplyTransposedB(rows: rows, columns: width, inner: width, normed, leadingA: width,
-                                weight.baseAddress!, leadingB: width, into: branch, leadingC: width)
+                                        weight.baseAddress!, leadingB: width, into: branch, leadingC: width)
         }
         withPointers(block.attentionOutput.bias!, block.attentionLayerScale) { bias, scale in
             addScaledResidualRows(x, branch: branch, rows: rows, width: width, bias: bias, scale: scale)
@@ -173,7 +192,7 @@ extension VisionTransformer {
         let inRows = geometry.feedForwardInRows
         withPointers(block.feedForwardIn.weight, block.feedForwardIn.bias!) { weight, bias in
             parallelMultiplyTransposedB(rows: rows, columns: inRows, inner: width, normed, leadingA: width,
-                                weight, leadingB: width, into: hidden, leadingC: inRows)
+                                        weight, leadingB: width, into: hidden, leadingC: inRows)
             if configuration.usesSwiGLU {
                 swiGLUGateRows(hidden, rows: rows, hidden: hiddenWidth, bias: bias)
             } else {
@@ -183,7 +202,7 @@ extension VisionTransformer {
         block.feedForwardOut.weight.withUnsafeBufferPointer { weight in
             // For SwiGLU the gated values sit in the first half of each 2F-wide row.
             parallelMultiplyTransposedB(rows: rows, columns: width, inner: hiddenWidth, hidden, leadingA: inRows,
-                                weight.baseAddress!, leadingB: hiddenWidth, into: branch, leadingC: width)
+                                        weight.baseAddress!, leadingB: hiddenWidth, into: branch, leadingC: width)
         }
         withPointers(block.feedForwardOut.bias!, block.feedForwardLayerScale) { bias, scale in
             addScaledResidualRows(x, branch: branch, rows: rows, width: width, bias: bias, scale: scale)

@@ -21,6 +21,8 @@ extension ViTConfiguration {
             "qkv_bias": hasQKVBias,
             "hidden_act": "gelu",
             "layerscale_value": Double(layerScaleValue),
+            "interpolate_offset": positionInterpolationOffset,
+            "interpolate_antialias": antialiasedPositionInterpolation,
         ]
     }
 }
@@ -30,9 +32,7 @@ extension VisionTransformer {
     /// `model.safetensors` in the facebookresearch/dinov2 key layout.
     ///
     /// Meant for randomly initialised models (e.g. a built-in test backbone that must exist as
-    /// files with a content digest). A registers model is written with `model_type`
-    /// "dinov2_with_registers", so its position embeddings are resized with antialiasing when
-    /// loaded, whatever `antialiasedPositionInterpolation` said.
+    /// files with a content digest).
     /// - Throws: file-system errors from creating the folder or writing the files.
     public func save(to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

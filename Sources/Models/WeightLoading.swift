@@ -20,28 +20,49 @@ struct CanonicalWeights {
     var fileNames: Set<String>
 
     /// The file's name for a canonical tensor: where it came from, or for a tensor that is
-    /// missing, the name the file's layout would have given it (for a fused tensor of which the
-    /// file holds some parts, the parts it lacks).
+    /// missing, the name the file's layout would have given it.
     func sourceName(of canonical: String) -> String {
         if let names = sources[canonical] { return names.joined(separator: " + ") }
-        guard layout != .original else { return canonical }
-        var fallback: String?
+        return missingSource(of: canonical, shape: []).name
+    }
+
+    /// For a fused canonical tensor (q, k, v) whose parts are all in the file but could not be
+    /// fused because their shapes disagree: the parts as the file names them, with their shapes.
+    func unfusableParts(of canonical: String) -> [(name: String, shape: [Int])]? {
+        guard layout != .original else { return nil }
+        for rule in layout.rules {
+            guard case .fuse(let parts, let into) = rule,
+                  let (captures, suffix) = KeyPattern(into).match(canonical) else { continue }
+            let names = parts.map { KeyPattern($0).render(captures, suffix: suffix) }
+            let pieces = names.compactMap { name in tensors[name].map { (name: name, shape: $0.shape) } }
+            return pieces.count == names.count ? pieces : nil
+        }
+        return nil
+    }
+
+    /// For a canonical tensor the file lacks: the file-layout name(s) and shape it should have
+    /// had. For a fused tensor (q, k, v) of which the file holds some parts, only the absent
+    /// parts are named, with the shape of one part.
+    func missingSource(of canonical: String, shape: [Int]) -> (name: String, shape: [Int]) {
+        guard layout != .original else { return (canonical, shape) }
+        var fallback: (name: String, shape: [Int])?
         for rule in layout.rules {
             switch rule {
             case .rename(let from, let to):
                 if let (captures, suffix) = KeyPattern(to).match(canonical) {
-                    fallback = fallback ?? KeyPattern(from).render(captures, suffix: suffix)
+                    fallback = fallback ?? (KeyPattern(from).render(captures, suffix: suffix), shape)
                 }
             case .fuse(let parts, let into):
                 if let (captures, suffix) = KeyPattern(into).match(canonical) {
                     let names = parts.map { KeyPattern($0).render(captures, suffix: suffix) }
+                    let partShape = shape.isEmpty ? shape : [shape[0] / parts.count] + shape.dropFirst()
                     let absent = names.filter { !fileNames.contains($0) }
-                    if absent.count < names.count { return absent.joined(separator: " + ") }
-                    fallback = fallback ?? names.joined(separator: " + ")
+                    if absent.count < names.count { return (absent.joined(separator: " + "), partShape) }
+                    fallback = fallback ?? (names.joined(separator: " + "), partShape)
                 }
             }
         }
-        return fallback ?? canonical
+        return fallback ?? (canonical, shape)
     }
 }
 
@@ -61,6 +82,8 @@ func canonicalize(_ tensors: [String: Tensor], layout: WeightLayout, file: Strin
             for name in remaining.keys.sorted() {
                 guard let (captures, suffix) = source.match(name) else { continue }
                 let canonical = target.render(captures, suffix: suffix)
+                // A second file tensor for the same parameter stays behind and is reported unused.
+                guard result.tensors[canonical] == nil else { continue }
                 result.tensors[canonical] = remaining.removeValue(forKey: name)
                 result.sources[canonical] = [name]
             }
@@ -74,6 +97,7 @@ func canonicalize(_ tensors: [String: Tensor], layout: WeightLayout, file: Strin
                 guard pieces.count == names.count,
                       Set(pieces.map { Array($0.shape.dropFirst()) }).count == 1 else { continue }
                 let canonical = target.render(captures, suffix: suffix)
+                guard result.tensors[canonical] == nil else { continue }
                 result.tensors[canonical] = concatenateRows(pieces)
                 result.sources[canonical] = names
                 for part in names { remaining.removeValue(forKey: part) }
@@ -81,8 +105,8 @@ func canonicalize(_ tensors: [String: Tensor], layout: WeightLayout, file: Strin
         }
     }
     for (name, tensor) in remaining {
-        // Unmatched names pass through; if one collides with a renamed tensor, keep both visible
-        // to verification by giving the leftover its file name (it will be reported as unused).
+        // Unmatched names pass through (verification reports them as unused); one that collides
+        // with a renamed tensor gets a distinct key so that neither is silently dropped.
         let key = result.tensors[name] == nil ? name : "\(name) (duplicate)"
         result.tensors[key] = tensor
         result.sources[key] = [name]

@@ -84,10 +84,10 @@ extension XRBench {
                 }
                 embedded = try embedTensor(pixels, with: backbone)
             } else {
+                let files = try list.map(readImageList) ?? collectImageFiles(images)
                 guard resolution % patch == 0 else {
                     throw CommandError("--resolution \(resolution) is not a multiple of the model's patch size \(patch); try \(max(patch, resolution / patch * patch))")
                 }
-                let files = try list.map(readImageList) ?? collectImageFiles(images)
                 var preprocessing = Preprocessing(size: resolution)
                 if modelNormalization {
                     preprocessing = try preprocessing.loadingMeanStd(fromModelFolder: modelURL)

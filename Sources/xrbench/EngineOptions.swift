@@ -9,7 +9,8 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Artifact cache folder.", valueName: "DIR"))
     var cache: String = ".xrbench/cache"
 
-    @Option(name: .long, help: ArgumentHelp("Results database.", valueName: "FILE"))
+    // `--db` as in `query`, `runs` and `tables`; `--database` kept as the long spelling.
+    @Option(name: [.customLong("db"), .customLong("database")], help: ArgumentHelp("Results database.", valueName: "FILE"))
     var database: String = "results/xrbench.sqlite"
 
     @Option(name: .shortAndLong, help: "Thread budget shared by the stages running at once (default: all cores).")

@@ -23,7 +23,8 @@ struct XRBench: AsyncParsableCommand {
           xrbench embed --model models/dinov2-base --images radiographs/ --tokens cls --out cls.npy
         """,
         version: xrbenchVersion,
-        subcommands: [Embed.self, Run.self, Plan.self, StageCommands.self, CacheCommands.self, Query.self, Runs.self]
+        subcommands: [Embed.self, Run.self, Plan.self, StageCommands.self, CacheCommands.self,
+                      Query.self, Runs.self, Tables.self, Phantom.self]
     )
 }
 

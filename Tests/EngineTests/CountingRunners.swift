@@ -32,11 +32,14 @@ struct CountingRunner: StageRunner {
     var failing: String?
     /// Set from inside the runner when a stage whose label contains `interruptAt` runs.
     var interruptAt: String?
+    /// Seconds each call sleeps first, so another process can be killed mid-run.
+    var delay: TimeInterval = 0
 
     var threadNeed: ThreadNeed { kind == .embed ? .all : .count(1) }
 
     func run(_ context: StageContext) throws -> StageOutputs {
         counter.increment(kind)
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         if let failing, context.stage.label.contains(failing) {
             throw CacheError(path: context.stage.label, problem: "injected failure")
         }
@@ -59,10 +62,11 @@ struct CountingRunner: StageRunner {
 }
 
 /// A registry of counting runners for every built-in kind.
-func countingRegistry(_ counter: CallCounter, failing: String? = nil, interruptAt: String? = nil, without: Set<StageKind> = []) -> StageRunnerRegistry {
+func countingRegistry(_ counter: CallCounter, failing: String? = nil, interruptAt: String? = nil, without: Set<StageKind> = [],
+                      delay: TimeInterval = 0) -> StageRunnerRegistry {
     let kinds: [StageKind] = [.manifest, .embed, .split, .probe, .metric, .retrieval, .bootstrap, .compare]
     return StageRunnerRegistry(kinds.filter { !without.contains($0) }.map {
-        CountingRunner(kind: $0, counter: counter, failing: failing, interruptAt: interruptAt)
+        CountingRunner(kind: $0, counter: counter, failing: failing, interruptAt: interruptAt, delay: delay)
     })
 }
 
@@ -72,8 +76,9 @@ struct TestProject {
     let counter = CallCounter()
     var configuration: EngineConfiguration
 
-    init(registry: String = defaultRegistry) throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("xrbench-engine-\(UUID().uuidString)")
+    /// A project in `folder` (default: a fresh temporary one).
+    init(registry: String = defaultRegistry, folder given: URL? = nil) throws {
+        folder = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("xrbench-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try registry.write(to: folder.appendingPathComponent("registry.yaml"), atomically: true, encoding: .utf8)
         configuration = EngineConfiguration(

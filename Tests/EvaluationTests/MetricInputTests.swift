@@ -50,6 +50,12 @@ import Testing
         #expect(holmAdjusted([0.5, 0.6]) == [1, 1])
     }
 
+    @Test func hugeExactCaseFallsBackToAsymptoticQuickly() throws {
+        let result = try mannWhitneyU([0.5, 1.5, 2.5], (0..<200_000).map { Double($0) + 0.25 })
+        #expect(result.method == .asymptotic)
+        #expect(result.p > 0 && result.p <= 1)
+    }
+
     @Test func exactMannWhitneyDistributionSumsToOne() {
         for (small, large) in [(1, 1), (3, 5), (8, 8), (8, 30)] {
             let total = mannWhitneyNullDistribution(small, large, through: small * large).reduce(0, +)

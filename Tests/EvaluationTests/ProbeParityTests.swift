@@ -7,8 +7,12 @@ import TestSupport
 struct ProbeFixture: Decodable {
     struct Case: Decodable {
         var name: String; var task: String; var sizes: [Int]; var features: [Float]; var targets: [Double]
-        var batch: Int; var steps: Int; var learning_rate: Double; var weight_decay: Double
+        var batch: Int; var steps: Int; var learningRate: Double; var weightDecay: Double
         var initial: [Float]; var losses: [Double]; var final: [Float]
+        enum CodingKeys: String, CodingKey {
+            case name, task, sizes, features, targets, batch, steps, initial, losses, final
+            case learningRate = "learning_rate", weightDecay = "weight_decay"
+        }
     }
     struct Plateau: Decodable { var scores: [Double]; var rates: [Double] }
     var cases: [Case]
@@ -35,8 +39,8 @@ struct ProbeFixture: Decodable {
                                  sampleIDs: (0..<samples).map { "s\($0)" })
             var configuration = ProbeTrainingConfiguration(seed: 0)
             configuration.batchSize = testCase.batch
-            configuration.learningRate = testCase.learning_rate
-            configuration.weightDecay = testCase.weight_decay
+            configuration.learningRate = testCase.learningRate
+            configuration.weightDecay = testCase.weightDecay
             let trainer = try ProbeTrainer(train: data, validation: data, task: task, head: head, configuration: configuration)
             trainer.setParameters(testCase.initial)
             var losses: [Double] = []

@@ -50,6 +50,13 @@ import Testing
         let metrics = try probeTestMetrics(predictions, task: .multiLabel(names))
         #expect(try #require(metrics.auroc.macro.value) > 0.9)
         #expect(metrics.mcc.value == nil)
+        // A label the training fraction could not train is reported, not scored.
+        let support = [LabelSupport(label: "b", positives: 0, negatives: 600, patientAdded: false)]
+        let reported = try probeTestMetrics(predictions, task: .multiLabel(names), trainingSupport: support)
+        #expect(reported.auroc.perLabel[1].value == nil)
+        #expect("\(reported.auroc.perLabel[1])".contains("0 positive"))
+        let expectedMacro = ((metrics.auroc.perLabel[0].value ?? 0) + (metrics.auroc.perLabel[2].value ?? 0)) / 2
+        #expect(abs((reported.auroc.macro.value ?? 0) - expectedMacro) < 1e-12)
     }
 
     @Test func earlyStoppingAndPlateau() throws {

@@ -7,7 +7,8 @@ import TestSupport
 struct StatisticsFixture: Decodable {
     struct AUROCCase: Decodable { var name: String; var targets: [Double]; var scores: [Double]; var auroc: Double? }
     struct MultiLabel: Decodable {
-        var labels: [String]; var targets: [Double]; var scores: [Double]; var per_label: [Double?]; var macro: Double
+        var labels: [String]; var targets: [Double]; var scores: [Double]; var perLabel: [Double?]; var macro: Double
+        enum CodingKeys: String, CodingKey { case labels, targets, scores, perLabel = "per_label", macro }
     }
     struct MCCCase: Decodable {
         var name: String; var targets: [Int]; var predictions: [Int]; var classes: Int; var mcc: Double; var accuracy: Double
@@ -63,7 +64,7 @@ struct StatisticsFixture: Decodable {
     @Test func multiLabelAUROCLeavesOutOneClassLabels() throws {
         let multi = fixture.multilabel
         let report = try rocAUC(targets: multi.targets, scores: multi.scores, labels: multi.labels)
-        for (value, expected) in zip(report.perLabel, multi.per_label) {
+        for (value, expected) in zip(report.perLabel, multi.perLabel) {
             if let expected {
                 #expect(abs((value.value ?? .nan) - expected) <= 1e-9)
             } else {

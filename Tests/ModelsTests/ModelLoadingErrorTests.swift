@@ -45,7 +45,7 @@ struct ModelLoadingErrorTests {
     @Test(arguments: [
         ("model_type", "\"vit\""), ("hidden_size", "\"32\""), ("num_attention_heads", "5"),
         ("hidden_act", "\"relu\""), ("image_size", "[16, 20]"), ("use_swiglu_ffn", "1"), ("patch_size", "-4"),
-        ("layer_norm_eps", "0"), ("num_hidden_layers", "2.5"),
+        ("layer_norm_eps", "0"), ("num_hidden_layers", "2.5"), ("interpolate_offset", "1.5"), ("interpolate_antialias", "\"yes\""),
     ])
     func invalidConfigField(_ key: String, _ json: String) throws {
         let copy = try EditableModelFolder(copying: "dinov2_native")
@@ -95,7 +95,7 @@ struct ModelLoadingErrorTests {
         try copy.editWeights { $0.removeValue(forKey: "encoder.layer.0.attention.attention.key.weight") }
         #expect(loadingError(copy.folder) == .missingTensor(file: copy.weightsFile.path,
                                                             name: "encoder.layer.0.attention.attention.key.weight",
-                                                            expectedShape: [96, 32]))
+                                                            expectedShape: [32, 32]))
     }
 
     @Test func missingTensorInOriginalLayout() throws {
@@ -110,6 +110,15 @@ struct ModelLoadingErrorTests {
         try copy.editWeights { $0["encoder.layer.2.norm1.weight"] = Tensor(zeros: [32]) }
         #expect(loadingError(copy.folder) == .unusedTensors(file: copy.weightsFile.path,
                                                             names: ["encoder.layer.2.norm1.weight"]))
+    }
+
+    @Test func twoTensorsForOneParameter() throws {
+        // The same projection under its hub name and its transformers >= 5 name: the first rule
+        // (hub name) wins, the other is left over.
+        let copy = try EditableModelFolder(copying: "dinov2_native")
+        try copy.editWeights { $0["encoder.layer.0.attention.o_proj.weight"] = $0["encoder.layer.0.attention.output.dense.weight"] }
+        #expect(loadingError(copy.folder) == .unusedTensors(file: copy.weightsFile.path,
+                                                            names: ["encoder.layer.0.attention.o_proj.weight"]))
     }
 
     @Test func misShapedTensor() throws {

@@ -41,6 +41,21 @@ struct ModelParityTests {
         #expect(output.tokens.shape[1] == 1 + registers + grid.height * grid.width)
     }
 
+    @Test func originalScaleFactorResizing() throws {
+        // interpolate_offset 0.1 reproduces facebookresearch/dinov2's scale-factor resizing,
+        // which samples elsewhere than transformers' size-based one.
+        let copy = try EditableModelFolder(copying: "dinov2_interpolated")
+        try copy.editConfig { $0["interpolate_offset"] = 0.1 }
+        let model = try VisionTransformer(contentsOf: copy.folder)
+        #expect(model.configuration.positionInterpolationOffset == 0.1)
+        let expected = try loadSafetensors(at: copy.folder.appendingPathComponent("expected.safetensors"))
+        let reference = try #require(expected["position_embeddings_offset"]).scalars
+        let resized = model.positionEmbeddings(gridHeight: 6, gridWidth: 9)
+        expectClose(resized, reference, tolerance: 1e-5, "offset 0.1 position embeddings")
+        let transformers = try #require(expected["position_embeddings"]).scalars
+        #expect(maxAbsoluteDifference(resized, transformers) > 0.05)
+    }
+
     @Test func detectsBothKeyLayouts() throws {
         let hub = try VisionTransformer(contentsOf: fixturesDirectory().appendingPathComponent("dinov2_registers"))
         let original = try VisionTransformer(contentsOf: fixturesDirectory().appendingPathComponent("original_layout"))

@@ -46,6 +46,24 @@ struct RandomModelTests {
         #expect(reloaded == expected)
     }
 
+    @Test func largeBatchesRunInGroupsWithTheSameResults() throws {
+        // 17 images of 1 + 2 + 256 tokens: groups of 8 images (>= 2048 tokens), the last one short.
+        let model = VisionTransformer(randomlyInitialized: ViTConfiguration(hiddenSize: 8, layerCount: 1, headCount: 2,
+                                                                            patchSize: 2, imageSize: 8, registerCount: 2),
+                                      seed: 5)
+        let batch = pixels([17, 3, 32, 32])
+        let together = try model.forward(batch).tokens.scalars
+        let perImage = 3 * 32 * 32
+        let tokensPerImage = together.count / 17
+        #expect(tokensPerImage == (1 + 2 + 256) * 8)
+        for image in [0, 7, 8, 16] {
+            let single = Tensor(shape: [1, 3, 32, 32], scalars: Array(batch.scalars[(image * perImage)..<((image + 1) * perImage)]))
+            let alone = try model.forward(single).tokens.scalars
+            expectClose(alone, Array(together[(image * tokensPerImage)..<((image + 1) * tokensPerImage)]),
+                        tolerance: 1e-5, "image \(image)")
+        }
+    }
+
     @Test func batchedImagesMatchSingleImages() throws {
         let model = VisionTransformer(randomlyInitialized: Self.tiny, seed: 3)
         let batch = pixels([3, 3, 16, 16])

@@ -139,20 +139,29 @@ func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) {
 
 /// `x[i] = exp(x[i] - shift)` over one row; returns the sum of the new values.
 ///
-/// Kept as its own small function so that `exp8` inlines into the loop (inside the larger
-/// attention task the optimiser left it as a call per 8 lanes).
+/// Kept as its own small function with a single `exp8` call site (the ragged end of the row
+/// is padded with -inf, whose exp is 0) so that `exp8` inlines into the loop; inside the
+/// attention task, or with a second scalar call site, the optimiser left it as a call.
 @inline(never)
 func exponentiateInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, subtracting shift: Float) -> Float {
-    let vectorEnd = count & ~7
     var sum8 = Vector8(repeating: 0)
     var i = 0
-    while i < vectorEnd {
-        let e = exp8(load8(x, i) - shift)
-        store8(e, x, i)
+    while i < count {
+        let full = i + 8 <= count
+        var values = Vector8(repeating: -.infinity)
+        if full {
+            values = load8(x, i)
+        } else {
+            for lane in 0..<(count - i) { values[lane] = x[i + lane] }
+        }
+        let e = exp8(values - shift)
+        if full {
+            store8(e, x, i)
+        } else {
+            for lane in 0..<(count - i) { x[i + lane] = e[lane] }
+        }
         sum8 += e
         i += 8
     }
-    var sum = sum8.sum()
-    while i < count { let e = exp1(x[i] - shift); x[i] = e; sum += e; i += 1 }
-    return sum
+    return sum8.sum()
 }

@@ -20,11 +20,11 @@ public struct SpecLoader: Sendable {
         "linear": HeadSpec(kind: .linear),
     ]
 
-    /// Subgroups every spec can name. Adapters normalise sex to `M`/`F` and age to years.
+    /// Subgroups every spec can name. Adapters write sex as `male`/`female` and age in years.
     public static let builtInSubgroups: [String: SubgroupSpec] = [
         "all": SubgroupSpec([:]),
-        "male": SubgroupSpec(["sex": .string("M")]),
-        "female": SubgroupSpec(["sex": .string("F")]),
+        "male": SubgroupSpec(["sex": .string("male")]),
+        "female": SubgroupSpec(["sex": .string("female")]),
         "young": SubgroupSpec(["age": .object(["min": .integer(0), "max": .integer(35)])]),
         "middle": SubgroupSpec(["age": .object(["min": .integer(35), "max": .integer(60)])]),
         "elderly": SubgroupSpec(["age": .object(["min": .integer(60)])]),

@@ -1,0 +1,65 @@
+import Foundation
+
+extension SummaryTable {
+    /// An HTML `<table>` with a caption, as the Markdown version reads: best mean per column in
+    /// bold, second best underlined, `–` where no seed has a value; grouped columns get a
+    /// spanning header.
+    public func html() -> String {
+        var lines = ["<table>", "  <caption>\(HTMLText.escape(spec.title)) (\(HTMLText.escape(spreadDescription)); "
+                     + "best in bold, second best underlined)</caption>", "  <thead>"]
+        var groups: [(name: String, count: Int)] = []
+        var subheaders: [String] = []
+        for column in columns {
+            var name = ""
+            var subheader = column
+            if let separator = spec.columnGroupSeparator, let range = column.range(of: separator) {
+                name = String(column[..<range.lowerBound])
+                subheader = String(column[range.upperBound...])
+            }
+            if let last = groups.last, !name.isEmpty, last.name == name {
+                groups[groups.count - 1].count += 1
+            } else {
+                groups.append((name, 1))
+            }
+            subheaders.append(subheader)
+        }
+        if groups.contains(where: { !$0.name.isEmpty }) {
+            let cells = groups.map { "<th colspan=\"\($0.count)\">\(HTMLText.escape($0.name))</th>" }
+            lines.append("    <tr><th></th>" + cells.joined() + "</tr>")
+        }
+        lines.append("    <tr><th>\(HTMLText.escape(spec.rowHeader))</th>"
+            + subheaders.map { "<th>\(HTMLText.escape($0))</th>" }.joined() + "</tr>")
+        lines += ["  </thead>", "  <tbody>"]
+        for (rowIndex, row) in rows.enumerated() {
+            let cells = columns.indices.map { column -> String in
+                guard let text = cellText(row: rowIndex, column: column, plusMinus: "±") else { return "<td>–</td>" }
+                switch ranks[rowIndex][column] {
+                case .best: return "<td><b>\(HTMLText.escape(text))</b></td>"
+                case .secondBest: return "<td><u>\(HTMLText.escape(text))</u></td>"
+                case .other: return "<td>\(HTMLText.escape(text))</td>"
+                }
+            }
+            lines.append("    <tr><th>\(HTMLText.escape(row))</th>" + cells.joined() + "</tr>")
+        }
+        lines += ["  </tbody>", "</table>"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Escaping for HTML and SVG text and attribute values.
+enum HTMLText {
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import Pipeline
+import Results
+
+/// What `xrbench tables` renders for one experiment: its tables and figures, and where they were declared.
+struct ExperimentReportPlan {
+    /// A figure to render.
+    struct Figure {
+        /// File stem.
+        var name: String
+        /// Fairness box plots or a retrieval gallery.
+        var kind: FigureKind
+        /// The task it draws.
+        var task: String
+        /// Caption, when declared.
+        var caption: String?
+        /// Training and test subgroups in the spec's order (empty: recorded order).
+        var trainOrder: [String] = []
+        var testOrder: [String] = []
+    }
+
+    /// The experiment.
+    var experiment: String
+    /// Its tables.
+    var tables: [ReportTableRequest]
+    /// Its figures.
+    var figures: [Figure]
+    /// The spec file that declared them, or `automatic` (from the recorded results alone).
+    var origin: String
+}
+
+/// Finds table and figure declarations: in the specs given with `--spec`, or else in every
+/// spec under `Experiments/` whose experiment has results in the database.
+struct SpecDeclarations {
+    /// Loaded specs by experiment name.
+    var specs: [String: Spec] = [:]
+    /// Spec files that could not be read, with the first reason (reported when an experiment
+    /// ends up without declarations).
+    var skipped: [String] = []
+
+    /// The default folder searched for specs when `--spec` is not given.
+    static let defaultFolder = "Experiments"
+
+    /// Loads the explicitly given specs (every one must load) or discovers them.
+    /// - Parameters:
+    ///   - explicit: `--spec` paths.
+    ///   - latestDigests: the latest run's spec digest per experiment, to choose between specs
+    ///     that declare the same experiment.
+    /// - Throws: `CommandError` naming an explicit spec that does not load, and why.
+    init(explicit: [String], latestDigests: [String: String]) throws {
+        let loader = SpecLoader()
+        if !explicit.isEmpty {
+            for path in explicit {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw CommandError("\(path): no such spec file; pass an experiment spec such as Experiments/demo.yaml")
+                }
+                do {
+                    let spec = try loader.load(URL(fileURLWithPath: path))
+                    specs[spec.experiment] = spec
+                } catch {
+                    throw CommandError("\(path): cannot read its table declarations: \(error)")
+                }
+            }
+            return
+        }
+        for url in Self.discoverSpecFiles(in: URL(fileURLWithPath: Self.defaultFolder)) {
+            do {
+                let spec = try loader.load(url)
+                // Two specs with one experiment: the one the latest run executed wins.
+                if let existing = specs[spec.experiment], existing.digest == latestDigests[spec.experiment] { continue }
+                specs[spec.experiment] = spec
+            } catch let error as SpecError {
+                skipped.append("\(url.relativePath): not read (\(error.diagnostics[0].description))")
+            } catch {
+                skipped.append("\(url.relativePath): not read (\(error))")
+            }
+        }
+    }
+
+    /// YAML files under `folder` (recursively, sorted) that declare an experiment at top level;
+    /// registries (no `experiment:` key) are left out.
+    static func discoverSpecFiles(in folder: URL) -> [URL] {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else {
+            return []
+        }
+        var files: [URL] = []
+        for case let url as URL in walker where ["yaml", "yml"].contains(url.pathExtension.lowercased()) {
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
+            if text.split(separator: "\n").contains(where: { $0.hasPrefix("experiment:") }) { files.append(url) }
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    /// The plan for an experiment: declared tables and figures when its spec declares any,
+    /// otherwise automatic ones (per task and metric, rows = backbones).
+    func plan(for experiment: String, reader: ResultReader) throws -> ExperimentReportPlan {
+        let spec = specs[experiment]
+        let origin = spec.map { SpecLoaderPaths.display($0.file) } ?? "automatic"
+        var tables = spec.map { spec in spec.tables.map { Self.request($0, in: spec) } } ?? []
+        var figures: [ExperimentReportPlan.Figure] = spec.map { spec in
+            spec.figures.map { figure -> ExperimentReportPlan.Figure in
+                let task = spec.tasks.first { $0.name == figure.task }
+                return ExperimentReportPlan.Figure(name: figure.name, kind: figure.kind, task: figure.task, caption: figure.caption,
+                                                   trainOrder: task?.matrix.train ?? [], testOrder: task?.matrix.test ?? [])
+            }
+        } ?? []
+        if tables.isEmpty { tables = try Self.automaticTables(experiment: experiment, reader: reader) }
+        if figures.isEmpty { figures = try Self.automaticFigures(experiment: experiment, reader: reader) }
+        return ExperimentReportPlan(experiment: experiment, tables: tables, figures: figures,
+                                    origin: tables.isEmpty && figures.isEmpty ? "automatic" : origin)
+    }
+
+    /// A spec's table declaration as a report request, with value orders taken from the spec
+    /// (backbones, heads, subgroups and labels in the order the task matrices list them).
+    static func request(_ declaration: TableDeclaration, in spec: Spec) -> ReportTableRequest {
+        let tasks = declaration.tasks.compactMap { name in spec.tasks.first { $0.name == name } }
+        var order: [ReportCoordinate: [String]] = [:]
+        func add(_ coordinate: ReportCoordinate, _ values: [String]?) {
+            for value in values ?? [] where !(order[coordinate] ?? []).contains(value) {
+                order[coordinate, default: []].append(value)
+            }
+        }
+        for task in tasks {
+            add(.backbone, task.matrix.backbone)
+            add(.dataset, task.matrix.dataset)
+            add(.head, task.matrix.head)
+            add(.features, task.matrix.features?.map(\.rawValue))
+            add(.train, task.matrix.train)
+            add(.test, task.matrix.test)
+            add(.label, task.labels.map { $0 + ["mean"] })
+            add(.metric, task.metric?.map(\.rawValue))
+        }
+        return ReportTableRequest(
+            name: declaration.name, experiment: spec.experiment, tasks: declaration.tasks,
+            rows: declaration.rows.compactMap(ReportCoordinate.init(rawValue:)),
+            columns: declaration.columns.compactMap(ReportCoordinate.init(rawValue:)),
+            metric: declaration.metric, summary: ReportSummary(rawValue: declaration.summary?.rawValue ?? "") ?? .meanStd,
+            caption: declaration.caption, valueOrder: order)
+    }
+
+    /// One table per task and metric (all Precision@k of a task in one table), rows = backbones,
+    /// columns = k for retrieval, the test subgroup for fairness (rows then backbone and training
+    /// subgroup) and the training fraction otherwise; whatever else varies is added to the
+    /// columns by the layout.
+    static func automaticTables(experiment: String, reader: ResultReader) throws -> [ReportTableRequest] {
+        var requests: [ReportTableRequest] = []
+        let fairnessTasks = Set(try reader.tasksWithReplicates(experiment: experiment).map(\.task))
+        for (task, recordedMetrics) in try reader.recordedTasks(experiment: experiment) {
+            // Interval bounds (`auroc-ci-low`) belong to the figure, not to tables of their own.
+            let metrics = recordedMetrics.filter { !$0.hasSuffix("-ci-low") && !$0.hasSuffix("-ci-high") }
+            if fairnessTasks.contains(task) {
+                for metric in metrics {
+                    requests.append(ReportTableRequest(
+                        name: fileStem("\(experiment)-\(task)-\(metric)"), experiment: experiment, tasks: [task],
+                        rows: [.backbone, .train], columns: [.test], metric: metric, summary: .meanStd))
+                }
+                continue
+            }
+            if metrics.contains(where: { $0.hasPrefix("precision@") }) {
+                requests.append(ReportTableRequest(
+                    name: fileStem("\(experiment)-\(task)-precision"), experiment: experiment, tasks: [task],
+                    rows: [.backbone], columns: [.k], metric: "precision@k", summary: .meanStd))
+            }
+            for metric in metrics where !metric.hasPrefix("precision@") {
+                requests.append(ReportTableRequest(
+                    name: fileStem("\(experiment)-\(task)-\(metric)"), experiment: experiment, tasks: [task],
+                    rows: [.backbone], columns: [.fraction], metric: metric, summary: .meanStd))
+            }
+        }
+        return requests
+    }
+
+    /// Fairness box plots for every task with bootstrap replicates, and a retrieval gallery
+    /// for every retrieval task.
+    static func automaticFigures(experiment: String, reader: ResultReader) throws -> [ExperimentReportPlan.Figure] {
+        var figures: [ExperimentReportPlan.Figure] = []
+        var seen = Set<String>()
+        for (task, _) in try reader.tasksWithReplicates(experiment: experiment) where seen.insert(task).inserted {
+            figures.append(.init(name: fileStem("\(experiment)-\(task)-fairness"), kind: .fairnessBoxplot, task: task))
+        }
+        // Every retrieval task gets a gallery; one without recorded neighbours is skipped with a note.
+        for (task, metrics) in try reader.recordedTasks(experiment: experiment)
+        where metrics.contains(where: { $0.hasPrefix("precision@") }) {
+            figures.append(.init(name: fileStem("\(experiment)-\(task)-gallery"), kind: .retrievalGallery, task: task))
+        }
+        return figures
+    }
+}
+
+/// A name made safe as a file stem: letters, digits, `-`, `_` and `.` kept, the rest `-`.
+func fileStem(_ name: String) -> String {
+    String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "-" })
+}
+
+/// Paths shown to users: relative to the working directory when inside it.
+enum SpecLoaderPaths {
+    static func display(_ url: URL) -> String {
+        let current = FileManager.default.currentDirectoryPath
+        let path = url.standardizedFileURL.path
+        return path.hasPrefix(current + "/") ? String(path.dropFirst(current.count + 1)) : path
+    }
+}
