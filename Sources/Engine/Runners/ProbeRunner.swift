@@ -28,6 +28,7 @@ public struct ProbeRunner: StageRunner {
     ///   match, `EvaluationError` for bad embeddings (NaN) or settings.
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(ProbeParameters.self)
+        BLASThreads.useOneThreadPerCall()
         let split = try SplitArtifact.read(from: context.input("split").directory)
         var artifact = ProbeArtifact(target: parameters.target.rawValue, outputs: [], labels: parameters.labels)
         if let reason = split.notComputable {

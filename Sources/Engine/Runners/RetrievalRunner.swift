@@ -30,6 +30,7 @@ public struct RetrievalRunner: StageRunner {
     ///   for embeddings that cannot be compared (zero or non-finite vectors).
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(RetrievalParameters.self)
+        BLASThreads.useOneThreadPerCall()
         let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
         let embedding = try EmbeddingArtifact.read(from: context.input("embed").directory)
         guard embedding.info.ids == manifest.samples.map(\.id) else {
