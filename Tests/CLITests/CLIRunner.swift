@@ -69,6 +69,20 @@ enum CLI {
     }
 }
 
+extension CLI {
+    /// Starts `xrbench arguments` in `directory` without waiting; output is discarded.
+    static func start(_ arguments: [String], in directory: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = try binary()
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
+
 /// A test setup failure with a message.
 struct CLITestError: Error, CustomStringConvertible {
     let description: String
