@@ -34,7 +34,7 @@ let package = Package(
         // Numerics and models.
         .target(name: "Tensor", dependencies: ["CBLAS"]),
         .target(name: "Imaging", dependencies: ["PNGDecoder", "CTurboJPEG"]),
-        .target(name: "Models", dependencies: ["Tensor", "Imaging"]),
+        .target(name: "Models", dependencies: ["Tensor", "CBLAS"]),
         .target(name: "Datasets", dependencies: [
             "Imaging",
             .product(name: "Algorithms", package: "swift-algorithms"),

@@ -20,6 +20,10 @@ struct XRBench: AsyncParsableCommand {
         abstract: "Evaluate X-ray foundation models: embeddings, probes, retrieval and fairness, cached and recorded.",
         discussion: """
         Examples:
+          xrbench run Experiments/demo.yaml
+          xrbench plan Experiments/table2-classification.yaml
+          xrbench query "SELECT backbone, fraction, avg(value) FROM latest_result WHERE metric = 'auroc' GROUP BY 1, 2"
+          xrbench tables
           xrbench embed --model models/dinov2-base --images radiographs/ --tokens cls --out cls.npy
         """,
         version: xrbenchVersion,

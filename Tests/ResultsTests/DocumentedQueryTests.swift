@@ -26,7 +26,7 @@ import Testing
             }
             try store.recordOutputs(outputs, stageKey: "stage-\(tag)", runID: runID)
             var execution = SampleData.execution(runID: runID, stageKey: "stage-\(tag)")
-            execution.kind = "predict"
+            execution.kind = "metric"
             try store.recordStageExecution(execution)
         }
         try store.recordStageExecution(SampleData.execution(runID: runID, stageKey: "broken", status: .failed,

@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 // Multi-head self-attention over the fused QKV buffer, one block of query rows at a time.
@@ -7,8 +8,9 @@ import Tensor
 // the head's columns of the output. A block of at most 256 query rows keeps `S` (1.4 MB at
 // T = 1370) in the core's 2 MB L2 cache and the memory use independent of `T^2`, while each
 // GEMM is large enough that re-packing K and V per block costs little (256 rows measured 3%
-// faster than 128 at 518 px). The two cores take alternate tasks, each running
-// single-threaded GEMMs, so no core waits on the other between the small products.
+// faster than 128 at 518 px). Each core takes the next task from a shared counter and runs
+// single-threaded GEMMs, so no core waits on the other between the small products, and a core
+// that the OS lends to another process meanwhile simply takes fewer tasks.
 
 /// Geometry of one attention call.
 struct AttentionShape {
@@ -78,14 +80,29 @@ func multiHeadAttention(
         return
     }
     // Each worker runs single-threaded GEMMs (the forward pass limits OpenBLAS to one thread).
+    let counter = TaskCounter()
     Parallel.forEachChunk(count: workers, minimumChunk: 1) { range in
         for worker in range {
             let scratch = scores + worker * rowBlock * tokens
-            var task = worker
-            while task < tasks {
+            while case let task = counter.next(), task < tasks {
                 run(task: task, scratch: scratch)
-                task += workers
             }
         }
+    }
+}
+
+/// Hands out task numbers 0, 1, 2, ... to concurrent workers.
+///
+/// A lock is plenty: a task is a pair of GEMMs of about a millisecond. (Not
+/// `Synchronization.Atomic`, which needs macOS 15 while the package supports macOS 14.)
+private final class TaskCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextTask = 0
+
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        nextTask += 1
+        return nextTask - 1
     }
 }
