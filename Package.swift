@@ -18,7 +18,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.1"),
     ],
     targets: [
         // C libraries, wrapped as system-library targets found through pkg-config.
@@ -35,14 +34,8 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS"]),
         .target(name: "Imaging", dependencies: ["PNGDecoder", "CTurboJPEG"]),
         .target(name: "Models", dependencies: ["Tensor", "CBLAS"]),
-        .target(name: "Datasets", dependencies: [
-            "Imaging",
-            .product(name: "Algorithms", package: "swift-algorithms"),
-        ]),
-        .target(name: "Evaluation", dependencies: [
-            "Tensor",
-            .product(name: "Algorithms", package: "swift-algorithms"),
-        ]),
+        .target(name: "Datasets", dependencies: ["Imaging"]),
+        .target(name: "Evaluation", dependencies: ["Tensor"]),
 
         // Engine layer: knows nothing about tensors.
         .target(name: "Pipeline", dependencies: [
@@ -55,7 +48,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Engine", dependencies: [
-            "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor",
+            "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor", "CBLAS",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -77,7 +70,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Results", "Imaging", "Tensor", "TestSupport"]),
     ]
 )
