@@ -84,7 +84,7 @@ struct FigureRenderer {
                                               neighbourCount: galleryNeighbours)
             let title = (figure.caption ?? "Retrieval: \(figure.task)") + " — \(retrieval.backbone) [\(retrieval.features)]"
             var gallery = RetrievalGallery(title: title, rows: rows)
-            let found = thumbnails.thumbnails(for: gallery.sampleIDs)
+            let found = thumbnails.thumbnails(for: gallery.sampleIDs, retrievalStage: retrieval.stageKey)
             gallery.thumbnails = found
             if found.count < gallery.sampleIDs.count {
                 notes.append("figure \(figure.name) (\(experiment)): \(gallery.sampleIDs.count - found.count) of "
@@ -116,10 +116,13 @@ final class ThumbnailSource {
     private var pending: [URL]
     /// Longest side of a thumbnail in pixels.
     let size = 96
+    /// The artifact cache folder.
+    private let cacheFolder: URL
 
     /// Checks the given dataset folders; the cache is searched later, when needed.
     /// - Throws: `CommandError` when a folder given with `--images` has no readable manifest.
     init(datasetFolders: [String], cacheFolder: String) throws {
+        self.cacheFolder = URL(fileURLWithPath: cacheFolder)
         for folder in datasetFolders {
             do {
                 _ = try loadPhantomManifest(root: URL(fileURLWithPath: folder))
@@ -166,11 +169,31 @@ final class ThumbnailSource {
         }
     }
 
+    /// The images of the manifest a retrieval stage actually read: its descriptor in the cache
+    /// names its `manifest` input, whose artifact lists the images. Without this, an older
+    /// manifest in the cache with the same sample ids (say, a phantom set of another size) could
+    /// lend its images to the gallery.
+    private func imagesOfManifest(readBy stageKey: String) -> [String: URL] {
+        let descriptor = cacheFolder.appendingPathComponent("stages").appendingPathComponent(stageKey + ".json")
+        guard let data = try? Data(contentsOf: descriptor),
+              let stage = try? JSONDecoder().decode(Stage.self, from: data),
+              let manifestKey = stage.inputs["manifest"] else { return [:] }
+        let saved = images
+        images = [:]
+        index(cacheFolder.appendingPathComponent(StageKind.manifest.rawValue).appendingPathComponent(manifestKey.rawValue))
+        defer { images = saved }
+        return images
+    }
+
     /// PNG thumbnails of the ids whose image is found and decodes; the others are left out.
-    func thumbnails(for ids: [String]) -> [String: Data] {
+    /// - Parameter retrievalStage: the key of the retrieval stage the ids come from; its own
+    ///   manifest is searched first.
+    func thumbnails(for ids: [String], retrievalStage: String? = nil) -> [String: Data] {
         var result: [String: Data] = [:]
+        let own = retrievalStage.map(imagesOfManifest(readBy:)) ?? [:]
         for id in ids {
-            guard let url = image(of: id), let image = try? decodeImage(at: url), let png = try? thumbnail(of: image).pngData() else { continue }
+            guard let url = own[id] ?? image(of: id), let image = try? decodeImage(at: url),
+                  let png = try? thumbnail(of: image).pngData() else { continue }
             result[id] = png
         }
         return result
