@@ -173,10 +173,31 @@ import Testing
                 matrix: {backbone: [pixels], dataset: [chexpert]}
             """, files: ["registry.yaml": registry])
         let unset = found.filter { $0.kind == .unsetVariable }
-        #expect(unset.count == 2, "\(found)")
+        #expect(unset.count == 1, "\(found)")   // one diagnostic per variable, at its first use
         #expect(unset.allSatisfy { $0.message.contains("CHEXPERT_ROOT") && $0.location.line == 2 })
-        #expect(unset.map(\.location.column).sorted() == [36, 67])
+        #expect(unset.map(\.location.column) == [36])
+        #expect(unset.first?.message.contains("(also needed by datasets.chexpert.train_csv)") == true)
         #expect(!found.contains { $0.message.contains("MURA_ROOT") })
+    }
+
+    @Test func unsetVariableSaysWhatItShouldHoldWhenTheSpecSays() throws {
+        let registry = """
+            datasets:
+              chexpert: {kind: chexpert, root: "${CHEXPERT_ROOT:?the CheXpert-v1.0 folder with train.csv}"}
+            backbones:
+              pixels: {kind: pixels}
+            """
+        let found = try diagnostics("""
+            experiment: demo
+            include: [registry.yaml]
+            tasks:
+              - {name: v, kind: retrieval, k: [5], relevance: view, matrix: {backbone: [pixels], dataset: [chexpert]}}
+            """, files: ["registry.yaml": registry])
+        let unset = found.filter { $0.kind == .unsetVariable }
+        #expect(unset.count == 1, "\(found)")
+        #expect(unset.first?.message == "environment variable CHEXPERT_ROOT is not set: it should name "
+                + "the CheXpert-v1.0 folder with train.csv; export CHEXPERT_ROOT=...")
+        #expect(unset.first?.location.line == 2)
     }
 
     @Test func unusedEntriesWithUnsetVariablesDoNotStopASpec() throws {

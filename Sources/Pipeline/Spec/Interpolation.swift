@@ -6,6 +6,9 @@ public struct VariableUse: Sendable, Hashable {
     public var defaultValue: String?
     /// Whether the environment had a non-empty value for it.
     public var isSet: Bool
+    /// What the variable should hold, written after `:?` (`${CHEXPERT_ROOT:?the CheXpert folder}`),
+    /// shown when it is unset.
+    public var requirement: String? = nil
 }
 
 /// The result of interpolating one scalar.
@@ -16,7 +19,8 @@ struct InterpolatedText {
     var unresolved: [String] { uses.filter { !$0.isSet && $0.defaultValue == nil }.map(\.name) }
 }
 
-/// Expands `${NAME}` and `${NAME:-default}` from `environment`; `$$` stands for a literal `$`.
+/// Expands `${NAME}`, `${NAME:-default}` and `${NAME:?what it should hold}` from `environment`;
+/// `$$` stands for a literal `$`.
 ///
 /// As in POSIX shells, `:-` uses the default when the variable is unset *or empty*. A malformed
 /// reference (no closing brace, bad name) is left as written; validation then reports the value.
@@ -47,9 +51,15 @@ func interpolate(_ text: String, environment: [String: String]) -> InterpolatedT
         let body = text[text.index(after: next)..<close]
         let name: Substring
         let defaultValue: String?
+        var requirement: String?
         if let separator = body.range(of: ":-") {
             name = body[..<separator.lowerBound]
             defaultValue = String(body[separator.upperBound...])
+        } else if let separator = body.range(of: ":?") {
+            // POSIX's "error if unset": the text says what the variable should hold.
+            name = body[..<separator.lowerBound]
+            defaultValue = nil
+            requirement = String(body[separator.upperBound...]).trimmingCharacters(in: .whitespaces)
         } else {
             name = body
             defaultValue = nil
@@ -60,7 +70,8 @@ func interpolate(_ text: String, environment: [String: String]) -> InterpolatedT
             continue
         }
         let value = environment[String(name)].flatMap { $0.isEmpty ? nil : $0 }
-        uses.append(VariableUse(name: String(name), defaultValue: defaultValue, isSet: value != nil))
+        uses.append(VariableUse(name: String(name), defaultValue: defaultValue, isSet: value != nil,
+                                requirement: requirement.flatMap { $0.isEmpty ? nil : $0 }))
         output += value ?? defaultValue ?? ""
         index = text.index(after: close)
     }

@@ -32,15 +32,27 @@ extension SpecLoader {
                     suggestion: closestMatch(to: reference.name, among: candidates)))
             }
         }
+        // One diagnostic per unset variable, at its first use, saying what it should hold (from
+        // a `${NAME:?...}` anywhere in the spec) and where else it is needed.
+        var unsetUses: [(name: String, location: SpecLocation, keyPath: String)] = []
+        var requirements: [String: String] = [:]
         for located in state.variableUses {
             let unresolved = located.uses.filter { !$0.isSet && $0.defaultValue == nil }
             guard !unresolved.isEmpty, isUsed(keyPath: located.keyPath, used: used) else { continue }
             for use in unresolved {
-                state.diagnostics.append(SpecDiagnostic(
-                    kind: .unsetVariable, location: located.location, keyPath: located.keyPath,
-                    message: "environment variable \(use.name) is not set; export \(use.name)=... "
-                        + "or write ${\(use.name):-default}"))
+                unsetUses.append((use.name, located.location, located.keyPath))
+                if let requirement = use.requirement, requirements[use.name] == nil { requirements[use.name] = requirement }
             }
+        }
+        var reported: Set<String> = []
+        for use in unsetUses where !reported.contains(use.name) {
+            reported.insert(use.name)
+            let others = unsetUses.filter { $0.name == use.name && $0.location != use.location }
+            let elsewhere = others.isEmpty ? "" : " (also needed by " + others.map(\.keyPath).joined(separator: ", ") + ")"
+            let message = requirements[use.name].map { "environment variable \(use.name) is not set: it should name \($0); export \(use.name)=..." }
+                ?? "environment variable \(use.name) is not set; export \(use.name)=... or write ${\(use.name):-default}"
+            state.diagnostics.append(SpecDiagnostic(kind: .unsetVariable, location: use.location, keyPath: use.keyPath,
+                                                    message: message + elsewhere))
         }
         if let top = state.values.first?.1 { checkTasks(top, state: &state) }
         // Report in reading order: by file (in load order), then line and column.
