@@ -8,6 +8,13 @@ extension XRBench {
         static let configuration = CommandConfiguration(
             commandName: "stage",
             abstract: "Work with single stages.",
+            discussion: """
+            A stage runs on its own, by key, in a separate process: it reads its inputs from the
+            cache and records into the results database (the seam for cluster executors).
+
+            Example:
+              xrbench stage run 3fa9c01d22e4
+            """,
             subcommands: [RunStage.self])
     }
 
@@ -44,6 +51,10 @@ extension XRBench {
         static let configuration = CommandConfiguration(
             commandName: "cache",
             abstract: "Maintain the artifact cache.",
+            discussion: """
+            Example:
+              xrbench cache gc --dry-run
+            """,
             subcommands: [CollectGarbage.self])
     }
 

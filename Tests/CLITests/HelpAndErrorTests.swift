@@ -13,6 +13,15 @@ import TestSupport
         #expect(result.output.contains("  xrbench \(command)"))
     }
 
+    @Test(arguments: [["--help"], ["embed", "--help"], ["run", "--help"], ["plan", "--help"], ["stage", "--help"],
+                      ["stage", "run", "--help"], ["cache", "--help"], ["cache", "gc", "--help"]])
+    func everyCommandsHelpShowsAnExample(arguments: [String]) throws {
+        let result = try CLI.run(arguments, in: try makeTemporaryDirectory())
+        #expect(result.status == 0)
+        #expect(result.output.contains("Example"), "\(arguments.joined(separator: " ")) has no example")
+        #expect(result.output.contains("  xrbench "), "\(arguments.joined(separator: " ")) has no example command")
+    }
+
     @Test func rootHelpListsTheCommands() throws {
         let result = try CLI.run(["--help"], in: try makeTemporaryDirectory())
         for command in ["query", "runs", "tables", "phantom"] {
