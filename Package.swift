@@ -33,7 +33,7 @@ let package = Package(
         // Numerics and models.
         .target(name: "Tensor", dependencies: ["CBLAS"]),
         .target(name: "Imaging", dependencies: ["PNGDecoder", "CTurboJPEG"]),
-        .target(name: "Models", dependencies: ["Tensor", "CBLAS"]),
+        .target(name: "Models", dependencies: ["Tensor"]),
         .target(name: "Datasets", dependencies: ["Imaging"]),
         .target(name: "Evaluation", dependencies: ["Tensor"]),
 
@@ -48,7 +48,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Engine", dependencies: [
-            "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor", "CBLAS",
+            "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -57,8 +57,31 @@ public enum BLASBackend {
         openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
 
-    /// Threads OpenBLAS uses per call.
-    public static var threadCount: Int { BLAS.threadCount }
+    /// Threads OpenBLAS uses per call (process-wide). Callers that split work over the cores
+    /// themselves (the ViT forward, stages run side by side) set it to 1 so that OpenBLAS's
+    /// spinning pool does not compete with them.
+    public static var threadCount: Int {
+        get { BLAS.threadCount }
+        set { if BLAS.threadCount != newValue { openblas_set_num_threads(Int32(newValue)) } }
+    }
+
+    /// `C = alpha * op(A) * op(B) + beta * C` on caller-owned row-major buffers, for code that
+    /// keeps its own buffers (the ViT forward) instead of `Tensor`s.
+    ///
+    /// - Parameters:
+    ///   - m, n, k: `op(A)` is `m × k`, `op(B)` is `k × n`, `C` is `m × n`.
+    ///   - a, b, c: first elements; leading dimensions are the row lengths as stored.
+    @inline(__always)
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, leadingA: Int,
+        b: UnsafePointer<Float>, leadingB: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, leadingC: Int
+    ) {
+        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                   alpha: alpha, a: a, leadingA: leadingA, b: b, leadingB: leadingB,
+                   beta: beta, c: c, leadingC: leadingC)
+    }
 
     /// The `OPENBLAS_CORETYPE` that would use this CPU's vector units, when OpenBLAS chose
     /// kernels older than the CPU (see the type's documentation); `nil` when it did not, when

@@ -1,4 +1,4 @@
-import CBLAS
+import Tensor
 
 /// Keeps OpenBLAS to one thread per call while stages run.
 ///
@@ -11,6 +11,6 @@ import CBLAS
 enum BLASThreads {
     /// Sets OpenBLAS to one thread per call (process-wide, idempotent).
     static func useOneThreadPerCall() {
-        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+        BLASBackend.threadCount = 1
     }
 }

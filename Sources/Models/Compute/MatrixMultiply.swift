@@ -1,9 +1,7 @@
-import CBLAS
 import Foundation
 import Tensor
 
-// The one file of Models that imports the BLAS C module: every large product of the ViT forward
-// goes through these two calls, which write into caller-owned buffers so that nothing is
+// Every large product of the ViT forward goes through these two calls (over Tensor's BLAS wrapper), which write into caller-owned buffers so that nothing is
 // allocated per layer.
 
 /// `C[m, n] = alpha * A[m, k] * B[n, k]^T + beta * C`, row-major, with leading dimensions.
@@ -18,9 +16,8 @@ func multiplyTransposedB(
     into c: UnsafeMutablePointer<Float>, leadingC: Int,
     alpha: Float = 1, beta: Float = 0
 ) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                Int32(m), Int32(n), Int32(k), alpha,
-                a, Int32(leadingA), b, Int32(leadingB), beta, c, Int32(leadingC))
+    BLASBackend.sgemm(transposeB: true, m: m, n: n, k: k, alpha: alpha, a: a, leadingA: leadingA,
+                      b: b, leadingB: leadingB, beta: beta, c: c, leadingC: leadingC)
 }
 
 /// `C[m, n] = alpha * A[m, k] * B[k, n] + beta * C`, row-major, with leading dimensions.
@@ -32,9 +29,8 @@ func multiply(
     into c: UnsafeMutablePointer<Float>, leadingC: Int,
     alpha: Float = 1, beta: Float = 0
 ) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha,
-                a, Int32(leadingA), b, Int32(leadingB), beta, c, Int32(leadingC))
+    BLASBackend.sgemm(m: m, n: n, k: k, alpha: alpha, a: a, leadingA: leadingA,
+                      b: b, leadingB: leadingB, beta: beta, c: c, leadingC: leadingC)
 }
 
 /// `C = A B^T` (`A` `[m, k]`, `B` `[n, k]`) with the rows of `A` and `C` split over the cores,
@@ -84,8 +80,8 @@ private final class SingleThreadedBLASUsers: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if active == 0 {
-            savedThreadCount = blasThreadCount()
-            setBLASThreadCount(1)
+            savedThreadCount = BLASBackend.threadCount
+            BLASBackend.threadCount = 1
         }
         active += 1
     }
@@ -94,7 +90,7 @@ private final class SingleThreadedBLASUsers: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         active -= 1
-        if active == 0 { setBLASThreadCount(savedThreadCount) }
+        if active == 0 { BLASBackend.threadCount = savedThreadCount }
     }
 }
 
@@ -108,9 +104,4 @@ func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
     return try body()
 }
 
-/// The number of threads OpenBLAS uses for one call.
-func blasThreadCount() -> Int { Int(openblas_get_num_threads()) }
-
-/// Sets the number of threads OpenBLAS uses for one call (process-wide).
-func setBLASThreadCount(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 
