@@ -25,8 +25,11 @@ build: deps
 release: deps
 	$(SWIFT) build $(RELEASE)
 
+# Tests run one at a time: several suites start child processes (the xrbench binary, the test
+# binary itself), and Foundation's Process on Linux crashed once in a dispatch worker when
+# such tests overlapped (SIGSEGV in CI). Serial costs ~20 s.
 test: deps chexpert-labels
-	$(SWIFT) test $(SWIFTFLAGS)
+	$(SWIFT) test --no-parallel $(SWIFTFLAGS)
 
 # The real CheXpert label file (223,414 rows) that torchxrayvision's wheel ships, for the
 # CheXpert adapter test; the test is skipped only when PyPI cannot be reached.
