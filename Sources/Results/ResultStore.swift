@@ -41,12 +41,30 @@ public final class ResultStore: Sendable {
             // loss can drop the last commits. It spares an fsync per transaction.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        do {
-            pool = try DatabasePool(path: path.path, configuration: configuration)
-        } catch {
-            throw ResultsError.cannotOpen(path: path.path, reason: Self.reason(error))
-        }
+        pool = try Self.openPool(path: path, configuration: configuration, busyTimeout: busyTimeout)
         try migrate()
+    }
+
+    /// Opens the pool, retrying while another process holds the lock.
+    ///
+    /// Opening a pool switches the file to WAL, which needs the database briefly to itself; when
+    /// two processes open a fresh file at the same moment, SQLite answers the loser `SQLITE_BUSY`
+    /// at once instead of waiting through the busy timeout. Retrying with a short pause until the
+    /// timeout expires makes concurrent `xrbench run`s on one new database both succeed.
+    private static func openPool(path: URL, configuration: Configuration, busyTimeout: TimeInterval) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        var pause: TimeInterval = 0.02
+        while true {
+            do {
+                return try DatabasePool(path: path.path, configuration: configuration)
+            } catch let error as DatabaseError
+                        where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && Date() < deadline {
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 0.5)
+            } catch {
+                throw ResultsError.cannotOpen(path: path.path, reason: Self.reason(error))
+            }
+        }
     }
 
     /// Applies pending migrations, tolerating another process that migrates at the same time.

@@ -15,7 +15,7 @@ import Testing
         async let first = Task.detached { try Engine.run(specURL: url, configuration: configuration) }.value
         async let second = Task.detached { try Engine.run(specURL: url, configuration: configuration) }.value
         let reports = try await [first, second]
-        #expect(reports.allSatisfy { $0.status == .succeeded })
+        #expect(reports.allSatisfy { $0.status == .succeeded }, "\(reports.map(\.summary))")
         let executed: Int = reports[0].executed + reports[1].executed
         let cached: Int = reports[0].cached + reports[1].cached
         #expect(executed == 25 && cached == 25)
