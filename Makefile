@@ -37,7 +37,7 @@ chexpert-labels:
 	@bash scripts/fixtures/chexpert_labels.sh || echo "warning: could not fetch CheXpert labels from PyPI; the real-label test will be skipped"
 
 bench: release
-	.build/release/xrbench-bench
+	.build/release/xrbench-bench $(BENCH)
 
 # The embedded default: phantom radiographs, built-in backbones, the whole protocol, then tables.
 demo: release

@@ -7,7 +7,7 @@ import PackageDescription
 
 let package = Package(
     name: "xrbench",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "xrbench", targets: ["xrbench"]),
     ],

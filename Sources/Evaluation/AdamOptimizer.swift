@@ -2,16 +2,27 @@ import Foundation
 import Tensor
 
 /// PyTorch's `torch.optim.Adam` (no AMSGrad) with L2 `weight_decay` added to the gradient,
-/// fused over one flat parameter buffer with 8-wide SIMD:
+/// element-wise over one flat parameter buffer with 8-wide SIMD:
 ///
 ///     g ← g + λ·p;  m ← m + (1 − β₁)(g − m);  v ← β₂·v + (1 − β₂)·g²
 ///     p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
-struct AdamOptimizer {
+///
+/// A step is split in two so that threads can update disjoint ranges as soon as their
+/// gradients are ready: `nextStep()` advances the step count and fixes the step's constants,
+/// `update(range:...)` applies them to one range. Every element goes through the same vector
+/// arithmetic wherever a range starts or ends, so the result does not depend on the split.
+final class AdamOptimizer {
     var learningRate: Double
     let beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double
     private(set) var step = 0
-    private(set) var firstMoment: [Float]
-    private(set) var secondMoment: [Float]
+    let parameterCount: Int
+    private let firstMoment: UnsafeMutablePointer<Float>
+    private let secondMoment: UnsafeMutablePointer<Float>
+
+    /// The constants of one step.
+    struct StepConstants: Sendable {
+        let stepSize: Float, decay: Float, keep1: Float, beta2: Float, keep2: Float, correction2Inverse: Float, epsilon: Float
+    }
 
     init(parameterCount: Int, learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999,
          epsilon: Double = 1e-8, weightDecay: Double = 0) {
@@ -20,47 +31,78 @@ struct AdamOptimizer {
         self.beta2 = beta2
         self.epsilon = epsilon
         self.weightDecay = weightDecay
-        firstMoment = [Float](repeating: 0, count: parameterCount)
-        secondMoment = [Float](repeating: 0, count: parameterCount)
+        self.parameterCount = parameterCount
+        firstMoment = .allocate(capacity: max(parameterCount, 1))
+        firstMoment.initialize(repeating: 0, count: max(parameterCount, 1))
+        secondMoment = .allocate(capacity: max(parameterCount, 1))
+        secondMoment.initialize(repeating: 0, count: max(parameterCount, 1))
     }
 
-    /// One update of `parameters` from `gradients` (both `count` long).
-    mutating func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
-        precondition(count == firstMoment.count, "parameter count changed")
+    deinit {
+        firstMoment.deallocate()
+        secondMoment.deallocate()
+    }
+
+    /// Advances the step count and returns the bias-corrected constants of the new step.
+    func nextStep() -> StepConstants {
         step += 1
         let correction1 = 1 - pow(beta1, Double(step))
         let correction2Root = (1 - pow(beta2, Double(step))).squareRoot()
-        let stepSize = Float(learningRate / correction1)
-        let decay = Float(weightDecay), keep1 = Float(1 - beta1), b2 = Float(beta2), keep2 = Float(1 - beta2)
-        let correction2 = Float(correction2Root), eps = Float(epsilon)
-        firstMoment.withUnsafeMutableBufferPointer { m in
-            secondMoment.withUnsafeMutableBufferPointer { v in
-                let m = m.baseAddress!, v = v.baseAddress!
-                Parallel.forEachChunk(count: count / 8, minimumChunk: 16_384) { range in
-                    typealias Vector = SIMD8<Float>
-                    for block in range {
-                        let offset = block * 8
-                        let p = UnsafeMutableRawPointer(parameters + offset), g = UnsafeRawPointer(gradients + offset)
-                        let mp = UnsafeMutableRawPointer(m + offset), vp = UnsafeMutableRawPointer(v + offset)
-                        var parameter = p.loadUnaligned(as: Vector.self)
-                        let gradient = g.loadUnaligned(as: Vector.self) + decay * parameter
-                        var first = mp.loadUnaligned(as: Vector.self)
-                        first += keep1 * (gradient - first)
-                        var second = vp.loadUnaligned(as: Vector.self)
-                        second = b2 * second + keep2 * gradient * gradient
-                        let denominator = vectorSquareRoot(second) / correction2 + eps
-                        parameter -= stepSize * first / denominator
-                        p.storeBytes(of: parameter, as: Vector.self)
-                        mp.storeBytes(of: first, as: Vector.self)
-                        vp.storeBytes(of: second, as: Vector.self)
-                    }
-                }
-                for index in (count / 8 * 8)..<count {
-                    let gradient = gradients[index] + decay * parameters[index]
-                    m[index] += keep1 * (gradient - m[index])
-                    v[index] = b2 * v[index] + keep2 * gradient * gradient
-                    parameters[index] -= stepSize * m[index] / (v[index].squareRoot() / correction2 + eps)
-                }
+        return StepConstants(stepSize: Float(learningRate / correction1), decay: Float(weightDecay),
+                             keep1: Float(1 - beta1), beta2: Float(beta2), keep2: Float(1 - beta2),
+                             correction2Inverse: Float(1 / correction2Root), epsilon: Float(epsilon))
+    }
+
+    /// One whole step over all parameters, on the calling thread.
+    func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
+        let constants = nextStep()
+        update(range: 0..<parameterCount, parameters: parameters, gradients: gradients, constants: constants)
+    }
+
+    /// Applies a step's constants to the parameters in `range` (flat indices). Ranges updated
+    /// concurrently must be disjoint. With `clearingGradients`, the gradients read are set to 0
+    /// in the same pass (for callers that accumulate the next step's gradients onto zeros).
+    func update(range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                constants c: StepConstants, clearingGradients: Bool = false) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= parameterCount, "range outside the parameters")
+        typealias Vector = SIMD8<Float>
+        @inline(__always)
+        func apply(_ parameter: inout Vector, _ gradient: Vector, _ first: inout Vector, _ second: inout Vector) {
+            let gradient = gradient.addingProduct(Vector(repeating: c.decay), parameter)
+            first = first.addingProduct(Vector(repeating: c.keep1), gradient - first)
+            second = (c.beta2 * second).addingProduct(Vector(repeating: c.keep2) * gradient, gradient)
+            let denominator = Vector(repeating: c.epsilon).addingProduct(vectorSquareRoot(second), Vector(repeating: c.correction2Inverse))
+            parameter -= (c.stepSize * first) / denominator
+        }
+        let m = firstMoment, v = secondMoment
+        var offset = range.lowerBound
+        while offset + 8 <= range.upperBound {
+            let p = UnsafeMutableRawPointer(parameters + offset), mp = UnsafeMutableRawPointer(m + offset)
+            let vp = UnsafeMutableRawPointer(v + offset)
+            var parameter = p.loadUnaligned(as: Vector.self), first = mp.loadUnaligned(as: Vector.self)
+            var second = vp.loadUnaligned(as: Vector.self)
+            apply(&parameter, UnsafeRawPointer(gradients + offset).loadUnaligned(as: Vector.self), &first, &second)
+            if clearingGradients { UnsafeMutableRawPointer(gradients + offset).storeBytes(of: Vector(), as: Vector.self) }
+            p.storeBytes(of: parameter, as: Vector.self)
+            mp.storeBytes(of: first, as: Vector.self)
+            vp.storeBytes(of: second, as: Vector.self)
+            offset += 8
+        }
+        if offset < range.upperBound {
+            // The tail through the same vector code, padded with zeros.
+            var parameter = Vector(), gradient = Vector(), first = Vector(), second = Vector()
+            for lane in 0..<(range.upperBound - offset) {
+                parameter[lane] = parameters[offset + lane]
+                gradient[lane] = gradients[offset + lane]
+                first[lane] = m[offset + lane]
+                second[lane] = v[offset + lane]
+            }
+            apply(&parameter, gradient, &first, &second)
+            for lane in 0..<(range.upperBound - offset) {
+                if clearingGradients { gradients[offset + lane] = 0 }
+                parameters[offset + lane] = parameter[lane]
+                m[offset + lane] = first[lane]
+                v[offset + lane] = second[lane]
             }
         }
     }

@@ -80,46 +80,31 @@ struct ProbeLayout: Sendable {
     var layerCount: Int { layerSizes.count - 1 }
 }
 
-/// Preallocated activations, masks and gradients for batches of up to `capacity` rows, so a
-/// training step allocates nothing.
+/// Preallocated activations for inference on batches of up to `capacity` rows (no dropout;
+/// training steps use `ProbeStepper`).
 final class ProbeWorkspace {
     let capacity: Int
     let layerSizes: [Int]
     /// `[capacity, layerSizes[0]]` gathered input rows.
     let input: UnsafeMutablePointer<Float>
-    /// Per layer: output after ReLU and dropout (hidden) or logits (last), `[capacity, size]`.
+    /// Per layer: output after ReLU (hidden) or logits (last), `[capacity, size]`.
     let outputs: [UnsafeMutablePointer<Float>]
-    /// Per hidden layer: dropout mask.
-    let masks: [UnsafeMutablePointer<Float>]
-    /// Per layer: gradient with respect to the output.
-    let outputGradients: [UnsafeMutablePointer<Float>]
-    /// Gradient of every parameter, laid out as `ProbeNetwork.parameters`.
-    let parameterGradients: UnsafeMutablePointer<Float>
-    let parameterCount: Int
 
     init(layerSizes: [Int], capacity: Int) {
         self.capacity = capacity
         self.layerSizes = layerSizes
         input = .allocate(capacity: capacity * layerSizes[0])
         outputs = layerSizes.dropFirst().map { .allocate(capacity: capacity * $0) }
-        masks = layerSizes.dropFirst().map { .allocate(capacity: capacity * $0) }
-        outputGradients = layerSizes.dropFirst().map { .allocate(capacity: capacity * $0) }
-        parameterCount = ProbeNetwork.parameterCount(layerSizes)
-        parameterGradients = .allocate(capacity: parameterCount)
-        parameterGradients.initialize(repeating: 0, count: parameterCount)
     }
 
     deinit {
         input.deallocate()
-        for buffer in outputs + masks + outputGradients { buffer.deallocate() }
-        parameterGradients.deallocate()
+        for buffer in outputs { buffer.deallocate() }
     }
 
     /// Forward pass of `rows` rows already in `input`; returns the logits buffer `[rows, out]`.
-    /// With a generator, hidden outputs go through dropout with fresh masks.
     @discardableResult
-    func forward(_ network: ProbeLayout, parameters: UnsafePointer<Float>, rows: Int,
-                 dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?) -> UnsafeMutablePointer<Float> {
+    func forward(_ network: ProbeLayout, parameters: UnsafePointer<Float>, rows: Int) -> UnsafeMutablePointer<Float> {
         precondition(rows <= capacity, "batch larger than the workspace")
         var layerInput = UnsafePointer(input)
         for layer in 0..<network.layerCount {
@@ -131,38 +116,9 @@ final class ProbeWorkspace {
                                     output: output)  // [rows, outWidth]
             if layer < network.layerCount - 1 {
                 Gradients.reluForward(output, count: rows * outWidth, output: output)
-                if let dropoutGenerator, network.dropout > 0 {
-                    Gradients.fillDropoutMask(masks[layer], count: rows * outWidth, probability: network.dropout,
-                                              using: &dropoutGenerator.pointee)
-                    Gradients.dropoutForward(output, mask: masks[layer], count: rows * outWidth, output: output)
-                }
             }
             layerInput = UnsafePointer(output)
         }
         return outputs[network.layerCount - 1]
-    }
-
-    /// Backward pass after `forward` (with the same dropout setting), starting from the logits
-    /// gradient already in `outputGradients.last`; fills `parameterGradients`.
-    func backward(_ network: ProbeLayout, parameters: UnsafePointer<Float>, rows: Int, usedDropout: Bool) {
-        for layer in stride(from: network.layerCount - 1, through: 0, by: -1) {
-            let inWidth = layerSizes[layer], outWidth = layerSizes[layer + 1]
-            let layerInput = layer == 0 ? UnsafePointer(input) : UnsafePointer(outputs[layer - 1])
-            Gradients.linearBackward(input: layerInput, rows: rows, inFeatures: inWidth,
-                                     weight: parameters + network.weightOffsets[layer], outFeatures: outWidth,
-                                     outputGradient: outputGradients[layer],
-                                     weightGradient: parameterGradients + network.weightOffsets[layer],
-                                     biasGradient: parameterGradients + network.biasOffsets[layer],
-                                     inputGradient: layer == 0 ? nil : outputGradients[layer - 1])
-            if layer > 0 {
-                let gradient = outputGradients[layer - 1], count = rows * inWidth
-                if usedDropout && network.dropout > 0 {
-                    Gradients.dropoutBackward(outputGradient: gradient, mask: masks[layer - 1], count: count, inputGradient: gradient)
-                }
-                // Where the mask dropped a unit its gradient is already 0; elsewhere the stored
-                // (post-dropout) output is positive exactly where the ReLU passed.
-                Gradients.reluBackward(output: outputs[layer - 1], outputGradient: gradient, count: count, inputGradient: gradient)
-            }
-        }
     }
 }

@@ -1,9 +1,11 @@
 import Tensor
 
 /// Trains a probe head epoch by epoch: seeded shuffling, batches, forward, explicit backward,
-/// fused Adam; then validation scoring, ReduceLROnPlateau, early stopping and best-weight keeping.
+/// Adam (each step split over `threads` by `ProbeStepper`); then validation scoring,
+/// ReduceLROnPlateau, early stopping and best-weight keeping.
 ///
-/// Not thread-safe (it owns scratch buffers); one trainer per training run.
+/// The thread count changes the speed, never the numbers. Not thread-safe (it owns scratch
+/// buffers); one trainer per training run.
 public final class ProbeTrainer {
     /// The task trained.
     public let task: ProbeTask
@@ -13,29 +15,30 @@ public final class ProbeTrainer {
     public let configuration: ProbeTrainingConfiguration
     /// The current network.
     public var network: ProbeNetwork { ProbeNetwork(layerSizes: layout.layerSizes, dropout: layout.dropout, parameters: parameters) }
+    /// The current weights and biases, laid out as `ProbeNetwork.parameters`.
+    var parameters: [Float] { stepper.currentParameters }
     /// The current learning rate.
     public var learningRate: Double { optimizer.learningRate }
 
     let train: ProbeData
     let validation: ProbeData
     let layout: ProbeLayout
-    private(set) var parameters: [Float]
-    private var optimizer: AdamOptimizer
+    private let optimizer: AdamOptimizer
     private var scheduler: PlateauScheduler
-    private let workspace: ProbeWorkspace
+    private let stepper: ProbeStepper
     private var generator: SeededGenerator
     private var order: [Int]
     private let floatTargets: [Float]
     private let classTargets: [Int32]
-    private var batchTargets: [Float]
-    private var batchClasses: [Int32]
     private(set) var epochsDone = 0
 
     /// Prepares training.
     /// - Throws: `EvaluationError` for invalid data (NaN features, targets outside {0, 1} or the
     ///   class range, mismatched widths) or settings.
+    /// - Parameter threads: how many threads each training step is split over (the engine grants
+    ///   a probe stage one, since probes run side by side; the bench uses every core).
     public init(train: ProbeData, validation: ProbeData, task: ProbeTask, head: ProbeHead,
-                configuration: ProbeTrainingConfiguration) throws {
+                configuration: ProbeTrainingConfiguration, threads: Int = 1) throws {
         try configuration.validate()
         try train.validate(task: task, part: "training")
         try validation.validate(task: task, part: "validation")
@@ -61,12 +64,12 @@ public final class ProbeTrainer {
         let sizes = ProbeNetwork.layerSizes(head: head, inputWidth: train.width, outputs: task.names.count)
         let initial = ProbeNetwork(layerSizes: sizes, dropout: dropout, seed: configuration.seed)
         layout = initial.layout
-        parameters = initial.parameters
-        optimizer = AdamOptimizer(parameterCount: parameters.count, learningRate: configuration.learningRate,
+        optimizer = AdamOptimizer(parameterCount: initial.parameters.count, learningRate: configuration.learningRate,
                                   beta1: configuration.beta1, beta2: configuration.beta2, epsilon: configuration.epsilon,
                                   weightDecay: configuration.weightDecay)
         scheduler = PlateauScheduler(factor: configuration.plateauFactor, patience: configuration.plateauPatience)
-        workspace = ProbeWorkspace(layerSizes: sizes, capacity: configuration.batchSize)
+        stepper = ProbeStepper(layout: layout, task: task, initialParameters: initial.parameters,
+                               capacity: configuration.batchSize, threads: threads, optimizer: optimizer)
         generator = SeededGenerator(seed: configuration.seed, stream: stableHash("probe training"))
         order = Array(0..<train.count)
         if case .multiClass = task {
@@ -76,53 +79,35 @@ public final class ProbeTrainer {
             floatTargets = train.targets.map { Float($0) }
             classTargets = []
         }
-        batchTargets = [Float](repeating: 0, count: configuration.batchSize * task.names.count)
-        batchClasses = [Int32](repeating: 0, count: configuration.batchSize)
     }
 
     /// Replaces the network's parameters (e.g. with given initial weights for a parity check).
     /// - Precondition: same count as the network's.
     func setParameters(_ parameters: [Float]) {
-        precondition(parameters.count == self.parameters.count, "parameter count mismatch")
-        self.parameters = parameters
+        stepper.setParameters(parameters)
     }
 
     /// One optimisation step on the training rows `rows` (gathered in that order); returns the loss.
+    /// Without `deferUpdate`, the parameters are fully updated on return; with it, part of the
+    /// update may wait for the next step (faster inside an epoch; `parameters` finishes it).
     @discardableResult
-    func step(rows: ArraySlice<Int>, dropout: Bool) -> Double {
-        let count = rows.count, width = train.width, outputs = task.names.count
-        train.features.withUnsafeBufferPointer { features in
+    func step(rows: ArraySlice<Int>, dropout: Bool, deferUpdate: Bool = false) -> Double {
+        let outputs = task.names.count
+        switch task {
+        case .multiLabel:
             for (position, row) in rows.enumerated() {
-                (workspace.input + position * width).update(from: features.baseAddress! + row * width, count: width)
+                for column in 0..<outputs { stepper.floatTargets[position * outputs + column] = floatTargets[row * outputs + column] }
+            }
+        case .multiClass:
+            for (position, row) in rows.enumerated() { stepper.classTargets[position] = classTargets[row] }
+        }
+        let dropoutKey = dropout ? generator.next() : nil
+        let loss = train.features.withUnsafeBufferPointer { features in
+            rows.withUnsafeBufferPointer { rows in
+                stepper.step(rows: rows, features: features.baseAddress!, dropoutKey: dropoutKey)
             }
         }
-        var loss = 0.0
-        let network = layout
-        parameters.withUnsafeMutableBufferPointer { parameters in
-            let parameters = parameters.baseAddress!
-            let logits = withUnsafeMutablePointer(to: &generator) { generator in
-                workspace.forward(network, parameters: parameters, rows: count, dropoutGenerator: dropout ? generator : nil)
-            }
-            let logitsGradient = workspace.outputGradients[network.layerCount - 1]
-            switch task {
-            case .multiLabel:
-                batchTargets.withUnsafeMutableBufferPointer { batch in
-                    for (position, row) in rows.enumerated() {
-                        for column in 0..<outputs { batch[position * outputs + column] = floatTargets[row * outputs + column] }
-                    }
-                    loss = Gradients.binaryCrossEntropyWithLogits(logits: logits, targets: batch.baseAddress!,
-                                                                  count: count * outputs, gradient: logitsGradient)
-                }
-            case .multiClass:
-                batchClasses.withUnsafeMutableBufferPointer { batch in
-                    for (position, row) in rows.enumerated() { batch[position] = classTargets[row] }
-                    loss = Gradients.softmaxCrossEntropy(logits: logits, rows: count, classes: outputs,
-                                                         targets: batch.baseAddress!, gradient: logitsGradient)
-                }
-            }
-            workspace.backward(network, parameters: parameters, rows: count, usedDropout: dropout)
-            optimizer.update(parameters: parameters, gradients: workspace.parameterGradients, count: workspace.parameterCount)
-        }
+        if !deferUpdate { stepper.finishPendingUpdate() }
         return loss
     }
 
@@ -132,9 +117,10 @@ public final class ProbeTrainer {
         generator.shuffle(&order)
         var total = 0.0, batches = 0
         for start in stride(from: 0, to: order.count, by: configuration.batchSize) {
-            total += step(rows: order[start..<min(start + configuration.batchSize, order.count)], dropout: true)
+            total += step(rows: order[start..<min(start + configuration.batchSize, order.count)], dropout: true, deferUpdate: true)
             batches += 1
         }
+        stepper.finishPendingUpdate()
         epochsDone += 1
         return total / Double(batches)
     }

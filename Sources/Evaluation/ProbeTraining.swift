@@ -58,13 +58,16 @@ public struct TrainedProbe: Sendable {
 ///
 /// - Parameters:
 ///   - criterion: the validation score; nil picks macro AUROC for multi-label, negative loss for multi-class.
+///   - threads: threads per training step (speed only; the result is the same for any count).
 /// - Throws: `EvaluationError` for invalid data or settings.
 /// - Complexity: per epoch, O(train × parameters) for training and O(validation × parameters) for scoring.
 public func trainProbe(
     train: ProbeData, validation: ProbeData, task: ProbeTask, head: ProbeHead = .paperDefault,
-    configuration: ProbeTrainingConfiguration = ProbeTrainingConfiguration(), criterion: ValidationCriterion? = nil
+    configuration: ProbeTrainingConfiguration = ProbeTrainingConfiguration(), criterion: ValidationCriterion? = nil,
+    threads: Int = 1
 ) throws -> TrainedProbe {
-    let trainer = try ProbeTrainer(train: train, validation: validation, task: task, head: head, configuration: configuration)
+    let trainer = try ProbeTrainer(train: train, validation: validation, task: task, head: head, configuration: configuration,
+                                   threads: threads)
     let criterion = criterion ?? { if case .multiClass = task { return .negativeLoss } else { return .macroAUROC } }()
     var epochs: [ProbeEpoch] = []
     var bestScore = -Double.infinity, bestEpoch = 0, bestParameters = trainer.parameters
@@ -137,7 +140,9 @@ func probeLoss(probabilities: [Float], targets: [Double], task: ProbeTask) -> Do
     }
 }
 
-/// Batched inference without dropout.
+/// Batched inference without dropout, in fixed chunks of rows with OpenBLAS at one thread per
+/// call: OpenBLAS's sums depend on how it splits a call over its threads, and the validation
+/// scores drive training, so they must not depend on the process-wide thread count.
 func probeProbabilities(layout: ProbeLayout, parameters: [Float], task: ProbeTask, features: [Float]) throws -> [Float] {
     let width = layout.layerSizes[0], outputs = layout.layerSizes.last!
     guard features.count % width == 0 else {
@@ -151,28 +156,30 @@ func probeProbabilities(layout: ProbeLayout, parameters: [Float], task: ProbeTas
     let chunk = 1024
     let workspace = ProbeWorkspace(layerSizes: layout.layerSizes, capacity: min(chunk, max(rows, 1)))
     var result = [Float](repeating: 0, count: rows * outputs)
-    parameters.withUnsafeBufferPointer { parameters in
-        features.withUnsafeBufferPointer { features in
-            result.withUnsafeMutableBufferPointer { result in
-                for start in stride(from: 0, to: rows, by: chunk) {
-                    let count = min(chunk, rows - start)
-                    workspace.input.update(from: features.baseAddress! + start * width, count: count * width)
-                    let logits = workspace.forward(layout, parameters: parameters.baseAddress!, rows: count, dropoutGenerator: nil)
-                    let destination = result.baseAddress! + start * outputs
-                    switch task {
-                    case .multiLabel:
-                        for index in 0..<(count * outputs) { destination[index] = Gradients.sigmoid(logits[index]) }
-                    case .multiClass:
-                        for row in 0..<count {
-                            let rowLogits = logits + row * outputs, rowOut = destination + row * outputs
-                            var largest = rowLogits[0]
-                            for column in 1..<max(outputs, 1) { largest = max(largest, rowLogits[column]) }
-                            var sum: Float = 0
-                            for column in 0..<outputs {
-                                rowOut[column] = exp(rowLogits[column] - largest)
-                                sum += rowOut[column]
+    BLASBackend.withSingleThreadedCalls {
+        parameters.withUnsafeBufferPointer { parameters in
+            features.withUnsafeBufferPointer { features in
+                result.withUnsafeMutableBufferPointer { result in
+                    for start in stride(from: 0, to: rows, by: chunk) {
+                        let count = min(chunk, rows - start)
+                        workspace.input.update(from: features.baseAddress! + start * width, count: count * width)
+                        let logits = workspace.forward(layout, parameters: parameters.baseAddress!, rows: count)
+                        let destination = result.baseAddress! + start * outputs
+                        switch task {
+                        case .multiLabel:
+                            for index in 0..<(count * outputs) { destination[index] = Gradients.sigmoid(logits[index]) }
+                        case .multiClass:
+                            for row in 0..<count {
+                                let rowLogits = logits + row * outputs, rowOut = destination + row * outputs
+                                var largest = rowLogits[0]
+                                for column in 1..<max(outputs, 1) { largest = max(largest, rowLogits[column]) }
+                                var sum: Float = 0
+                                for column in 0..<outputs {
+                                    rowOut[column] = exp(rowLogits[column] - largest)
+                                    sum += rowOut[column]
+                                }
+                                for column in 0..<outputs { rowOut[column] /= sum }
                             }
-                            for column in 0..<outputs { rowOut[column] /= sum }
                         }
                     }
                 }

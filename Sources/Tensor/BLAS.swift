@@ -65,6 +65,17 @@ public enum BLASBackend {
         set { if BLAS.threadCount != newValue { openblas_set_num_threads(Int32(newValue)) } }
     }
 
+    /// Runs `body` with OpenBLAS limited to one thread per call, then restores the previous
+    /// count once no other caller is inside either. For code that splits its GEMMs over the
+    /// cores itself (the ViT forward, a probe's training step) and calls BLAS from several threads.
+    /// OpenBLAS's thread count is process-wide, so concurrent users must agree: the first to
+    /// enter saves and lowers it, the last to leave restores it.
+    public static func withSingleThreadedCalls<R>(_ body: () throws -> R) rethrows -> R {
+        singleThreadedUsers.enter()
+        defer { singleThreadedUsers.leave() }
+        return try body()
+    }
+
     /// `C = alpha * op(A) * op(B) + beta * C` on caller-owned row-major buffers, for code that
     /// keeps its own buffers (the ViT forward) instead of `Tensor`s.
     ///
@@ -113,3 +124,29 @@ public enum BLASBackend {
         #endif
     }
 }
+
+/// How many callers currently hold OpenBLAS at one thread, and the count to restore.
+private final class SingleThreadedBLASUsers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var active = 0
+    private var savedThreadCount = 0
+
+    func enter() {
+        lock.lock()
+        defer { lock.unlock() }
+        if active == 0 {
+            savedThreadCount = BLASBackend.threadCount
+            BLASBackend.threadCount = 1
+        }
+        active += 1
+    }
+
+    func leave() {
+        lock.lock()
+        defer { lock.unlock() }
+        active -= 1
+        if active == 0 { BLASBackend.threadCount = savedThreadCount }
+    }
+}
+
+private let singleThreadedUsers = SingleThreadedBLASUsers()

@@ -24,7 +24,8 @@ func runProbeBench() -> BenchMeasurements {
     let names = (0..<labels).map { "label\($0)" }
     do {
         let trainer = try ProbeTrainer(train: train, validation: validation, task: .multiLabel(names),
-                                       head: .paperDefault, configuration: ProbeTrainingConfiguration(seed: 0))
+                                       head: .paperDefault, configuration: ProbeTrainingConfiguration(seed: 0),
+                                       threads: ProcessInfo.processInfo.activeProcessorCount)
         for epoch in 0..<2 {
             let start = ContinuousClock.now, startCPU = processCPUSeconds()
             let loss = trainer.trainEpoch()

@@ -2,14 +2,14 @@ import Foundation
 
 /// Runs the PyTorch anchor scripts from `../shared/anchors/` with `python` and parses their
 /// figures into the same names xrbench's own measurements use.
-func runTorchAnchors(python: String) -> BenchMeasurements {
+func runTorchAnchors(python: String, vit: Bool = true, probe: Bool = true) -> BenchMeasurements {
     var anchors = BenchMeasurements()
     guard let folder = anchorsFolder() else {
         print("\nPyTorch anchors: ../shared/anchors not found next to the repository; skipped")
         return anchors
     }
     print("\nPyTorch anchors (\(python)):")
-    if let output = runScript(python: python, script: folder.appendingPathComponent("anchor_torch_vit.py")) {
+    if vit, let output = runScript(python: python, script: folder.appendingPathComponent("anchor_torch_vit.py")) {
         print(output, terminator: "")
         for line in output.split(separator: "\n") {
             // "torch sdpa res=224 batch=8: 2.85 img/s, 131.0 GFLOP/s"
@@ -22,7 +22,7 @@ func runTorchAnchors(python: String) -> BenchMeasurements {
             if let gflops = number(before: " GFLOP/s", in: String(line)) { anchors.record("sgemm 2048^3 GFLOP/s", gflops, higherIsBetter: true) }
         }
     }
-    if let output = runScript(python: python, script: folder.appendingPathComponent("anchor_torch_mlp.py")) {
+    if probe, let output = runScript(python: python, script: folder.appendingPathComponent("anchor_torch_mlp.py")) {
         print(output, terminator: "")
         // The second epoch (index 1) is the warmed-up one.
         let epochs = output.split(separator: "\n").compactMap { line -> Double? in

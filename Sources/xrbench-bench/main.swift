@@ -9,15 +9,24 @@ import Tensor
 BLASBackend.restartWithRecommendedCoreTypeIfNeeded()
 
 print("xrbench bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(BLASBackend.coreName) kernels, \(BLASBackend.threadCount) threads")
+// Optional arguments pick sections (`xrbench-bench probe`, `make bench BENCH=vit`); none runs all.
+let sections = Set(CommandLine.arguments.dropFirst())
+let known: Set<String> = ["sgemm", "vit", "probe", "engine"]
+if let unknown = sections.subtracting(known).first {
+    print("xrbench-bench: unknown section '\(unknown)'; choose from \(known.sorted().joined(separator: ", ")) or give none for all")
+    exit(2)
+}
+func wanted(_ section: String) -> Bool { sections.isEmpty || sections.contains(section) }
 var measurements = BenchMeasurements()
+// The sgemm peak is the yardstick for every other figure, so it always runs.
 measurements.record("sgemm 2048^3 GFLOP/s", measureSgemmGigaflops(), higherIsBetter: true)
 print(String(format: "sgemm 2048^3: %.1f GFLOP/s", measurements["sgemm 2048^3 GFLOP/s"]!))
-measurements.merge(runViTBench())
-measurements.merge(runProbeBench())
-measurements.merge(runEngineBench())
+if wanted("vit") { measurements.merge(runViTBench()) }
+if wanted("probe") { measurements.merge(runProbeBench()) }
+if wanted("engine") { measurements.merge(runEngineBench()) }
 
 if let python = ProcessInfo.processInfo.environment["XRBENCH_TORCH_PYTHON"], !python.isEmpty {
-    let anchors = runTorchAnchors(python: python)
+    let anchors = runTorchAnchors(python: python, vit: wanted("vit"), probe: wanted("probe"))
     printRatios(ours: measurements, anchors: anchors)
 } else {
     print("\n(set XRBENCH_TORCH_PYTHON to a Python with torch and transformers to run the PyTorch anchors side by side)")

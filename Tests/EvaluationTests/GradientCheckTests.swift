@@ -61,7 +61,7 @@ import Tensor
         let input = Self.random(count, &generator).map { $0 >= 0 ? $0 + 0.05 : $0 - 0.05 }
         let projection = Self.random(count, &generator)
         var mask = [Float](repeating: 0, count: count)
-        Gradients.fillDropoutMask(&mask, count: count, probability: 0.2, using: &generator)
+        Gradients.fillDropoutMask(&mask, rows: 1, columns: 0..<count, leading: count, probability: 0.2, key: 2)
         #expect(Set(mask) == [0, 1.25])
         func loss(_ input: [Float]) -> Double {
             var output = [Float](repeating: 0, count: count)
@@ -79,12 +79,32 @@ import Tensor
     }
 
     @Test func dropoutMaskKeepsAboutTheRightShare() {
-        var generator = SeededGenerator(seed: 6)
         var mask = [Float](repeating: -1, count: 100_001)
-        Gradients.fillDropoutMask(&mask, count: mask.count, probability: 0.2, using: &generator)
+        Gradients.fillDropoutMask(&mask, rows: 1, columns: 0..<mask.count, leading: mask.count, probability: 0.2, key: 6)
         let dropped = mask.filter { $0 == 0 }.count
         #expect(abs(Double(dropped) / Double(mask.count) - 0.2) < 0.01)
         #expect(mask.allSatisfy { $0 == 0 || $0 == 1.25 })
+        // Another key gives another mask, with about the expected overlap of independent draws.
+        var other = [Float](repeating: -1, count: mask.count)
+        Gradients.fillDropoutMask(&other, rows: 1, columns: 0..<other.count, leading: other.count, probability: 0.2, key: 7)
+        let bothDropped = zip(mask, other).filter { $0 == 0 && $1 == 0 }.count
+        #expect(abs(Double(bothDropped) / Double(mask.count) - 0.04) < 0.005)
+        // Neighbouring entries are not correlated: pairs (i, i+1) both dropped about p² of the time.
+        let adjacent = zip(mask, mask.dropFirst()).filter { $0 == 0 && $1 == 0 }.count
+        #expect(abs(Double(adjacent) / Double(mask.count - 1) - 0.04) < 0.005)
+    }
+
+    @Test func dropoutMaskDoesNotDependOnHowColumnsAreSplit() {
+        // Threads fill column blocks of one mask; the result must equal one fill of everything.
+        let rows = 7, width = 37
+        var whole = [Float](repeating: -1, count: rows * width)
+        Gradients.fillDropoutMask(&whole, rows: rows, columns: 0..<width, leading: width, probability: 0.3, key: 0xDEAD_BEEF_1234)
+        var pieces = [Float](repeating: -1, count: rows * width)
+        for columns in [0..<5, 5..<21, 21..<37] {
+            Gradients.fillDropoutMask(&pieces, rows: rows, columns: columns, leading: width, probability: 0.3, key: 0xDEAD_BEEF_1234)
+        }
+        #expect(whole == pieces)
+        #expect(Set(whole) == [0, Float(1) / 0.7])
     }
 
     @Test func vectorSquareRootIsAccurate() {
@@ -133,31 +153,32 @@ import Tensor
         Self.expectGradientsMatch(gradient, numeric, "softmax cross-entropy")
     }
 
-    @Test func wholeNetworkWithDropout() {
-        // The composed backward of ProbeWorkspace (linear → ReLU → dropout → linear → BCE) with a
-        // fixed dropout mask: replaying the same generator state reproduces the mask.
-        let layout = ProbeNetwork(layerSizes: [5, 6, 3], dropout: 0.3, seed: 9)
-        let workspace = ProbeWorkspace(layerSizes: layout.layerSizes, capacity: 4)
+    @Test(arguments: [1, 2, 3])
+    func wholeNetworkWithDropout(threads: Int) {
+        // The composed backward of ProbeStepper (linear → ReLU → dropout → linear → ReLU →
+        // dropout → linear → BCE), split over `threads`, with fixed dropout masks: the masks are
+        // hashed from the key and the positions, so every evaluation sees the same ones.
+        let network = ProbeNetwork(layerSizes: [5, 7, 6, 3], dropout: 0.3, seed: 9)
         var generator = SeededGenerator(seed: 5)
-        let input = Self.random(4 * 5, &generator)
-        let targets = (0..<12).map { Float($0 % 2) }
-        let maskSeed = SeededGenerator(seed: 77)
-        func loss(_ parameters: [Float], gradient: Bool) -> Double {
-            workspace.input.update(from: input, count: input.count)
-            var masks = maskSeed
-            return parameters.withUnsafeBufferPointer { parameters in
-                let logits = withUnsafeMutablePointer(to: &masks) {
-                    workspace.forward(layout.layout, parameters: parameters.baseAddress!, rows: 4, dropoutGenerator: $0)
-                }
-                let value = Gradients.binaryCrossEntropyWithLogits(logits: logits, targets: targets, count: 12,
-                                                                   gradient: gradient ? workspace.outputGradients[1] : nil)
-                if gradient { workspace.backward(layout.layout, parameters: parameters.baseAddress!, rows: 4, usedDropout: true) }
-                return value
+        let rows = 4
+        let features = Self.random(rows * 5, &generator)
+        let stepper = ProbeStepper(layout: network.layout, task: .multiLabel(["a", "b", "c"]),
+                                   initialParameters: network.parameters, capacity: rows, threads: threads,
+                                   optimizer: AdamOptimizer(parameterCount: network.parameters.count, learningRate: 1e-3))
+        for index in 0..<(rows * 3) { stepper.floatTargets[index] = Float(index % 2) }
+        func evaluate(_ parameters: [Float]) -> (loss: Double, gradient: [Float]) {
+            stepper.setParameters(parameters)
+            return Array(0..<rows).withUnsafeBufferPointer { order in
+                stepper.lossAndGradient(rows: order, features: features, dropoutKey: 0x5EED)
             }
         }
-        _ = loss(layout.parameters, gradient: true)
-        let analytic = Array(UnsafeBufferPointer(start: workspace.parameterGradients, count: workspace.parameterCount))
-        let numeric = Self.numericGradient(layout.parameters, step: 1e-3) { loss($0, gradient: false) }
-        Self.expectGradientsMatch(analytic, numeric, "MLP parameters")
+        let analytic = evaluate(network.parameters).gradient
+        let numeric = Self.numericGradient(network.parameters, step: 1e-3) { evaluate($0).loss }
+        Self.expectGradientsMatch(analytic, numeric, "MLP parameters, \(threads) threads")
+        // Dropout did act: without it the gradient differs.
+        let plain = Array(0..<rows).withUnsafeBufferPointer { order in
+            stepper.lossAndGradient(rows: order, features: features, dropoutKey: nil).gradient
+        }
+        #expect(plain != analytic)
     }
 }

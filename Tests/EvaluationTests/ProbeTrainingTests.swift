@@ -59,6 +59,38 @@ import Testing
         #expect(abs((reported.auroc.macro.value ?? 0) - expectedMacro) < 1e-12)
     }
 
+    /// Splitting each step over threads must not change a single bit: shapes whose widths do not
+    /// divide evenly (and a label count below the thread count) cover uneven and empty blocks.
+    @Test(arguments: [ProbeHead.mlp(hidden: [37, 19], dropout: 0.2), .mlp(hidden: [23], dropout: 0.3), .linear])
+    func threadCountDoesNotChangeTheResult(head: ProbeHead) throws {
+        let names = ["a", "b", "c"]
+        let train = Self.makeData(samples: 301, width: 29, labels: 3, seed: 11, prefix: "tr")
+        let validation = Self.makeData(samples: 100, width: 29, labels: 3, seed: 12, prefix: "va")
+        var configuration = Self.quickConfiguration(seed: 5)
+        configuration.maximumEpochs = 6
+        configuration.batchSize = 32
+        let reference = try trainProbe(train: train, validation: validation, task: .multiLabel(names), head: head,
+                                       configuration: configuration, threads: 1)
+        for threads in [2, 4] {
+            let split = try trainProbe(train: train, validation: validation, task: .multiLabel(names), head: head,
+                                       configuration: configuration, threads: threads)
+            #expect(split.network == reference.network, "\(threads) threads")
+            #expect(split.epochs == reference.epochs, "\(threads) threads")
+        }
+        // Multi-class too (softmax cross-entropy on every member).
+        func classes(_ data: ProbeData) -> ProbeData {
+            ProbeData(features: data.features, width: data.width,
+                      targets: stride(from: 0, to: data.targets.count, by: 3).map { data.targets[$0] + data.targets[$0 + 1] },
+                      sampleIDs: data.sampleIDs)
+        }
+        let one = try trainProbe(train: classes(train), validation: classes(validation), task: .multiClass(names), head: head,
+                                 configuration: configuration, threads: 1)
+        let three = try trainProbe(train: classes(train), validation: classes(validation), task: .multiClass(names), head: head,
+                                   configuration: configuration, threads: 3)
+        #expect(one.network == three.network)
+        #expect(one.network != reference.network)
+    }
+
     @Test func earlyStoppingAndPlateau() throws {
         // Pure-noise targets: validation cannot keep improving, so training stops early and the
         // learning rate is halved along the way.

@@ -70,7 +70,7 @@ public struct ProbeRunner: StageRunner {
         let head: ProbeHead = parameters.head.kind == .linear ? .linear : .mlp(hidden: parameters.head.hidden, dropout: parameters.head.dropout)
         try context.checkCancellation()
         let probe = try trainProbe(train: data(trainRows), validation: data(validationRows), task: probeTask, head: head,
-                                   configuration: configuration)
+                                   configuration: configuration, threads: context.threads)
         try context.checkCancellation()
 
         var testFeatures: [Float] = []

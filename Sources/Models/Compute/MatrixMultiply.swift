@@ -66,42 +66,9 @@ func parallelMultiplyTransposedB(
     }
 }
 
-/// How many forward passes currently hold OpenBLAS at one thread, and the count to restore.
-///
-/// OpenBLAS's thread count is process-wide, so concurrent forward passes must agree: the first
-/// to enter saves and lowers it, the last to leave restores it. (An `NSLock` rather than
-/// `Synchronization.Mutex`, which needs macOS 15 while the package supports macOS 14.)
-private final class SingleThreadedBLASUsers: @unchecked Sendable {
-    private let lock = NSLock()
-    private var active = 0
-    private var savedThreadCount = 0
-
-    func enter() {
-        lock.lock()
-        defer { lock.unlock() }
-        if active == 0 {
-            savedThreadCount = BLASBackend.threadCount
-            BLASBackend.threadCount = 1
-        }
-        active += 1
-    }
-
-    func leave() {
-        lock.lock()
-        defer { lock.unlock() }
-        active -= 1
-        if active == 0 { BLASBackend.threadCount = savedThreadCount }
-    }
-}
-
-private let singleThreadedBLASUsers = SingleThreadedBLASUsers()
-
-/// Runs `body` with OpenBLAS limited to one thread, then restores the previous count (once no
-/// other caller is inside either).
+/// Runs `body` with OpenBLAS limited to one thread (see `BLASBackend.withSingleThreadedCalls`).
 func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
-    singleThreadedBLASUsers.enter()
-    defer { singleThreadedBLASUsers.leave() }
-    return try body()
+    try BLASBackend.withSingleThreadedCalls(body)
 }
 
 
