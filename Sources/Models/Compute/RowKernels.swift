@@ -124,44 +124,58 @@ func addScaledResidualRows(
 /// Softmax of one row in place (`count` floats); the logits are already scaled.
 @inline(__always)
 func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    let inverse = 1 / exponentiateInPlace(x, count: count, subtracting: rowMaximum(x, count: count))
     let vectorEnd = count & ~7
-    var maxima = Vector8(repeating: -.infinity)
     var i = 0
-    while i < vectorEnd { maxima = max8(maxima, load8(x, i)); i += 8 }
-    var maximum = maxima.max()
-    while i < count { maximum = max(maximum, x[i]); i += 1 }
-    let sum = exponentiateInPlace(x, count: count, subtracting: maximum)
-    let inverse = 1 / sum
-    i = 0
     while i < vectorEnd { store8(load8(x, i) * inverse, x, i); i += 8 }
     while i < count { x[i] *= inverse; i += 1 }
 }
 
+/// The largest of `count` floats.
+///
+/// Its own function, with four independent running maxima: inlined into the attention task the
+/// single-accumulator loop compiled to lane shuffles and blends and cost more than the `exp`.
+@inline(never)
+func rowMaximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var m0 = Vector8(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
+    var i = 0
+    while i + 32 <= count {
+        m0 = max8(m0, load8(x, i))
+        m1 = max8(m1, load8(x, i + 8))
+        m2 = max8(m2, load8(x, i + 16))
+        m3 = max8(m3, load8(x, i + 24))
+        i += 32
+    }
+    while i + 8 <= count { m0 = max8(m0, load8(x, i)); i += 8 }
+    var maximum = max8(max8(m0, m1), max8(m2, m3)).max()
+    while i < count { maximum = max(maximum, x[i]); i += 1 }
+    return maximum
+}
+
 /// `x[i] = exp(x[i] - shift)` over one row; returns the sum of the new values.
 ///
-/// Kept as its own small function with a single `exp8` call site (the ragged end of the row
-/// is padded with -inf, whose exp is 0) so that `exp8` inlines into the loop; inside the
-/// attention task, or with a second scalar call site, the optimiser left it as a call.
+/// Kept as its own small function so that `exp8` inlines into the loop (inside the attention
+/// task the optimiser left it as a call). The ragged end of the row goes through the same
+/// `exp8`, padded with -inf, whose exp is 0.
 @inline(never)
 func exponentiateInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, subtracting shift: Float) -> Float {
-    var sum8 = Vector8(repeating: 0)
+    var sum0 = Vector8(repeating: 0), sum1 = sum0
     var i = 0
+    while i + 16 <= count {
+        let e0 = exp8(load8(x, i) - shift), e1 = exp8(load8(x, i + 8) - shift)
+        store8(e0, x, i)
+        store8(e1, x, i + 8)
+        sum0 += e0
+        sum1 += e1
+        i += 16
+    }
     while i < count {
-        let full = i + 8 <= count
         var values = Vector8(repeating: -.infinity)
-        if full {
-            values = load8(x, i)
-        } else {
-            for lane in 0..<(count - i) { values[lane] = x[i + lane] }
-        }
+        for lane in 0..<min(8, count - i) { values[lane] = x[i + lane] }
         let e = exp8(values - shift)
-        if full {
-            store8(e, x, i)
-        } else {
-            for lane in 0..<(count - i) { x[i + lane] = e[lane] }
-        }
-        sum8 += e
+        for lane in 0..<min(8, count - i) { x[i + lane] = e[lane] }
+        sum0 += e
         i += 8
     }
-    return sum8.sum()
+    return (sum0 + sum1).sum()
 }
