@@ -17,8 +17,9 @@ import Tensor
 public struct ProbeRunner: StageRunner {
     /// `probe`.
     public var kind: StageKind { .probe }
-    /// Version 1.
-    public var codeVersion: Int { 1 }
+    /// Version 2: dropout masks hashed from positions (version 1 drew them in sequence), so
+    /// trained weights differ; cached version-1 probes are not reused.
+    public var codeVersion: Int { 2 }
 
     /// Creates the runner.
     public init() {}
