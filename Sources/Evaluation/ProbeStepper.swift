@@ -7,25 +7,31 @@ import Tensor
 /// 30–250 µs, too little for OpenBLAS's own threads, which then spend a third of the CPU spinning.
 /// Instead every layer's features are cut into `blockCount` blocks (`part(width, block)`), each
 /// computed by one member of the team, and a step runs as a few fork–join phases. A member owns
-/// the same block of every layer, which lines the work up so that few phases are needed:
+/// the same block of every layer, which lines the work up so that few phases are needed.
 ///
-/// - gather: each member copies its share of the batch's rows (and applies a pending update);
-/// - forward, one phase per hidden layer `l`: block `b` is columns `part(b)` of the layer's output
-///   (`input · W_lᵀ` for rows `part(b)` of `W_l`), then ReLU and dropout on them;
+/// Activations and their gradients are kept feature-major (`[width, samples]`), so a block is a
+/// run of whole rows, and the products put the weight block first (`W_l[part] · inputᵀ` with 256
+/// rows and 64 columns rather than 64 × 256): OpenBLAS ran that shape 10% faster here, and the
+/// whole epoch 9% faster than with sample-major activations. The phases:
+///
+/// - gather: each member copies its share of the batch's samples (sample-major, as stored) and
+///   applies a pending update of the output layer;
+/// - forward, one phase per hidden layer `l`: block `b` is rows `part(b)` of the layer's output
+///   (`W_l[part] · inputᵀ + b`), then ReLU and dropout on them;
 /// - output layer, redundantly on every member (its width is the label count): logits, loss and
 ///   `∂L/∂logits`; then rows `part(b)` of the last layer's weight gradient;
-/// - backward, one phase per layer `l ≥ 1` (the output layer's phase is the same one): columns
-///   `part(b)` of `∂L/∂input_l = G · W_l` (through dropout and ReLU that is the gradient of layer
-///   `l − 1`'s output), then rows `part(b)` of `∂L/∂W_{l−1}` and `∂L/∂bias_{l−1}`, which need only
-///   those columns;
+/// - backward, one phase per layer `l ≥ 1` (the output layer's phase is the same one): rows
+///   `part(b)` of `∂L/∂input_l = W_l[:, part]ᵀ · G` (through dropout and ReLU that is the gradient
+///   of layer `l − 1`'s output), then rows `part(b)` of `∂L/∂W_{l−1}` and `∂L/∂bias_{l−1}`, which
+///   need only those rows;
 /// - Adam updates a block's rows once no member reads them any more: layer 0's right after its
 ///   gradient (no phase reads `W_0` after the forward), layer `l + 1`'s in the phase after the one
 ///   that read it, and layer 1's (or a linear head's only layer) in the next step's gather phase.
 ///
 /// The number of blocks is fixed, not the thread count, so every GEMM call has the same shape on
 /// any number of threads and a seed gives the same weights to the bit (a test checks 1 against 2
-/// and more threads); element-wise work, column sums in row order and dropout masks hashed from
-/// positions do not depend on the split either.
+/// and more threads); element-wise work, sums in sample order and dropout masks hashed from
+/// (feature, sample) positions do not depend on the split either.
 final class ProbeStepper {
     let layout: ProbeLayout
     let task: ProbeTask
@@ -41,14 +47,18 @@ final class ProbeStepper {
     /// `[capacity, outputs]` multi-label targets, or `[capacity]` class indices: filled by the caller.
     let floatTargets: UnsafeMutablePointer<Float>
     let classTargets: UnsafeMutablePointer<Int32>
-    /// Per hidden layer: its output after ReLU and dropout, the dropout mask, and the loss gradient
-    /// with respect to its output before ReLU.
+    /// Per hidden layer, feature-major (`[width, capacity]`: one row per feature, one column per
+    /// sample): its output after ReLU and dropout, the dropout mask, and the loss gradient with
+    /// respect to its output before ReLU.
     private let activations: [UnsafeMutablePointer<Float>]
     private let masks: [UnsafeMutablePointer<Float>]
     private let hiddenGradients: [UnsafeMutablePointer<Float>]
-    /// Per member: the logits and their gradient (every member computes them).
+    /// Per member: the logits and their gradient (every member computes them), sample-major for
+    /// the loss and feature-major for the products.
     private let logits: [UnsafeMutablePointer<Float>]
     private let logitGradients: [UnsafeMutablePointer<Float>]
+    private let transposedLogits: [UnsafeMutablePointer<Float>]
+    private let transposedLogitGradients: [UnsafeMutablePointer<Float>]
     /// Layer 1's Adam update, left for the start of the next step (see the type's documentation).
     private var pendingUpdate: (layer: Int, constants: AdamOptimizer.StepConstants)?
 
@@ -81,11 +91,13 @@ final class ProbeStepper {
         hiddenGradients = hiddenWidths.map { buffer(capacity * $0) }
         logits = (0..<team.size).map { _ in buffer(capacity * outputs) }
         logitGradients = (0..<team.size).map { _ in buffer(capacity * outputs) }
+        transposedLogits = (0..<team.size).map { _ in buffer(capacity * outputs) }
+        transposedLogitGradients = (0..<team.size).map { _ in buffer(capacity * outputs) }
     }
 
     deinit {
         for pointer in [parameters, parameterGradients, input, floatTargets] + activations + masks + hiddenGradients
-            + logits + logitGradients { pointer.deallocate() }
+            + logits + logitGradients + transposedLogits + transposedLogitGradients { pointer.deallocate() }
         classTargets.deallocate()
     }
 
@@ -164,7 +176,7 @@ final class ProbeStepper {
                     let memberLoss = outputLayer(member: member, rows: count)
                     if member == 0 { loss = memberLoss }
                     for block in blocks(of: member) {
-                        weightGradient(layer: 0, block: block, rows: count, outputGradient: UnsafePointer(logitGradients[member]))
+                        weightGradient(layer: 0, block: block, rows: count, outputGradient: UnsafePointer(transposedLogitGradients[member]))
                     }
                 }
                 // Every member read all of the weights for its logits: update them next phase.
@@ -179,7 +191,7 @@ final class ProbeStepper {
                     }
                     for block in blocks(of: member) {
                         if layer == last {
-                            weightGradient(layer: last, block: block, rows: count, outputGradient: UnsafePointer(logitGradients[member]))
+                            weightGradient(layer: last, block: block, rows: count, outputGradient: UnsafePointer(transposedLogitGradients[member]))
                         } else {
                             adam(layer: layer + 1, block: block, constants: constants)
                         }
@@ -210,47 +222,61 @@ final class ProbeStepper {
         (width * block / Self.blockCount)..<(width * (block + 1) / Self.blockCount)
     }
 
-    private func layerInput(_ layer: Int) -> UnsafePointer<Float> {
-        UnsafePointer(layer == 0 ? input : activations[layer - 1])
-    }
-
-    /// Columns `part` of hidden layer `layer`'s output: `input · W[part]ᵀ + b[part]`, ReLU, dropout.
+    /// Hidden layer `layer`'s output block `block`: rows `part` of `W · inputᵀ + b` in the
+    /// feature-major activations, then ReLU and dropout.
     private func forwardHidden(layer: Int, block: Int, rows: Int, dropoutKey: UInt64?) {
         let inWidth = layout.layerSizes[layer], outWidth = layout.layerSizes[layer + 1]
-        let columns = part(outWidth, block)
-        guard !columns.isEmpty else { return }
+        let features = part(outWidth, block)
+        guard !features.isEmpty else { return }
         let output = activations[layer], bias = parameters + layout.biasOffsets[layer]
-        for row in 0..<rows { (output + row * outWidth + columns.lowerBound).update(from: bias + columns.lowerBound, count: columns.count) }
-        BLASBackend.sgemm(transposeB: true, m: rows, n: columns.count, k: inWidth,
-                          a: layerInput(layer), leadingA: inWidth,
-                          b: parameters + layout.weightOffsets[layer] + columns.lowerBound * inWidth, leadingB: inWidth,
-                          beta: 1, c: output + columns.lowerBound, leadingC: outWidth)
+        for feature in features { (output + feature * capacity).update(repeating: bias[feature], count: rows) }
+        let weights = parameters + layout.weightOffsets[layer] + features.lowerBound * inWidth
+        if layer == 0 {
+            // The gathered batch is sample-major [rows, in]: multiply by its transpose.
+            BLASBackend.sgemm(transposeB: true, m: features.count, n: rows, k: inWidth, a: weights, leadingA: inWidth,
+                              b: input, leadingB: inWidth, beta: 1, c: output + features.lowerBound * capacity, leadingC: capacity)
+        } else {
+            BLASBackend.sgemm(m: features.count, n: rows, k: inWidth, a: weights, leadingA: inWidth,
+                              b: activations[layer - 1], leadingB: capacity, beta: 1,
+                              c: output + features.lowerBound * capacity, leadingC: capacity)
+        }
         var mask: UnsafePointer<Float>?
         if let dropoutKey, layout.dropout > 0 {
-            Gradients.fillDropoutMask(masks[layer], rows: rows, columns: columns, leading: outWidth, probability: layout.dropout,
-                                      key: Self.layerKey(dropoutKey, layer: layer))
+            Gradients.fillDropoutMask(masks[layer], rows: features, columns: 0..<rows, leading: capacity,
+                                      probability: layout.dropout, key: Self.layerKey(dropoutKey, layer: layer))
             mask = UnsafePointer(masks[layer])
         }
-        for row in 0..<rows {
-            let offset = row * outWidth
-            Self.forEachBlock(columns) { column in
-                let value = Block(output + offset + column)
-                Block.store(value.keepingPositive * (mask.map { Block($0 + offset + column) } ?? .one), output + offset + column)
-            } tail: { column in
-                let value = output[offset + column]
-                output[offset + column] = (value < 0 ? 0 : value) * (mask?[offset + column] ?? 1)
+        for feature in features {
+            let offset = feature * capacity
+            Self.forEachBlock(0..<rows) { row in
+                let value = Block(output + offset + row)
+                Block.store(value.keepingPositive * (mask.map { Block($0 + offset + row) } ?? .one), output + offset + row)
+            } tail: { row in
+                let value = output[offset + row]
+                output[offset + row] = (value < 0 ? 0 : value) * (mask?[offset + row] ?? 1)
             }
         }
     }
 
-    /// Every member: logits, loss and their gradient, in its own buffers. Returns the loss.
+    /// Every member: logits, loss and their gradient, in its own buffers (the gradient also
+    /// feature-major, for the backward products). Returns the loss.
     private func outputLayer(member: Int, rows: Int) -> Double {
         let last = layout.layerCount - 1
         let inWidth = layout.layerSizes[last], outputs = layout.layerSizes[last + 1]
+        let transposed = transposedLogits[member], bias = parameters + layout.biasOffsets[last]
+        for output in 0..<outputs { (transposed + output * capacity).update(repeating: bias[output], count: rows) }
+        let weights = parameters + layout.weightOffsets[last]
+        if last == 0 {
+            BLASBackend.sgemm(transposeB: true, m: outputs, n: rows, k: inWidth, a: weights, leadingA: inWidth,
+                              b: input, leadingB: inWidth, beta: 1, c: transposed, leadingC: capacity)
+        } else {
+            BLASBackend.sgemm(m: outputs, n: rows, k: inWidth, a: weights, leadingA: inWidth,
+                              b: activations[last - 1], leadingB: capacity, beta: 1, c: transposed, leadingC: capacity)
+        }
         let memberLogits = logits[member], gradient = logitGradients[member]
-        Gradients.linearForward(input: layerInput(last), rows: rows, inFeatures: inWidth,
-                                weight: parameters + layout.weightOffsets[last], bias: parameters + layout.biasOffsets[last],
-                                outFeatures: outputs, output: memberLogits)
+        for row in 0..<rows {
+            for output in 0..<outputs { memberLogits[row * outputs + output] = transposed[output * capacity + row] }
+        }
         let loss: Double
         switch task {
         case .multiLabel:
@@ -260,53 +286,63 @@ final class ProbeStepper {
             loss = Gradients.softmaxCrossEntropy(logits: memberLogits, rows: rows, classes: outputs, targets: classTargets,
                                                  gradient: gradient)
         }
+        let transposedGradient = transposedLogitGradients[member]
+        for row in 0..<rows {
+            for output in 0..<outputs { transposedGradient[output * capacity + row] = gradient[row * outputs + output] }
+        }
         return loss
     }
 
-    /// Rows `part` of `∂L/∂W_layer = Gᵀ · input` and of `∂L/∂b_layer = Σ_rows G`, where `G` is
-    /// the `[rows, out]` gradient with respect to the layer's output.
+    /// Rows `part` of `∂L/∂W_layer = G · input` and of `∂L/∂b_layer = Σ_samples G`, where `G` is
+    /// the feature-major `[out, rows]` gradient with respect to the layer's output.
     private func weightGradient(layer: Int, block: Int, rows: Int, outputGradient: UnsafePointer<Float>) {
         let inWidth = layout.layerSizes[layer], outWidth = layout.layerSizes[layer + 1]
         let outRows = part(outWidth, block)
         guard !outRows.isEmpty else { return }
         // Adam leaves the gradient buffer zeroed, so the GEMM adds onto zeros (β = 1, the same
         // sums as β = 0) and OpenBLAS skips the pass that would clear it first.
-        BLASBackend.sgemm(transposeA: true, m: outRows.count, n: inWidth, k: rows,
-                          a: outputGradient + outRows.lowerBound, leadingA: outWidth,
-                          b: layerInput(layer), leadingB: inWidth,
-                          beta: 1, c: parameterGradients + layout.weightOffsets[layer] + outRows.lowerBound * inWidth, leadingC: inWidth)
+        let gradientRows = outputGradient + outRows.lowerBound * capacity
+        let target = parameterGradients + layout.weightOffsets[layer] + outRows.lowerBound * inWidth
+        if layer == 0 {
+            BLASBackend.sgemm(m: outRows.count, n: inWidth, k: rows, a: gradientRows, leadingA: capacity,
+                              b: input, leadingB: inWidth, beta: 1, c: target, leadingC: inWidth)
+        } else {
+            BLASBackend.sgemm(transposeB: true, m: outRows.count, n: inWidth, k: rows, a: gradientRows, leadingA: capacity,
+                              b: activations[layer - 1], leadingB: capacity, beta: 1, c: target, leadingC: inWidth)
+        }
         let biasGradient = parameterGradients + layout.biasOffsets[layer]
-        for column in outRows { biasGradient[column] = 0 }
-        for row in 0..<rows {
-            let gradientRow = outputGradient + row * outWidth
-            for column in outRows { biasGradient[column] += gradientRow[column] }
+        for feature in outRows {
+            let gradientRow = outputGradient + feature * capacity
+            var sum: Float = 0
+            for row in 0..<rows { sum += gradientRow[row] }
+            biasGradient[feature] = sum
         }
     }
 
-    /// Columns `part` of layer `layer − 1`'s output gradient, `G_layer · W_layer[:, part]` through
-    /// dropout and ReLU; then rows `part` of layer `layer − 1`'s weight and bias gradients.
+    /// Rows `part` of layer `layer − 1`'s feature-major output gradient, `W_layer[:, part]ᵀ · G_layer`
+    /// through dropout and ReLU; then rows `part` of layer `layer − 1`'s weight and bias gradients.
     private func backwardThrough(layer: Int, block: Int, member: Int, rows: Int, usedDropout: Bool) {
         let inWidth = layout.layerSizes[layer], outWidth = layout.layerSizes[layer + 1]
-        let outputGradient = UnsafePointer(layer == layout.layerCount - 1 ? logitGradients[member] : hiddenGradients[layer])
-        let columns = part(inWidth, block)
-        if !columns.isEmpty {
+        let outputGradient = UnsafePointer(layer == layout.layerCount - 1 ? transposedLogitGradients[member] : hiddenGradients[layer])
+        let features = part(inWidth, block)
+        if !features.isEmpty {
             let gradient = hiddenGradients[layer - 1], activation = activations[layer - 1], mask = masks[layer - 1]
-            BLASBackend.sgemm(m: rows, n: columns.count, k: outWidth,
-                              a: outputGradient, leadingA: outWidth,
-                              b: parameters + layout.weightOffsets[layer] + columns.lowerBound, leadingB: inWidth,
-                              c: gradient + columns.lowerBound, leadingC: inWidth)
+            BLASBackend.sgemm(transposeA: true, m: features.count, n: rows, k: outWidth,
+                              a: parameters + layout.weightOffsets[layer] + features.lowerBound, leadingA: inWidth,
+                              b: outputGradient, leadingB: capacity,
+                              c: gradient + features.lowerBound * capacity, leadingC: capacity)
             // The stored output is positive exactly where ReLU passed and dropout kept the unit.
             let scaled = usedDropout && layout.dropout > 0
-            for row in 0..<rows {
-                let offset = row * inWidth
-                Self.forEachBlock(columns) { column in
-                    var value = Block(gradient + offset + column)
-                    if scaled { value *= Block(mask + offset + column) }
-                    Block.store(Block.zero.replacing(with: value, where: Block(activation + offset + column) .> 0),
-                                gradient + offset + column)
-                } tail: { column in
-                    let value = scaled ? gradient[offset + column] * mask[offset + column] : gradient[offset + column]
-                    gradient[offset + column] = activation[offset + column] > 0 ? value : 0
+            for feature in features {
+                let offset = feature * capacity
+                Self.forEachBlock(0..<rows) { row in
+                    var value = Block(gradient + offset + row)
+                    if scaled { value *= Block(mask + offset + row) }
+                    Block.store(Block.zero.replacing(with: value, where: Block(activation + offset + row) .> 0),
+                                gradient + offset + row)
+                } tail: { row in
+                    let value = scaled ? gradient[offset + row] * mask[offset + row] : gradient[offset + row]
+                    gradient[offset + row] = activation[offset + row] > 0 ? value : 0
                 }
             }
         }

@@ -24,8 +24,8 @@ extension Gradients {
         for index in (blocks * 8)..<count { inputGradient[index] = output[index] > 0 ? outputGradient[index] : 0 }
     }
 
-    /// Fills a block of a dropout mask: entry `(row, column)` of a row-major `[rows, leading]`
-    /// mask, for every row and the columns in `columns`, becomes 0 with probability
+    /// Fills a block of a dropout mask: entry `(row, column)` of a row-major mask with rows of
+    /// `leading` entries, for the rows in `rows` and the columns in `columns`, becomes 0 with probability
     /// `probability` and `1 / (1 − probability)` otherwise (inverted dropout, as
     /// `torch.nn.Dropout` in training mode).
     ///
@@ -34,18 +34,18 @@ extension Gradients {
     /// filling different column blocks produce the same mask as one thread filling it all.
     /// Derive a fresh `key` per step and layer from a seeded generator.
     public static func fillDropoutMask(
-        _ mask: UnsafeMutablePointer<Float>, rows: Int, columns: Range<Int>, leading: Int,
+        _ mask: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: Range<Int>, leading: Int,
         probability: Float, key: UInt64
     ) {
         precondition(probability >= 0 && probability < 1, "dropout probability must lie in [0, 1)")
         precondition(columns.lowerBound >= 0 && columns.upperBound <= leading, "columns outside the row")
-        precondition(rows * leading <= Int(UInt32.max), "mask too large for 32-bit positions")
+        precondition(rows.lowerBound >= 0 && rows.upperBound * leading <= Int(UInt32.max), "mask too large for 32-bit positions")
         let keptScale = 1 / (1 - probability)
         let threshold = UInt32(min((Double(probability) * 4_294_967_296).rounded(.down), 4_294_967_295))
         let low = UInt32(truncatingIfNeeded: key), high = UInt32(truncatingIfNeeded: key >> 32)
         typealias Lanes = SIMD8<UInt32>
         let laneOffsets = Lanes(0, 1, 2, 3, 4, 5, 6, 7)
-        for row in 0..<rows {
+        for row in rows {
             let rowMask = mask + row * leading
             let base = UInt32(row * leading)
             var column = columns.lowerBound

@@ -17,9 +17,10 @@ import Tensor
 public struct ProbeRunner: StageRunner {
     /// `probe`.
     public var kind: StageKind { .probe }
-    /// Version 2: dropout masks hashed from positions (version 1 drew them in sequence), so
-    /// trained weights differ; cached version-1 probes are not reused.
-    public var codeVersion: Int { 2 }
+    /// Version 3: dropout masks hashed from (feature, sample) positions (version 1 drew them in
+    /// sequence, version 2 hashed sample-major positions), so trained weights differ and cached
+    /// probes of earlier versions are not reused.
+    public var codeVersion: Int { 3 }
 
     /// Creates the runner.
     public init() {}
