@@ -20,8 +20,10 @@ import Results
 public struct EmbedRunner: StageRunner {
     /// `embed`.
     public var kind: StageKind { .embed }
-    /// Version 1.
-    public var codeVersion: Int { 1 }
+    /// Version 2: the ViT forward splits its GEMMs by rows and normalises attention outputs
+    /// instead of probabilities, which moves embeddings in the last bits (version 1 split by
+    /// columns); cached version-1 embeddings are not reused.
+    public var codeVersion: Int { 2 }
     /// All cores.
     public var threadNeed: ThreadNeed { .all }
 
