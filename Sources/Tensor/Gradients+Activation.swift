@@ -4,26 +4,6 @@ extension Gradients {
         for index in 0..<count { output[index] = max(input[index], 0) }
     }
 
-    /// Backward of ReLU from its output (positive exactly where the input was):
-    /// `inputGradient = outputGradient · [output > 0]`, the subgradient 0 at 0 as PyTorch.
-    /// `outputGradient` and `inputGradient` may be the same buffer.
-    public static func reluBackward(
-        output: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, count: Int,
-        inputGradient: UnsafeMutablePointer<Float>
-    ) {
-        // Eight lanes at a time: the scalar select does not vectorise on its own.
-        typealias Vector = SIMD8<Float>
-        let blocks = count / 8
-        for block in 0..<blocks {
-            let offset = block * 8
-            let activation = UnsafeRawPointer(output + offset).loadUnaligned(as: Vector.self)
-            let gradient = UnsafeRawPointer(outputGradient + offset).loadUnaligned(as: Vector.self)
-            UnsafeMutableRawPointer(inputGradient + offset)
-                .storeBytes(of: Vector(repeating: 0).replacing(with: gradient, where: activation .> 0), as: Vector.self)
-        }
-        for index in (blocks * 8)..<count { inputGradient[index] = output[index] > 0 ? outputGradient[index] : 0 }
-    }
-
     /// Fills a block of a dropout mask: entry `(row, column)` of a row-major mask with rows of
     /// `leading` entries, for the rows in `rows` and the columns in `columns`, becomes 0 with probability
     /// `probability` and `1 / (1 − probability)` otherwise (inverted dropout, as
@@ -75,20 +55,5 @@ extension Gradients {
         x &*= SIMD8(repeating: 0x846C_A68B)
         x ^= x &>> 16
         return x
-    }
-
-    /// Dropout forward with a given mask: `output = input · mask` (may be in place).
-    public static func dropoutForward(
-        _ input: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>
-    ) {
-        for index in 0..<count { output[index] = input[index] * mask[index] }
-    }
-
-    /// Dropout backward: `inputGradient = outputGradient · mask` (may be in place).
-    public static func dropoutBackward(
-        outputGradient: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int,
-        inputGradient: UnsafeMutablePointer<Float>
-    ) {
-        for index in 0..<count { inputGradient[index] = outputGradient[index] * mask[index] }
     }
 }
