@@ -53,17 +53,11 @@ final class AdamOptimizer {
                              correction2Inverse: Float(1 / correction2Root), epsilon: Float(epsilon))
     }
 
-    /// One whole step over all parameters, on the calling thread.
-    func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
-        let constants = nextStep()
-        update(range: 0..<parameterCount, parameters: parameters, gradients: gradients, constants: constants)
-    }
-
-    /// Applies a step's constants to the parameters in `range` (flat indices). Ranges updated
-    /// concurrently must be disjoint. With `clearingGradients`, the gradients read are set to 0
-    /// in the same pass (for callers that accumulate the next step's gradients onto zeros).
+    /// Applies a step's constants to the parameters in `range` (flat indices) and sets the
+    /// gradients it read to 0 in the same pass (the next step's weight-gradient products add onto
+    /// zeros). Ranges updated concurrently must be disjoint.
     func update(range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                constants c: StepConstants, clearingGradients: Bool = false) {
+                constants c: StepConstants) {
         precondition(range.lowerBound >= 0 && range.upperBound <= parameterCount, "range outside the parameters")
         typealias Vector = SIMD8<Float>
         @inline(__always)
@@ -82,7 +76,7 @@ final class AdamOptimizer {
             var parameter = p.loadUnaligned(as: Vector.self), first = mp.loadUnaligned(as: Vector.self)
             var second = vp.loadUnaligned(as: Vector.self)
             apply(&parameter, UnsafeRawPointer(gradients + offset).loadUnaligned(as: Vector.self), &first, &second)
-            if clearingGradients { UnsafeMutableRawPointer(gradients + offset).storeBytes(of: Vector(), as: Vector.self) }
+            UnsafeMutableRawPointer(gradients + offset).storeBytes(of: Vector(), as: Vector.self)
             p.storeBytes(of: parameter, as: Vector.self)
             mp.storeBytes(of: first, as: Vector.self)
             vp.storeBytes(of: second, as: Vector.self)
@@ -99,7 +93,7 @@ final class AdamOptimizer {
             }
             apply(&parameter, gradient, &first, &second)
             for lane in 0..<(range.upperBound - offset) {
-                if clearingGradients { gradients[offset + lane] = 0 }
+                gradients[offset + lane] = 0
                 parameters[offset + lane] = parameter[lane]
                 m[offset + lane] = first[lane]
                 v[offset + lane] = second[lane]

@@ -356,9 +356,9 @@ final class ProbeStepper {
         guard !outRows.isEmpty else { return }
         let weights = layout.weightOffsets[layer], biases = layout.biasOffsets[layer]
         optimizer.update(range: (weights + outRows.lowerBound * inWidth)..<(weights + outRows.upperBound * inWidth),
-                         parameters: parameters, gradients: parameterGradients, constants: constants, clearingGradients: true)
+                         parameters: parameters, gradients: parameterGradients, constants: constants)
         optimizer.update(range: (biases + outRows.lowerBound)..<(biases + outRows.upperBound),
-                         parameters: parameters, gradients: parameterGradients, constants: constants, clearingGradients: true)
+                         parameters: parameters, gradients: parameterGradients, constants: constants)
     }
 
     typealias Block = SIMD8<Float>
