@@ -79,6 +79,8 @@ extension Engine {
         cache.removeStaleTemporaries()
         try cache.saveDescriptors(graph.stages)
         let store = try ResultStore(path: configuration.databasePath)
+        // Runs of this machine whose process was killed (kill -9) still say `running`.
+        try store.markRunsOfEndedProcesses(host: ProcessInfo.processInfo.hostName)
         let runID = try store.beginRun(RunRecord(
             specDigest: compiled.spec.digest, experiment: compiled.spec.experiment, engineVersion: configuration.engineVersion,
             gitCommit: gitCommit(near: specURL), host: ProcessInfo.processInfo.hostName, startedAt: began))

@@ -103,9 +103,36 @@ public final class ResultStore: Sendable {
         try write("recording the start of a run of \(run.experiment)") { db in
             var record = RunTableRecord(
                 id: nil, specDigest: run.specDigest, experiment: run.experiment, engineVersion: run.engineVersion,
-                gitCommit: run.gitCommit, host: run.host, startedAt: run.startedAt, endedAt: nil, status: .running)
+                gitCommit: run.gitCommit, host: run.host, startedAt: run.startedAt, endedAt: nil, status: .running,
+                processID: getpid())
             try record.insert(db)
             return record.id!
+        }
+    }
+
+    /// Marks as `interrupted` the runs still `running` on `host` whose process no longer exists
+    /// (killed with `kill -9`, or the machine went down), with their `running` stage rows.
+    /// A run whose process id was reused by another process stays `running`: the check errs on
+    /// the side of leaving a live run alone.
+    /// - Returns: the ids of the runs marked.
+    /// - Throws: `ResultsError.writeFailed`.
+    @discardableResult
+    public func markRunsOfEndedProcesses(host: String) throws -> [Int64] {
+        try write("marking runs whose process has ended") { db in
+            let candidates = try Row.fetchAll(db, sql: """
+                SELECT id, pid FROM run WHERE status = 'running' AND host = ? AND pid IS NOT NULL
+                """, arguments: [host])
+            var marked: [Int64] = []
+            for row in candidates {
+                let id: Int64 = row["id"], pid: Int32 = row["pid"]
+                guard pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+                try db.execute(literal: "UPDATE run SET status = 'interrupted' WHERE id = \(id) AND status = 'running'")
+                try db.execute(literal: """
+                    UPDATE stage_execution SET status = 'interrupted' WHERE run_id = \(id) AND status = 'running'
+                    """)
+                marked.append(id)
+            }
+            return marked
         }
     }
 

@@ -201,6 +201,10 @@ enum Schema {
                 FROM ranked WHERE recency = 1;
                 """)
         }
+        migrator.registerMigration("v3: the process that runs a run") { db in
+            // NULL for runs recorded before this migration.
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN pid INTEGER CHECK (pid IS NULL OR pid > 0)")
+        }
         return migrator
     }
 }

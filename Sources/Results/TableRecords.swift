@@ -16,9 +16,12 @@ struct RunTableRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var startedAt: Date
     var endedAt: Date?
     var status: RunStatus
+    /// The process recording the run (`getpid()`).
+    var processID: Int32?
 
     enum CodingKeys: String, CodingKey {
         case id, experiment, host, status
+        case processID = "pid"
         case specDigest = "spec_digest", engineVersion = "engine_version", gitCommit = "git_commit"
         case startedAt = "started_at", endedAt = "ended_at"
     }

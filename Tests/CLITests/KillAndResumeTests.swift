@@ -81,6 +81,15 @@ import TestSupport
         let resumed = try CLI.run(["run", "spec.yaml"], in: killed)
         #expect(resumed.status == 0, "\(resumed.errorOutput)")
         #expect(try results(in: killed) == expected)
+        // The resumed run noticed that the killed runs' processes are gone and marked them (a
+        // process killed before it recorded its run left no row).
+        let statuses = try CLI.run(["query", "SELECT count(*) FILTER (WHERE status = 'interrupted') AS i, "
+                                    + "count(*) FILTER (WHERE status = 'running') AS r FROM run", "--format", "csv"], in: killed)
+        let counts = statuses.output.split(whereSeparator: \.isNewline).last.map { $0.split(separator: ",").compactMap { Int($0) } }
+        #expect(counts?.count == 2 && counts![0] >= 1 && counts![0] <= kills && counts![1] == 0, "\(statuses.output)")
+        let stages = try CLI.run(["query", "SELECT count(*) AS n FROM stage_execution WHERE status = 'running'",
+                                  "--format", "csv"], in: killed)
+        #expect(stages.output.contains("\n0"), "\(stages.output)")
 
         // A finished spec re-runs from the cache and records no duplicate rows.
         let again = try CLI.run(["run", "spec.yaml"], in: killed)
