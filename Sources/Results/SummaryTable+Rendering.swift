@@ -103,7 +103,7 @@ extension SummaryTable {
     }
 
     /// Consecutive columns sharing a group name (the part before `columnGroupSeparator`).
-    private func columnGroups() -> [(name: String, count: Int, subheaders: [String])] {
+    func columnGroups() -> [(name: String, count: Int, subheaders: [String])] {
         var groups: [(name: String, count: Int, subheaders: [String])] = []
         for column in columns {
             var name = ""

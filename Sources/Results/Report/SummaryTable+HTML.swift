@@ -7,22 +7,8 @@ extension SummaryTable {
     public func html() -> String {
         var lines = ["<table>", "  <caption>\(HTMLText.escape(spec.title)) (\(HTMLText.escape(spreadDescription)); "
                      + "best in bold, second best underlined)</caption>", "  <thead>"]
-        var groups: [(name: String, count: Int)] = []
-        var subheaders: [String] = []
-        for column in columns {
-            var name = ""
-            var subheader = column
-            if let separator = spec.columnGroupSeparator, let range = column.range(of: separator) {
-                name = String(column[..<range.lowerBound])
-                subheader = String(column[range.upperBound...])
-            }
-            if let last = groups.last, !name.isEmpty, last.name == name {
-                groups[groups.count - 1].count += 1
-            } else {
-                groups.append((name, 1))
-            }
-            subheaders.append(subheader)
-        }
+        let groups = columnGroups()
+        let subheaders = groups.flatMap(\.subheaders)
         if groups.contains(where: { !$0.name.isEmpty }) {
             let cells = groups.map { "<th colspan=\"\($0.count)\">\(HTMLText.escape($0.name))</th>" }
             lines.append("    <tr><th></th>" + cells.joined() + "</tr>")
