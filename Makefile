@@ -5,8 +5,16 @@ SWIFT      ?= swift
 APT_PKGS   := libopenblas-dev libpng-dev libturbojpeg0-dev libsqlite3-dev pkg-config
 # Machine-specific code generation lives here, not in Package.swift. Without an explicit
 # target CPU, SIMD fused multiply-adds become calls to fmaf and run ~10x slower.
-TARGET_CPU ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo haswell || echo x86-64)
-SWIFTFLAGS ?= -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_CPU)
+# On CPUs with AVX-512 the attention kernels use 16-lane vectors (XRBENCH_WIDE_VECTORS); with
+# fewer vector registers their tiles would spill, and attention stays on OpenBLAS.
+CPU_FLAGS  := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+HAS_AVX512 := $(and $(filter avx512f,$(CPU_FLAGS)),$(filter avx512bw,$(CPU_FLAGS)),$(filter avx512vl,$(CPU_FLAGS)),$(filter avx512dq,$(CPU_FLAGS)))
+HAS_AVX2   := $(and $(filter avx2,$(CPU_FLAGS)),$(filter fma,$(CPU_FLAGS)))
+TARGET_CPU ?= $(if $(HAS_AVX512),skylake-avx512,$(if $(HAS_AVX2),haswell,x86-64))
+AVX512_CPUS := skylake-avx512 cascadelake cooperlake icelake-client icelake-server tigerlake rocketlake \
+               sapphirerapids emeraldrapids graniterapids znver4 znver5
+WIDE_VECTORS := $(if $(filter $(AVX512_CPUS),$(TARGET_CPU)),-Xswiftc -DXRBENCH_WIDE_VECTORS)
+SWIFTFLAGS ?= -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_CPU) $(WIDE_VECTORS)
 RELEASE    := -c release $(SWIFTFLAGS)
 XRBENCH    := .build/release/xrbench
 

@@ -8,7 +8,7 @@ import Tensor
 //   qkv     [B*T, 3D]   fused query/key/value; first holds the patch-embedding product
 //   branch  [B*T, D]    output of the attention or feed-forward projection before the residual
 //   hidden  [B*T, F']   feed-forward hidden (F, or 2F for SwiGLU); first holds the image patches
-//   scores  [workers, rowBlock, T]   attention probabilities for one block of query rows
+//   scores  per worker: attention scratch (packed keys and queries, scores of a block of rows)
 
 extension VisionTransformer {
     /// Runs the backbone on a batch of images.
@@ -270,7 +270,7 @@ final class ForwardWorkspace {
         branch = .allocate(capacity: rows * width)
         // Also holds the im2col patches before the first block.
         hidden = .allocate(capacity: max(rows * geometry.feedForwardInRows, geometry.patchColumnCount))
-        scores = .allocate(capacity: geometry.workers * attentionRowBlock(tokens: geometry.tokens) * geometry.tokens)
+        scores = .allocate(capacity: geometry.workers * attentionScratchCount(tokens: geometry.tokens))
     }
 
     deinit {

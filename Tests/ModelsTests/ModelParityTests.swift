@@ -9,7 +9,9 @@ import TestSupport
 /// Outputs are LayerNorm-ed tokens of order 1–5; the reference ran in float64, so the
 /// tolerance covers float32 accumulation over two blocks only.
 struct ModelParityTests {
-    static let cases = ["dinov2_native", "dinov2_interpolated", "dinov2_registers", "original_layout", "dinov2_swiglu"]
+    static let cases = [
+        "dinov2_native", "dinov2_interpolated", "dinov2_registers", "original_layout", "dinov2_swiglu", "dinov2_head64",
+    ]
     static let tolerance: Float = 1e-4
 
     @Test(arguments: cases)

@@ -20,10 +20,11 @@ import Results
 public struct EmbedRunner: StageRunner {
     /// `embed`.
     public var kind: StageKind { .embed }
-    /// Version 2: the ViT forward splits its GEMMs by rows and normalises attention outputs
-    /// instead of probabilities, which moves embeddings in the last bits (version 1 split by
-    /// columns); cached version-1 embeddings are not reused.
-    public var codeVersion: Int { 2 }
+    /// Version 3: attention runs on register-tiled 16-lane kernels where the build enables them
+    /// (AVX-512), and the softmax exp on 16 lanes, which moves embeddings in the last bits;
+    /// cached embeddings of earlier versions are not reused. (Version 2: GEMMs split by rows,
+    /// attention outputs normalised instead of probabilities.)
+    public var codeVersion: Int { 3 }
     /// All cores.
     public var threadNeed: ThreadNeed { .all }
 

@@ -27,6 +27,30 @@ struct AttentionShape {
     var headWidth: Int { width / heads }
 }
 
+/// How the attention products run.
+enum AttentionImplementation: Sendable {
+    /// One OpenBLAS call per product and block of query rows: any head width.
+    case blas
+    /// The register-tiled kernels of `AttentionKernels.swift` for heads of width 64, one task
+    /// per head; other widths fall back to `blas`.
+    case registerTiles
+
+    /// `registerTiles` when the build enables 16-lane vectors (the Makefile does so on CPUs
+    /// with AVX-512), `blas` otherwise.
+    static var preferred: AttentionImplementation {
+        #if XRBENCH_WIDE_VECTORS
+        return .registerTiles
+        #else
+        return .blas
+        #endif
+    }
+}
+
+/// Floats of attention scratch per worker, enough for either implementation.
+func attentionScratchCount(tokens: Int) -> Int {
+    max(attentionRowBlock(tokens: tokens) * tokens, attentionKernelScratchCount(tokens: tokens))
+}
+
 /// The number of query rows handled per task: at most 256, evened out over the sequence.
 func attentionRowBlock(tokens: Int) -> Int {
     let blocks = max(1, (tokens + 255) / 256)
@@ -39,22 +63,35 @@ func attentionRowBlock(tokens: Int) -> Int {
 /// - Parameters:
 ///   - qkv: `[B*T, 3D]` rows of `[q | k | v]`, biases already added.
 ///   - output: `[B*T, D]`.
-///   - scores: scratch of at least `workers * attentionRowBlock(tokens:) * tokens` floats.
+///   - scores: scratch of at least `workers * attentionScratchCount(tokens:)` floats.
 ///   - workers: number of parallel workers (the scratch holds one score block per worker).
+///   - implementation: which kernels compute the products.
 func multiHeadAttention(
     qkv: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: AttentionShape,
-    scores: UnsafeMutablePointer<Float>, workers: Int
+    scores: UnsafeMutablePointer<Float>, workers: Int,
+    implementation: AttentionImplementation = .preferred
 ) {
     let tokens = shape.tokens
     let width = shape.width
     let headWidth = shape.headWidth
+    let tiled = implementation == .registerTiles && headWidth == attentionKernelHeadWidth
     let rowBlock = attentionRowBlock(tokens: tokens)
-    let blocksPerHead = (tokens + rowBlock - 1) / rowBlock
+    let blocksPerHead = tiled ? 1 : (tokens + rowBlock - 1) / rowBlock
     let tasks = shape.batch * shape.heads * blocksPerHead
     let scale = 1 / Float(headWidth).squareRoot()
     let qkvWidth = 3 * width
+    let scratchPerWorker = attentionScratchCount(tokens: tokens)
 
     func run(task: Int, scratch: UnsafeMutablePointer<Float>) {
+        if tiled {
+            let head = task % shape.heads, image = task / shape.heads
+            let imageBase = qkv + image * tokens * qkvWidth + head * headWidth
+            attentionHead64(queries: imageBase, keys: imageBase + width, values: imageBase + 2 * width,
+                            leading: qkvWidth, tokens: tokens, scale: scale,
+                            output: output + image * tokens * width + head * headWidth, outputLeading: width,
+                            scratch: scratch)
+            return
+        }
         let block = task % blocksPerHead
         let head = (task / blocksPerHead) % shape.heads
         let image = task / (blocksPerHead * shape.heads)
@@ -95,7 +132,7 @@ func multiHeadAttention(
     let counter = TaskCounter()
     Parallel.forEachChunk(count: workers, minimumChunk: 1) { range in
         for worker in range {
-            let scratch = scores + worker * rowBlock * tokens
+            let scratch = scores + worker * scratchPerWorker
             while case let task = counter.next(), task < tasks {
                 run(task: task, scratch: scratch)
             }

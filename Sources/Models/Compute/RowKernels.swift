@@ -133,49 +133,50 @@ func softmaxRow(_ x: UnsafeMutablePointer<Float>, count: Int) {
 
 /// The largest of `count` floats.
 ///
-/// Its own function, with four independent running maxima: inlined into the attention task the
-/// single-accumulator loop compiled to lane shuffles and blends and cost more than the `exp`.
+/// Its own function, with four independent running maxima of 16 lanes: inlined into the
+/// attention task the single-accumulator loop compiled to lane shuffles and blends and cost
+/// more than the `exp`.
 @inline(never)
 func rowMaximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-    var m0 = Vector8(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
+    var m0 = Vector16(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
     var i = 0
-    while i + 32 <= count {
-        m0 = max8(m0, load8(x, i))
-        m1 = max8(m1, load8(x, i + 8))
-        m2 = max8(m2, load8(x, i + 16))
-        m3 = max8(m3, load8(x, i + 24))
-        i += 32
+    while i + 64 <= count {
+        m0 = max16(m0, load16(x, i))
+        m1 = max16(m1, load16(x, i + 16))
+        m2 = max16(m2, load16(x, i + 32))
+        m3 = max16(m3, load16(x, i + 48))
+        i += 64
     }
-    while i + 8 <= count { m0 = max8(m0, load8(x, i)); i += 8 }
-    var maximum = max8(max8(m0, m1), max8(m2, m3)).max()
+    while i + 16 <= count { m0 = max16(m0, load16(x, i)); i += 16 }
+    var maximum = max16(max16(m0, m1), max16(m2, m3)).max()
     while i < count { maximum = max(maximum, x[i]); i += 1 }
     return maximum
 }
 
 /// `x[i] = exp(x[i] - shift)` over one row; returns the sum of the new values.
 ///
-/// Kept as its own small function so that `exp8` inlines into the loop (inside the attention
+/// Kept as its own small function so that `exp16` inlines into the loop (inside the attention
 /// task the optimiser left it as a call). The ragged end of the row goes through the same
-/// `exp8`, padded with -inf, whose exp is 0.
+/// `exp16`, padded with -inf, whose exp is 0.
 @inline(never)
 func exponentiateInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, subtracting shift: Float) -> Float {
-    var sum0 = Vector8(repeating: 0), sum1 = sum0
+    var sum0 = Vector16(repeating: 0), sum1 = sum0
     var i = 0
-    while i + 16 <= count {
-        let e0 = exp8(load8(x, i) - shift), e1 = exp8(load8(x, i + 8) - shift)
-        store8(e0, x, i)
-        store8(e1, x, i + 8)
+    while i + 32 <= count {
+        let e0 = exp16(load16(x, i) - shift), e1 = exp16(load16(x, i + 16) - shift)
+        store16(e0, x, i)
+        store16(e1, x, i + 16)
         sum0 += e0
         sum1 += e1
-        i += 16
+        i += 32
     }
     while i < count {
-        var values = Vector8(repeating: -.infinity)
-        for lane in 0..<min(8, count - i) { values[lane] = x[i + lane] }
-        let e = exp8(values - shift)
-        for lane in 0..<min(8, count - i) { x[i + lane] = e[lane] }
+        var values = Vector16(repeating: -.infinity)
+        for lane in 0..<min(16, count - i) { values[lane] = x[i + lane] }
+        let e = exp16(values - shift)
+        for lane in 0..<min(16, count - i) { x[i + lane] = e[lane] }
         sum0 += e
-        i += 8
+        i += 16
     }
     return (sum0 + sum1).sum()
 }
