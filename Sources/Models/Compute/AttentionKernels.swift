@@ -67,10 +67,10 @@ func attentionHead64(
         // their probabilities uniform; their outputs are computed and never stored.
         let tileRows = roundUp(rows, to: scoreTileRows)
         packQueryTiles(queries + firstRow * leading, leading: leading, rows: rows, paddedRows: tileRows,
-                       into: packedQueries)
+                       scale: scale, into: packedQueries)
         maxima.update(repeating: -.infinity, count: tileRows * 16)
         for tile in stride(from: 0, to: tileRows, by: scoreTileRows) {
-            scoreTile(packedQueries + tile * depth, packedKeys: packedKeys, tokens: tokens, scale: scale,
+            scoreTile(packedQueries + tile * depth, packedKeys: packedKeys, tokens: tokens,
                       into: scores + tile * paddedTokens, leading: paddedTokens, maxima: maxima + tile * 16)
         }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: tileRows) { inverses in
@@ -110,34 +110,37 @@ private func packKeyTiles(_ keys: UnsafePointer<Float>, leading: Int, tokens: In
     }
 }
 
-/// Packs `rows` query rows by tiles of 12: tile `i` holds, for each dimension, the values of
-/// rows `12i ..< 12i + 12` (zero past `rows`, up to `paddedRows`).
+/// Packs `rows` query rows by tiles of 12, times `scale`: tile `i` holds, for each dimension,
+/// the values of rows `12i ..< 12i + 12` (zero past `rows`, up to `paddedRows`). The scale of a
+/// 64-wide head is 1/8, so scaling the queries rounds exactly as scaling the scores would.
 private func packQueryTiles(
-    _ queries: UnsafePointer<Float>, leading: Int, rows: Int, paddedRows: Int, into packed: UnsafeMutablePointer<Float>
+    _ queries: UnsafePointer<Float>, leading: Int, rows: Int, paddedRows: Int, scale: Float,
+    into packed: UnsafeMutablePointer<Float>
 ) {
     let depth = attentionKernelHeadWidth
     for row in 0..<paddedRows {
         let destination = packed + (row / scoreTileRows) * scoreTileRows * depth + row % scoreTileRows
         if row < rows {
             let source = queries + row * leading
-            for dimension in 0..<depth { destination[dimension * scoreTileRows] = source[dimension] }
+            for dimension in 0..<depth { destination[dimension * scoreTileRows] = source[dimension] * scale }
         } else {
             for dimension in 0..<depth { destination[dimension * scoreTileRows] = 0 }
         }
     }
 }
 
-/// `S[12, 32j ..< 32j + 32] = scale * Q_tile K_j^T` for every key tile `j`: 24 accumulators,
-/// two key vectors and twelve broadcast queries per dimension. Each row's running maximum over
+/// `S[12, 32j ..< 32j + 32] = Q_tile K_j^T` (queries already scaled) for every key tile `j`:
+/// 24 accumulators, two key vectors and twelve broadcast queries per dimension. Each row's running maximum over
 /// the real keys is kept lane-wise in `maxima` (`[12, 16]`, to be initialised to -inf), which
 /// saves the softmax a pass over the scores.
 @inline(never)
 private func scoreTile(
-    _ queries: UnsafePointer<Float>, packedKeys: UnsafePointer<Float>, tokens: Int, scale: Float,
+    _ queries: UnsafePointer<Float>, packedKeys: UnsafePointer<Float>, tokens: Int,
     into scores: UnsafeMutablePointer<Float>, leading: Int, maxima: UnsafeMutablePointer<Float>
 ) {
     let depth = attentionKernelHeadWidth
-    for keyTile in 0..<roundUp(tokens, to: scoreTileKeys) / scoreTileKeys {
+    let keyTiles = roundUp(tokens, to: scoreTileKeys) / scoreTileKeys
+    for keyTile in 0..<keyTiles {
         let keys = packedKeys + keyTile * scoreTileKeys * depth
         var a0 = Vector16(), b0 = Vector16(), a1 = Vector16(), b1 = Vector16()
         var a2 = Vector16(), b2 = Vector16(), a3 = Vector16(), b3 = Vector16()
@@ -165,38 +168,40 @@ private func scoreTile(
             dimension &+= 1
         }
         // Keys past the last one (zero padding) are left out of the row maxima.
+        let lastTile = keyTile == keyTiles - 1
         let validKeys = Float(keysInTile(keyTile, tokens: tokens))
         let paddingA = laneIndices .>= Vector16(repeating: validKeys)
         let paddingB = laneIndices .>= Vector16(repeating: validKeys - 16)
         let destination = scores + keyTile &* scoreTileKeys
-        storeScores(a0, b0, scale, destination, maxima, paddingA, paddingB)
-        storeScores(a1, b1, scale, destination + leading, maxima + 16, paddingA, paddingB)
-        storeScores(a2, b2, scale, destination + 2 * leading, maxima + 32, paddingA, paddingB)
-        storeScores(a3, b3, scale, destination + 3 * leading, maxima + 48, paddingA, paddingB)
-        storeScores(a4, b4, scale, destination + 4 * leading, maxima + 64, paddingA, paddingB)
-        storeScores(a5, b5, scale, destination + 5 * leading, maxima + 80, paddingA, paddingB)
-        storeScores(a6, b6, scale, destination + 6 * leading, maxima + 96, paddingA, paddingB)
-        storeScores(a7, b7, scale, destination + 7 * leading, maxima + 112, paddingA, paddingB)
-        storeScores(a8, b8, scale, destination + 8 * leading, maxima + 128, paddingA, paddingB)
-        storeScores(a9, b9, scale, destination + 9 * leading, maxima + 144, paddingA, paddingB)
-        storeScores(a10, b10, scale, destination + 10 * leading, maxima + 160, paddingA, paddingB)
-        storeScores(a11, b11, scale, destination + 11 * leading, maxima + 176, paddingA, paddingB)
+        storeScores(a0, b0, destination, maxima, lastTile, paddingA, paddingB)
+        storeScores(a1, b1, destination + leading, maxima + 16, lastTile, paddingA, paddingB)
+        storeScores(a2, b2, destination + 2 * leading, maxima + 32, lastTile, paddingA, paddingB)
+        storeScores(a3, b3, destination + 3 * leading, maxima + 48, lastTile, paddingA, paddingB)
+        storeScores(a4, b4, destination + 4 * leading, maxima + 64, lastTile, paddingA, paddingB)
+        storeScores(a5, b5, destination + 5 * leading, maxima + 80, lastTile, paddingA, paddingB)
+        storeScores(a6, b6, destination + 6 * leading, maxima + 96, lastTile, paddingA, paddingB)
+        storeScores(a7, b7, destination + 7 * leading, maxima + 112, lastTile, paddingA, paddingB)
+        storeScores(a8, b8, destination + 8 * leading, maxima + 128, lastTile, paddingA, paddingB)
+        storeScores(a9, b9, destination + 9 * leading, maxima + 144, lastTile, paddingA, paddingB)
+        storeScores(a10, b10, destination + 10 * leading, maxima + 160, lastTile, paddingA, paddingB)
+        storeScores(a11, b11, destination + 11 * leading, maxima + 176, lastTile, paddingA, paddingB)
     }
 }
 
-/// Stores one row of a score tile, scaled, and folds it into the row's lane-wise maximum.
+/// Stores one row of a score tile and folds it into the row's lane-wise maximum (without the
+/// padding keys of the last tile).
 /// (`@_transparent`: with `@inline(__always)` it stayed a call, and the tile's accumulators spilled.)
 @_transparent
 private func storeScores(
-    _ a: Vector16, _ b: Vector16, _ scale: Float, _ destination: UnsafeMutablePointer<Float>,
-    _ maximum: UnsafeMutablePointer<Float>, _ paddingA: SIMDMask<Vector16.MaskStorage>,
+    _ a: Vector16, _ b: Vector16, _ destination: UnsafeMutablePointer<Float>,
+    _ maximum: UnsafeMutablePointer<Float>, _ masked: Bool, _ paddingA: SIMDMask<Vector16.MaskStorage>,
     _ paddingB: SIMDMask<Vector16.MaskStorage>
 ) {
-    let scaledA = a * scale, scaledB = b * scale
-    store16(scaledA, destination, 0)
-    store16(scaledB, destination, 16)
-    let tileMaximum = max16(scaledA.replacing(with: -.infinity, where: paddingA),
-                            scaledB.replacing(with: -.infinity, where: paddingB))
+    store16(a, destination, 0)
+    store16(b, destination, 16)
+    let tileMaximum = masked
+        ? max16(a.replacing(with: -.infinity, where: paddingA), b.replacing(with: -.infinity, where: paddingB))
+        : max16(a, b)
     store16(max16(load16(maximum, 0), tileMaximum), maximum, 0)
 }
 

@@ -1,8 +1,10 @@
 // Vectorised element-wise math for the ViT forward: exp on 16 lanes, erf, GELU, SiLU on 8.
 //
 // Swift has no SIMD exp or erf, and the scalar libm calls would dominate the GELU and softmax
-// passes. These run in float32 on `SIMD8<Float>` (one AVX register with `-target-cpu haswell`);
-// their accuracy (exp: ~2 ulp, erf: ≤ 5e-7 absolute) is pinned by tests against Foundation.
+// passes. These run in float32 on `SIMD8<Float>` (one AVX register) or `SIMD16<Float>` (one
+// AVX-512 register, two AVX ones); their accuracy (exp: ~2 ulp, erf: ≤ 5e-7 absolute) is pinned
+// by tests against Foundation. The small helpers (load, store, max, clamp) are written out for
+// each width: a version generic over `SIMD` compiled its comparisons lane by lane (measured).
 
 typealias Vector8 = SIMD8<Float>
 typealias Vector16 = SIMD16<Float>
