@@ -68,6 +68,29 @@ struct AttentionKernelTests {
         }
     }
 
+    /// Every score far below zero (here about -200, where exp underflows): the zero keys that
+    /// pad the last key tile score 0 and must not count as the row maximum, or every
+    /// probability would flush to zero.
+    @Test func allScoresFarBelowZero() {
+        let batch = 1, tokens = 20, heads = 1, width = 64
+        var qkv = [Float](repeating: 0, count: batch * tokens * 3 * width)
+        for token in 0..<tokens {
+            for dimension in 0..<width {
+                let direction = Float(1 + (dimension % 3)) / 2
+                qkv[token * 3 * width + dimension] = 6 * direction                                   // query
+                qkv[token * 3 * width + width + dimension] = -direction * (5 + 0.05 * Float(token))  // key
+                qkv[token * 3 * width + 2 * width + dimension] = sin(Float(token * width + dimension))
+            }
+        }
+        let expected = reference(qkv, batch: batch, tokens: tokens, width: width, heads: heads)
+        for implementation in [AttentionImplementation.blas, .registerTiles] {
+            let result = attention(qkv, batch: batch, tokens: tokens, width: width, heads: heads, workers: 1,
+                                   implementation: implementation)
+            let worst = zip(result, expected).map { abs($0 - $1) }.max()!
+            #expect(worst <= 2e-5, "\(implementation): max |difference| \(worst)")
+        }
+    }
+
     /// Heads of width other than 64 take the OpenBLAS path even when the tiles are asked for.
     @Test func otherHeadWidthsFallBackToBLAS() {
         let batch = 1, tokens = 20, heads = 4, width = 64
