@@ -4,14 +4,17 @@ import Tensor
 
 // Multi-head self-attention over the fused QKV buffer, one block of query rows at a time.
 //
-// For each (image, head, block of query rows) the scores `S = scale * Q K^T` (`[rows, T]`) are
-// computed by one GEMM, exponentiated in place (`exp(S − row max)`), multiplied by `V` straight
-// into the head's columns of the output, and those output rows divided by the row sums. A block
-// of at most 256 query rows keeps `S` (1.4 MB at T = 1370) in the core's 2 MB L2 cache and the
-// memory use independent of `T^2`, while each GEMM is large enough that re-packing K and V per
-// block costs little (256 rows measured 3% faster than 128 at 518 px, and as fast as 352). Each core takes the next task from a shared counter and runs
-// single-threaded GEMMs, so no core waits on the other between the small products, and a core
-// that the OS lends to another process meanwhile simply takes fewer tasks.
+// Two implementations share the task loop. On builds with 16-lane vectors (AVX-512) and heads
+// 64 wide, a task is one (image, head) on the register-tiled kernels of `AttentionKernels.swift`.
+// Otherwise a task is one (image, head, block of query rows): the scores `S = scale * Q K^T`
+// (`[rows, T]`) come from one GEMM, are exponentiated in place (`exp(S − row max)`), multiplied
+// by `V` straight into the head's columns of the output, and those output rows divided by the
+// row sums. A block of at most 256 query rows keeps `S` (1.4 MB at T = 1370) in the core's 2 MB
+// L2 cache and the memory use independent of `T^2`, while each GEMM is large enough that
+// re-packing K and V per block costs little (256 rows measured 3% faster than 128 at 518 px,
+// and as fast as 352). Either way each core takes the next task from a shared counter and runs
+// single-threaded, so no core waits on the other between the small products, and a core that
+// the OS lends to another process meanwhile simply takes fewer tasks.
 
 /// Geometry of one attention call.
 struct AttentionShape {
