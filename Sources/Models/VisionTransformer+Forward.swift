@@ -66,7 +66,7 @@ extension VisionTransformer {
                 withPointers(parameters.finalNorm.weight, parameters.finalNorm.bias) { weight, bias in
                     layerNormRows(workspace.residual, into: output.baseAddress! + firstImage * geometry.tokens * geometry.width,
                                   rows: group.rows, width: group.width, weight: weight, bias: bias,
-                                  epsilon: configuration.layerNormEpsilon)
+                                  epsilon: configuration.layerNormEpsilon, team: workspace.team)
                 }
             }
         }
@@ -110,7 +110,7 @@ extension VisionTransformer {
         let width = geometry.width
         // im2col: row (image, py, px), column (channel, ky, kx) — the order of the conv weight.
         let columns = workspace.hidden
-        forEachRowChunk(rows: batch * gridHeight, costPerRow: gridWidth * patchLength) { range in
+        forEachRowChunk(rows: batch * gridHeight, costPerRow: gridWidth * patchLength, on: workspace.team) { range in
             for imageRow in range {
                 let image = imageRow / gridHeight
                 let py = imageRow % gridHeight
@@ -129,7 +129,7 @@ extension VisionTransformer {
         parameters.patchEmbedding.weight.withUnsafeBufferPointer { weight in
             parallelMultiplyTransposedB(rows: batch * patchCount, columns: width, inner: patchLength,
                                         columns, leadingA: patchLength, weight.baseAddress!, leadingB: patchLength,
-                                        into: embedded, leadingC: width)
+                                        into: embedded, leadingC: width, team: workspace.team)
         }
         let registers = configuration.registerCount
         let bias = parameters.patchEmbedding.bias?.scalars ?? [Float](repeating: 0, count: width)
@@ -162,50 +162,53 @@ extension VisionTransformer {
         let qkv = workspace.queryKeyValue
         let branch = workspace.branch
         let hidden = workspace.hidden
+        let team = workspace.team
 
         withPointers(block.attentionNorm.weight, block.attentionNorm.bias) { weight, bias in
-            layerNormRows(x, into: normed, rows: rows, width: width, weight: weight, bias: bias, epsilon: epsilon)
+            layerNormRows(x, into: normed, rows: rows, width: width, weight: weight, bias: bias, epsilon: epsilon,
+                          team: team)
         }
         block.queryKeyValue.weight.withUnsafeBufferPointer { weight in
             parallelMultiplyTransposedB(rows: rows, columns: 3 * width, inner: width, normed, leadingA: width,
-                                        weight.baseAddress!, leadingB: width, into: qkv, leadingC: 3 * width)
+                                        weight.baseAddress!, leadingB: width, into: qkv, leadingC: 3 * width, team: team)
         }
         block.queryKeyValue.bias?.withUnsafeBufferPointer { bias in
-            addBiasRows(qkv, rows: rows, width: 3 * width, bias: bias.baseAddress!)
+            addBiasRows(qkv, rows: rows, width: 3 * width, bias: bias.baseAddress!, team: team)
         }
         multiHeadAttention(qkv: qkv, output: normed,
                            shape: AttentionShape(batch: geometry.batch, tokens: geometry.tokens, width: width,
                                                  heads: configuration.headCount),
-                           scores: workspace.scores, workers: geometry.workers)
+                           scores: workspace.scores, workers: geometry.workers, team: team)
         block.attentionOutput.weight.withUnsafeBufferPointer { weight in
             parallelMultiplyTransposedB(rows: rows, columns: width, inner: width, normed, leadingA: width,
-                                        weight.baseAddress!, leadingB: width, into: branch, leadingC: width)
+                                        weight.baseAddress!, leadingB: width, into: branch, leadingC: width, team: team)
         }
         withPointers(block.attentionOutput.bias!, block.attentionLayerScale) { bias, scale in
-            addScaledResidualRows(x, branch: branch, rows: rows, width: width, bias: bias, scale: scale)
+            addScaledResidualRows(x, branch: branch, rows: rows, width: width, bias: bias, scale: scale, team: team)
         }
 
         withPointers(block.feedForwardNorm.weight, block.feedForwardNorm.bias) { weight, bias in
-            layerNormRows(x, into: normed, rows: rows, width: width, weight: weight, bias: bias, epsilon: epsilon)
+            layerNormRows(x, into: normed, rows: rows, width: width, weight: weight, bias: bias, epsilon: epsilon,
+                          team: team)
         }
         let hiddenWidth = geometry.feedForwardWidth
         let inRows = geometry.feedForwardInRows
         withPointers(block.feedForwardIn.weight, block.feedForwardIn.bias!) { weight, bias in
             parallelMultiplyTransposedB(rows: rows, columns: inRows, inner: width, normed, leadingA: width,
-                                        weight, leadingB: width, into: hidden, leadingC: inRows)
+                                        weight, leadingB: width, into: hidden, leadingC: inRows, team: team)
             if configuration.usesSwiGLU {
-                swiGLUGateRows(hidden, rows: rows, hidden: hiddenWidth, bias: bias)
+                swiGLUGateRows(hidden, rows: rows, hidden: hiddenWidth, bias: bias, team: team)
             } else {
-                addBiasGELURows(hidden, rows: rows, width: hiddenWidth, bias: bias)
+                addBiasGELURows(hidden, rows: rows, width: hiddenWidth, bias: bias, team: team)
             }
         }
         block.feedForwardOut.weight.withUnsafeBufferPointer { weight in
             // For SwiGLU the gated values sit in the first half of each 2F-wide row.
             parallelMultiplyTransposedB(rows: rows, columns: width, inner: hiddenWidth, hidden, leadingA: inRows,
-                                        weight.baseAddress!, leadingB: hiddenWidth, into: branch, leadingC: width)
+                                        weight.baseAddress!, leadingB: hiddenWidth, into: branch, leadingC: width, team: team)
         }
         withPointers(block.feedForwardOut.bias!, block.feedForwardLayerScale) { bias, scale in
-            addScaledResidualRows(x, branch: branch, rows: rows, width: width, bias: bias, scale: scale)
+            addScaledResidualRows(x, branch: branch, rows: rows, width: width, bias: bias, scale: scale, team: team)
         }
     }
 }
@@ -260,6 +263,9 @@ final class ForwardWorkspace {
     let branch: UnsafeMutablePointer<Float>
     let hidden: UnsafeMutablePointer<Float>
     let scores: UnsafeMutablePointer<Float>
+    /// Runs every parallel pass of the call: ~130 short fork–join rounds per forward at 518 px,
+    /// each ~4 µs on a spinning team against ~70 µs on Dispatch (measured ~1% of a forward).
+    let team: WorkerTeam
 
     init(geometry: ForwardGeometry) {
         let rows = geometry.rows
@@ -271,6 +277,7 @@ final class ForwardWorkspace {
         // Also holds the im2col patches before the first block.
         hidden = .allocate(capacity: max(rows * geometry.feedForwardInRows, geometry.patchColumnCount))
         scores = .allocate(capacity: geometry.workers * attentionScratchCount(tokens: geometry.tokens))
+        team = WorkerTeam(size: geometry.workers)
     }
 
     deinit {

@@ -28,22 +28,42 @@ public enum Parallel {
     public static func forEachChunk(
         count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void
     ) {
+        forEachChunk(count: count, minimumChunk: minimumChunk, on: nil, body)
+    }
+
+    /// `forEachChunk(count:minimumChunk:_:)` on the members of `team` (at most one chunk per
+    /// member) instead of a `DispatchQueue.concurrentPerform` round; with `team` nil, on
+    /// Dispatch over `coreCount` chunks. The ranges are the same for the same chunk count.
+    ///
+    /// A team's helpers spin between calls, so a round costs ~4 µs instead of ~70: for code
+    /// that runs many short parallel passes in a row (a ViT forward runs ~130).
+    public static func forEachChunk(
+        count: Int, minimumChunk: Int, on team: WorkerTeam?, _ body: (Range<Int>) -> Void
+    ) {
         guard count > 0 else { return }
-        let chunkCount = min(coreCount, max(1, count / max(minimumChunk, 1)))
+        let chunkCount = min(team?.size ?? coreCount, max(1, count / max(minimumChunk, 1)))
         if chunkCount == 1 {
             body(0..<count)
             return
         }
         let base = count / chunkCount
         let remainder = count % chunkCount
+        @Sendable func range(_ chunk: Int) -> Range<Int> {
+            let start = chunk * base + min(chunk, remainder)
+            return start..<(start + base + (chunk < remainder ? 1 : 0))
+        }
+        if let team {
+            team.run { member in
+                if member < chunkCount { body(range(member)) }
+            }
+            return
+        }
         withoutActuallyEscaping(body) { body in
             // Safe: concurrentPerform returns only after every call finished, and the callers
             // promise disjoint writes (see above).
             let shared = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                let start = chunk * base + min(chunk, remainder)
-                let end = start + base + (chunk < remainder ? 1 : 0)
-                shared.value(start..<end)
+                shared.value(range(chunk))
             }
         }
     }

@@ -101,15 +101,18 @@ import TestSupport
         #expect(stack.scalars == [0, 1, 2, 3, 0, -1, -2, -3])
     }
 
-    @Test func parallelChunksCoverTheRangeExactlyOnce() {
+    @Test(arguments: [0, 1, 2, 3])
+    func parallelChunksCoverTheRangeExactlyOnce(teamSize: Int) {
+        // teamSize 0: Dispatch; otherwise a WorkerTeam of that many members.
+        let team = teamSize > 0 ? WorkerTeam(size: teamSize) : nil
         for (count, minimum) in [(0, 1), (1, 1), (7, 1), (1000, 10), (1001, 1), (5, 100)] {
             let marks = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(count, 1))
             marks.initialize(repeating: 0)
             defer { marks.deallocate() }
-            Parallel.forEachChunk(count: count, minimumChunk: minimum) { range in
+            Parallel.forEachChunk(count: count, minimumChunk: minimum, on: team) { range in
                 for index in range { marks[index] += 1 }
             }
-            #expect(marks.prefix(count).allSatisfy { $0 == 1 }, "count \(count), minimum \(minimum)")
+            #expect(marks.prefix(count).allSatisfy { $0 == 1 }, "count \(count), minimum \(minimum), team \(teamSize)")
         }
     }
 

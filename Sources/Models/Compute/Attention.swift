@@ -69,10 +69,11 @@ func attentionRowBlock(tokens: Int) -> Int {
 ///   - scores: scratch of at least `workers * attentionScratchCount(tokens:)` floats.
 ///   - workers: number of parallel workers (the scratch holds one score block per worker).
 ///   - implementation: which kernels compute the products.
+///   - team: the forward's worker team (nil: Dispatch).
 func multiHeadAttention(
     qkv: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, shape: AttentionShape,
     scores: UnsafeMutablePointer<Float>, workers: Int,
-    implementation: AttentionImplementation = .preferred
+    implementation: AttentionImplementation = .preferred, team: WorkerTeam? = nil
 ) {
     let tokens = shape.tokens
     let width = shape.width
@@ -133,7 +134,7 @@ func multiHeadAttention(
     }
     // Each worker runs single-threaded GEMMs (the forward pass limits OpenBLAS to one thread).
     let counter = TaskCounter()
-    Parallel.forEachChunk(count: workers, minimumChunk: 1) { range in
+    Parallel.forEachChunk(count: workers, minimumChunk: 1, on: team) { range in
         for worker in range {
             let scratch = scores + worker * scratchPerWorker
             while case let task = counter.next(), task < tasks {

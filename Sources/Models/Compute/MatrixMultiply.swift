@@ -34,7 +34,7 @@ func multiply(
 }
 
 /// `C = A B^T` (`A` `[m, k]`, `B` `[n, k]`) with the rows of `A` and `C` split over the cores,
-/// each part a single-threaded sgemm on its own dispatch thread.
+/// each part a single-threaded sgemm on its own thread (a member of `team`, or Dispatch's).
 ///
 /// The forward pass runs with OpenBLAS limited to one thread (`withSingleThreadedBLAS`) and
 /// does its own splitting: OpenBLAS's idle workers spin-wait and `sched_yield`, stealing the
@@ -43,14 +43,14 @@ func parallelMultiplyTransposedB(
     rows m: Int, columns n: Int, inner k: Int,
     _ a: UnsafePointer<Float>, leadingA: Int,
     _ b: UnsafePointer<Float>, leadingB: Int,
-    into c: UnsafeMutablePointer<Float>, leadingC: Int
+    into c: UnsafeMutablePointer<Float>, leadingC: Int, team: WorkerTeam? = nil
 ) {
     let parts = m * n * k >= 4_000_000 ? min(Parallel.coreCount, max(1, max(m, n) / 16)) : 1
     // Split the rows of A and C while each part keeps enough of them: measured on the ViT's
     // shapes (1370 or 2056 rows; 768 to 3072 columns), row parts ran 0–12% faster than column
     // parts, also where B is the larger operand and each row part packs all of it.
     let splitColumns = m < 64 * parts && n > m
-    Parallel.forEachChunk(count: parts, minimumChunk: 1) { range in
+    Parallel.forEachChunk(count: parts, minimumChunk: 1, on: team) { range in
         for part in range {
             if splitColumns {
                 let start = part * n / parts

@@ -7,10 +7,12 @@ import Tensor
 /// Splits `rows` into contiguous chunks, one per core, and runs `body(range)` on each; passes
 /// too small to repay a thread hand-off (`rows * costPerRow` below ~32k floats) run inline.
 ///
-/// - Parameter costPerRow: rough floats touched per row.
+/// - Parameters:
+///   - costPerRow: rough floats touched per row.
+///   - team: the forward's worker team (nil: Dispatch); every row kernel below takes one.
 @inline(__always)
-func forEachRowChunk(rows: Int, costPerRow: Int, _ body: (Range<Int>) -> Void) {
-    Parallel.forEachChunk(count: rows, minimumChunk: max(1, 32_768 / max(costPerRow, 1)), body)
+func forEachRowChunk(rows: Int, costPerRow: Int, on team: WorkerTeam?, _ body: (Range<Int>) -> Void) {
+    Parallel.forEachChunk(count: rows, minimumChunk: max(1, 32_768 / max(costPerRow, 1)), on: team, body)
 }
 
 /// LayerNorm over each row of `input` (`[rows, width]`, leading dimension `width`) into `output`.
@@ -19,9 +21,10 @@ func forEachRowChunk(rows: Int, costPerRow: Int, _ body: (Range<Int>) -> Void) {
 /// rows with a large mean keep their precision.
 func layerNormRows(
     _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-    rows: Int, width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float
+    rows: Int, width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float,
+    team: WorkerTeam? = nil
 ) {
-    forEachRowChunk(rows: rows, costPerRow: 3 * width) { range in
+    forEachRowChunk(rows: rows, costPerRow: 3 * width, on: team) { range in
         for row in range {
             let x = input + row * width
             let y = output + row * width
@@ -54,8 +57,10 @@ func layerNormRows(
 }
 
 /// Adds `bias` to each row of `buffer` (`[rows, width]`) in place, then applies exact GELU.
-func addBiasGELURows(_ buffer: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
-    forEachRowChunk(rows: rows, costPerRow: 2 * width) { range in
+func addBiasGELURows(
+    _ buffer: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>, team: WorkerTeam? = nil
+) {
+    forEachRowChunk(rows: rows, costPerRow: 2 * width, on: team) { range in
         for row in range {
             let x = buffer + row * width
             let vectorEnd = width & ~7
@@ -67,8 +72,10 @@ func addBiasGELURows(_ buffer: UnsafeMutablePointer<Float>, rows: Int, width: In
 }
 
 /// Adds `bias` to each row of `buffer` (`[rows, width]`) in place.
-func addBiasRows(_ buffer: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
-    forEachRowChunk(rows: rows, costPerRow: width) { range in
+func addBiasRows(
+    _ buffer: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>, team: WorkerTeam? = nil
+) {
+    forEachRowChunk(rows: rows, costPerRow: width, on: team) { range in
         for row in range {
             let x = buffer + row * width
             let vectorEnd = width & ~7
@@ -83,8 +90,10 @@ func addBiasRows(_ buffer: UnsafeMutablePointer<Float>, rows: Int, width: Int, b
 /// bias); the first `hidden` floats become `silu(gate + biasGate) * (up + biasUp)`.
 ///
 /// The down projection then reads the first half with leading dimension `2 * hidden`.
-func swiGLUGateRows(_ buffer: UnsafeMutablePointer<Float>, rows: Int, hidden: Int, bias: UnsafePointer<Float>) {
-    forEachRowChunk(rows: rows, costPerRow: 3 * hidden) { range in
+func swiGLUGateRows(
+    _ buffer: UnsafeMutablePointer<Float>, rows: Int, hidden: Int, bias: UnsafePointer<Float>, team: WorkerTeam? = nil
+) {
+    forEachRowChunk(rows: rows, costPerRow: 3 * hidden, on: team) { range in
         for row in range {
             let gate = buffer + row * 2 * hidden
             let up = gate + hidden
@@ -104,9 +113,9 @@ func swiGLUGateRows(_ buffer: UnsafeMutablePointer<Float>, rows: Int, hidden: In
 /// The residual update of a block branch: `residual += scale ⊙ (branch + bias)` per row.
 func addScaledResidualRows(
     _ residual: UnsafeMutablePointer<Float>, branch: UnsafePointer<Float>, rows: Int, width: Int,
-    bias: UnsafePointer<Float>, scale: UnsafePointer<Float>
+    bias: UnsafePointer<Float>, scale: UnsafePointer<Float>, team: WorkerTeam? = nil
 ) {
-    forEachRowChunk(rows: rows, costPerRow: 3 * width) { range in
+    forEachRowChunk(rows: rows, costPerRow: 3 * width, on: team) { range in
         for row in range {
             let r = residual + row * width
             let b = branch + row * width
