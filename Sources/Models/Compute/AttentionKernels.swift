@@ -2,19 +2,19 @@
 //
 // OpenBLAS runs the two attention products (K = 64 for the scores, N = 64 for the output) at
 // ~120 GFLOP/s per core, against ~145 for the square products of the linear layers, because
-// every call re-packs its operands. Here the keys and values of a head are packed once per head,
-// the queries once per block of rows. With `-target-cpu` of an AVX-512 machine a
+// every call re-packs its operands. Here the keys of a head are packed once per head into
+// tiles of 32 and its values copied contiguous, the queries packed once per block of rows. With `-target-cpu` of an AVX-512 machine a
 // `SIMD16<Float>` is one zmm register and each micro-tile keeps 24 accumulators in registers;
 // elsewhere the vectors split in two and the tiles spill, so the Makefile enables this path
 // (`-D XRBENCH_WIDE_VECTORS`) only where the CPU has AVX-512.
 
 /// Query rows per score micro-tile; keys per score micro-tile (two vectors).
-let scoreTileRows = 12
-let scoreTileKeys = 32
+private let scoreTileRows = 12
+private let scoreTileKeys = 32
 /// Query rows per output micro-tile (each row's 64 outputs are four vectors).
-let outputTileRows = 6
+private let outputTileRows = 6
 /// Query rows per block: the scores of a block (`[48, T]`, 260 KB at T = 1370) stay in L2.
-let attentionKernelRowBlock = 48
+private let attentionKernelRowBlock = 48
 /// The head width the kernels are written for (every DINOv2 size: S, B, L and g).
 let attentionKernelHeadWidth = 64
 
@@ -29,7 +29,7 @@ func attentionKernelScratchCount(tokens: Int) -> Int {
 }
 
 @inline(__always)
-func roundUp(_ value: Int, to multiple: Int) -> Int {
+private func roundUp(_ value: Int, to multiple: Int) -> Int {
     (value + multiple - 1) / multiple * multiple
 }
 
@@ -130,9 +130,9 @@ private func packQueryTiles(
 }
 
 /// `S[12, 32j ..< 32j + 32] = Q_tile K_j^T` (queries already scaled) for every key tile `j`:
-/// 24 accumulators, two key vectors and twelve broadcast queries per dimension. Each row's running maximum over
-/// the real keys is kept lane-wise in `maxima` (`[12, 16]`, to be initialised to -inf), which
-/// saves the softmax a pass over the scores.
+/// 24 accumulators, two key vectors and twelve broadcast queries per dimension. Each row's
+/// running maximum over the real keys is kept lane-wise in `maxima` (`[12, 16]`, to be
+/// initialised to -inf), which saves the softmax a pass over the scores.
 @inline(never)
 private func scoreTile(
     _ queries: UnsafePointer<Float>, packedKeys: UnsafePointer<Float>, tokens: Int,
