@@ -89,12 +89,6 @@ func silu1(_ x: Float) -> Float {
     silu8(Vector8(repeating: x))[0]
 }
 
-/// Scalar exp, identical to a lane of `exp16`.
-@inline(__always)
-func exp1(_ x: Float) -> Float {
-    exp16(Vector16(repeating: x))[0]
-}
-
 extension SIMD16 where Scalar == Float {
     /// `self * factor + addend` as one fused multiply-add per lane.
     @inline(__always)
@@ -112,14 +106,8 @@ extension SIMD8 where Scalar == Float {
     }
 }
 
-/// Lane-wise maximum. The generic `pointwiseMax` and `clamped` are not specialised across
-/// modules and run as calls; masks compile to `vmaxps`-like blends.
-@inline(__always)
-func max8(_ a: Vector8, _ b: Vector8) -> Vector8 {
-    a.replacing(with: b, where: b .> a)
-}
-
-/// Lane-wise maximum on 16 lanes.
+/// Lane-wise maximum on 16 lanes. The generic `pointwiseMax` and `clamped` are not
+/// specialised across modules and run as calls; masks compile to `vmaxps`-like blends.
 @inline(__always)
 func max16(_ a: Vector16, _ b: Vector16) -> Vector16 {
     a.replacing(with: b, where: b .> a)
