@@ -116,7 +116,7 @@ extension Engine {
         let compiled = try compile(specURL: specURL, configuration: configuration)
         let cache = try ArtifactCache(root: configuration.cacheDirectory)
         try cache.saveDescriptors(compiled.graph.stages)
-        return plan(compiled.graph, experiment: compiled.spec.experiment, cache: cache, runners: configuration.runners,
+        return plan(compiled.graph, experiment: compiled.spec.experiment, cache: cache, runners: configuration.registry.runners,
                     thorough: configuration.verifyArtifacts)
     }
 

@@ -26,6 +26,8 @@ public struct RunReport: Sendable {
     public var interrupted: Int
     /// Wall-clock seconds.
     public var seconds: Double
+    /// Results this run's stages recorded without a value, with why.
+    public var valuelessResults: [ValuelessResult] = []
 
     /// The run's final status.
     public var status: RunStatus {
@@ -57,36 +59,78 @@ public struct RunReport: Sendable {
         }
         if blocked > 0 { lines.append("  \(blocked) stages depending on failed stages did not run; fix the failures and run again") }
         if interrupted > 0 { lines.append("  interrupted: run the same command again to resume") }
+        if !valuelessResults.isEmpty { lines += valuelessSummary }
         return lines.joined(separator: "\n")
+    }
+
+    /// How many results have no value, grouped by reason, with the first few.
+    var valuelessSummary: [String] {
+        var byReason: [String: Int] = [:]
+        var order: [String] = []
+        for result in valuelessResults {
+            let reason = Self.generalised(result.note)
+            if byReason[reason] == nil { order.append(reason) }
+            byReason[reason, default: 0] += 1
+        }
+        var lines = ["  \(valuelessResults.count) result\(valuelessResults.count == 1 ? "" : "s") without a value (NULL in the database), by reason:"]
+        for reason in order.sorted(by: { byReason[$0]! > byReason[$1]! }).prefix(5) {
+            lines.append("    \(byReason[reason]!) × \(reason)")
+        }
+        if order.count > 5 { lines.append("    … and \(order.count - 5) other reasons") }
+        lines.append("  first: " + valuelessResults.prefix(3).map { "\($0.task)/\($0.backbone)/\($0.label.isEmpty ? "macro" : $0.label)/\($0.metric)" }
+            .joined(separator: ", ") + " (xrbench query \"SELECT * FROM latest_result WHERE value IS NULL\")")
+        return lines
+    }
+
+    /// A note with its numbers replaced by `N`, so that notes differing only in counts group together.
+    static func generalised(_ note: String) -> String {
+        var output = ""
+        var inNumber = false
+        for character in note {
+            if character.isNumber {
+                if !inNumber { output += "N" }
+                inNumber = true
+            } else {
+                if !(inNumber && character == ".") { output.append(character) }
+                inNumber = inNumber && character == "."
+            }
+        }
+        return output
     }
 }
 
 extension Engine {
     /// Runs a spec: validates and compiles it, takes what it can from the cache, computes the
-    /// rest in parallel, records everything in the results store.
+    /// rest through the configured executor, records everything in the results store.
     ///
-    /// Re-running a finished spec computes nothing and adds no rows. After a crash or `kill -9`
-    /// the next run redoes only unfinished stages: committed artifacts are complete by
-    /// construction, and a cached stage whose rows never reached the store is recorded from
-    /// the `outputs.json` in its artifact.
-    /// - Throws: `SpecError` / `GraphError` before any work; cache and store errors that stop
-    ///   the whole run. A failing stage does not throw: it is in the report.
+    /// Every stage of the graph gets a `stage_execution` row in this run: `succeeded`, `cached`,
+    /// `failed`, `blocked` or `interrupted`; the `latest_` views follow the stages of an
+    /// experiment's latest run. Re-running a finished spec computes nothing and adds no result
+    /// rows. After a crash or `kill -9` the next run redoes only unfinished stages: committed
+    /// artifacts are complete by construction, and a cached stage whose rows never reached the
+    /// store is recorded from the `outputs.json` in its artifact.
+    /// - Throws: `SpecError` / `GraphError` before any work; `EngineError.unknownExecutor`; cache
+    ///   and store errors that stop the whole run. A failing stage does not throw: it is in the report.
     public static func run(specURL: URL, configuration: EngineConfiguration) throws -> RunReport {
         let began = Date()
         let compiled = try compile(specURL: specURL, configuration: configuration)
         let graph = compiled.graph
+        guard let executorKind = configuration.registry.executors[configuration.executor] else {
+            throw EngineError.unknownExecutor(name: configuration.executor, known: configuration.registry.executors.keys.sorted())
+        }
         let cache = try ArtifactCache(root: configuration.cacheDirectory)
         cache.removeStaleTemporaries()
         try cache.saveDescriptors(graph.stages)
+        let executor = try executorKind.makeExecutor(ExecutorEnvironment(
+            cache: cache, registry: configuration.registry, jobs: configuration.jobs, logger: configuration.logger,
+            stageKinds: Dictionary(uniqueKeysWithValues: graph.stages.map { ($0.key, $0.kind) })))
         let store = try ResultStore(path: configuration.databasePath)
         // Runs of this machine whose process was killed (kill -9) still say `running`.
         try store.markRunsOfEndedProcesses(host: ProcessInfo.processInfo.hostName)
         let runID = try store.beginRun(RunRecord(
             specDigest: compiled.spec.digest, experiment: compiled.spec.experiment, engineVersion: configuration.engineVersion,
             gitCommit: gitCommit(near: specURL), host: ProcessInfo.processInfo.hostName, startedAt: began))
-        let executor = LocalExecutor(cache: cache, store: store, runID: runID, runners: configuration.runners,
-                                     logger: configuration.logger,
-                                     knownKinds: Dictionary(uniqueKeysWithValues: graph.stages.map { ($0.key, $0.kind) }))
+        let recorder = RunRecorder(executor: executor, cache: cache, store: store, runID: runID)
         var interruptHandler: InterruptHandler?
         if configuration.handlesInterrupts { interruptHandler = InterruptHandler(flag: configuration.cancellation) }
         defer { withExtendedLifetime(interruptHandler) {} }
@@ -94,43 +138,55 @@ extension Engine {
         let triage = try triage(graph, cache: cache, thorough: configuration.verifyArtifacts)
         var rerecorded = 0
         var toRun = triage.toRun
+        var cachedRecords: [StageExecutionRecord] = []
+        let withOutputs = try store.stageKeysWithOutputs(among: triage.cached.map { graph.stages[$0].key.rawValue })
         for index in triage.cached {
             let stage = graph.stages[index]
-            do {
-                if try executor.recordIfMissing(stage, artifact: cache.directory(for: stage.key, kind: stage.kind)) { rerecorded += 1 }
-            } catch let error as EngineError {
-                // An artifact whose outputs.json is unreadable is corrupt: rebuild it.
-                configuration.logger.warning("\(stage.label): \(error); rebuilding")
-                cache.remove(stage.key, kind: stage.kind)
-                toRun.insert(index)
+            if !withOutputs.contains(stage.key.rawValue) {
+                do {
+                    try recorder.recordOutputs(of: stage)
+                    rerecorded += 1
+                } catch let error as EngineError {
+                    // An artifact whose outputs.json is unreadable is corrupt: rebuild it.
+                    configuration.logger.warning("\(stage.label): \(error); rebuilding")
+                    cache.remove(stage.key, kind: stage.kind)
+                    toRun.insert(index)
+                    continue
+                }
             }
+            cachedRecords.append(recorder.execution(stage, .cached))
         }
-        let scheduler = Scheduler(jobs: configuration.jobs, observer: configuration.observer)
+        try store.recordStageExecutions(cachedRecords)
+        let scheduler = Scheduler(jobs: executor.budget, observer: configuration.observer)
         let stagesToRun = graph.stages.indices.filter { toRun.contains($0) }.map { graph.stages[$0] }
-        let schedule = scheduler.run(stagesToRun, executor: executor, cancellation: configuration.cancellation)
+        let schedule = scheduler.run(stagesToRun, executor: recorder, cancellation: configuration.cancellation)
+        configuration.observer?.finished()
 
         var failures: [(String, StageKey, String)] = []
         var blocked = 0
         var interrupted = 0
+        var unfinished: [StageExecutionRecord] = []
         for stage in stagesToRun {
             switch schedule.outcomes[stage.key] {
             case .failed(let message, _)?:
                 failures.append((stage.label, stage.key, message))
             case .skipped?:
                 blocked += 1
-                try? executor.record(stage, .blocked, seconds: nil, error: nil)
+                unfinished.append(recorder.execution(stage, .blocked))
             case .cancelled?, nil:
                 interrupted += 1
-                try? executor.record(stage, .interrupted, seconds: nil, error: nil)
+                unfinished.append(recorder.execution(stage, .interrupted))
             case .succeeded?:
                 break
             }
         }
+        try? store.recordStageExecutions(unfinished)
+        let elsewhere = recorder.committedElsewhere
         var report = RunReport(
             runID: runID, experiment: compiled.spec.experiment, totalStages: graph.stages.count,
-            executed: schedule.succeeded.count - executor.committedElsewhere.count,
-            cached: graph.stages.count - stagesToRun.count + executor.committedElsewhere.count, rerecorded: rerecorded,
-            rebuilt: triage.corrupt, failures: failures, blocked: blocked, interrupted: interrupted, seconds: 0)
+            executed: schedule.succeeded.count - elsewhere, cached: graph.stages.count - stagesToRun.count + elsewhere,
+            rerecorded: rerecorded, rebuilt: triage.corrupt, failures: failures, blocked: blocked, interrupted: interrupted, seconds: 0)
+        report.valuelessResults = (try? store.valuelessResults(runID: runID)) ?? []
         report.seconds = Date().timeIntervalSince(began)
         try store.finishRun(id: runID, status: report.status, endedAt: Date())
         return report

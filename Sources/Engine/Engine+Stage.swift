@@ -6,8 +6,6 @@ import Results
 public struct StageRunReport: Sendable {
     /// The stage.
     public var stage: Stage
-    /// The run that recorded it.
-    public var runID: Int64
     /// Whether it was already in the cache (then nothing was computed).
     public var wasCached: Bool
     /// Wall-clock seconds.
@@ -25,8 +23,10 @@ public struct GarbageReport: Sendable {
 }
 
 extension Engine {
-    /// Runs one planned stage by key (or unique key prefix), in this process: the unit a cluster
-    /// executor submits as `xrbench stage run KEY`. Inputs must already be in the cache.
+    /// Computes one planned stage by key (or unique key prefix) in this process and commits its
+    /// artifact: the unit a cluster job runs as `xrbench stage run KEY`. Inputs must already be
+    /// in the cache. It does not open the results database: the driver that submitted the stage
+    /// records its rows from the artifact's `outputs.json`.
     /// - Throws: `CacheError` (unknown key), `EngineError.inputNotCached`, the runner's error.
     public static func runStage(key text: String, configuration: EngineConfiguration) throws -> StageRunReport {
         let began = Date()
@@ -39,26 +39,16 @@ extension Engine {
                 throw EngineError.inputNotCached(stage: stage.label, role: role, key: input.rawValue)
             }
         }
-        let store = try ResultStore(path: configuration.databasePath)
-        let runID = try store.beginRun(RunRecord(
-            specDigest: "stage:" + key.rawValue, experiment: stage.coordinates?.experiment ?? "",
-            engineVersion: configuration.engineVersion, gitCommit: nil, host: ProcessInfo.processInfo.hostName, startedAt: began))
-        let executor = LocalExecutor(cache: cache, store: store, runID: runID, runners: configuration.runners, logger: configuration.logger)
+        let computation = StageComputation(cache: cache, registry: configuration.registry, logger: configuration.logger)
         let wasCached: Bool
-        if case .present(let folder) = cache.lookup(key, kind: stage.kind, thorough: configuration.verifyArtifacts) {
-            try executor.recordIfMissing(stage, artifact: folder)
+        if case .present = cache.lookup(key, kind: stage.kind, thorough: configuration.verifyArtifacts) {
             wasCached = true
         } else {
-            do {
-                try executor.execute(stage, threads: stage.threads.granted(budget: configuration.jobs), cancellation: configuration.cancellation)
-            } catch {
-                try? store.finishRun(id: runID, status: error is CancellationError ? .interrupted : .failed, endedAt: Date())
-                throw error
-            }
-            wasCached = false
+            let outcome = try computation.compute(stage, threads: stage.threads.granted(budget: configuration.jobs),
+                                                  cancellation: configuration.cancellation)
+            wasCached = outcome == .committedElsewhere
         }
-        try store.finishRun(id: runID, status: .succeeded, endedAt: Date())
-        return StageRunReport(stage: stage, runID: runID, wasCached: wasCached, seconds: Date().timeIntervalSince(began))
+        return StageRunReport(stage: stage, wasCached: wasCached, seconds: Date().timeIntervalSince(began))
     }
 
     /// Removes every artifact that neither the results store nor the given specs refer to.

@@ -13,8 +13,10 @@ public struct EngineConfiguration: Sendable {
     public var jobs: Int
     /// Variables for `${VAR}` in specs (default: the process environment).
     public var environment: [String: String]
-    /// The stage runners.
-    public var runners: StageRunnerRegistry
+    /// Everything this build can run (`Registry.standard` plus whatever a caller registers).
+    public var registry: Registry
+    /// The executor's name in the registry (`local` by default).
+    public var executor: String
     /// Progress receiver (default: `StderrProgress`; `nil` for silence).
     public var observer: (any SchedulerObserver)?
     /// Hash every cached artifact on lookup instead of trusting unchanged sizes and times.
@@ -33,7 +35,8 @@ public struct EngineConfiguration: Sendable {
                 databasePath: URL = ResultStore.defaultPath,
                 jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
-                runners: StageRunnerRegistry = StageRunnerRegistry(),
+                registry: Registry = .standard,
+                executor: String = "local",
                 observer: (any SchedulerObserver)? = StderrProgress(),
                 verifyArtifacts: Bool = false,
                 handlesInterrupts: Bool = true,
@@ -44,7 +47,8 @@ public struct EngineConfiguration: Sendable {
         self.databasePath = databasePath
         self.jobs = max(1, jobs)
         self.environment = environment
-        self.runners = runners
+        self.registry = registry
+        self.executor = executor
         self.observer = observer
         self.verifyArtifacts = verifyArtifacts
         self.handlesInterrupts = handlesInterrupts
@@ -65,10 +69,11 @@ public enum Engine {
     /// Loads and compiles a spec (validation errors thrown before any work).
     /// - Throws: `SpecError` (every validation problem, every missing file), `GraphError`.
     public static func compile(specURL: URL, configuration: EngineConfiguration) throws -> CompiledSpec {
-        let spec = try SpecLoader(environment: configuration.environment).load(specURL)
+        let catalog = configuration.registry.catalog
+        let spec = try SpecLoader(catalog: catalog, environment: configuration.environment).load(specURL)
         let digester = FileDigester(memoURL: configuration.digestMemo)
-        let compiled = try Compiler.compile(spec, options: configuration.runners.compileOptions, digester: digester)
-        try? digester.save()
-        return compiled
+        // Digests computed before a missing file stopped compilation are worth keeping too.
+        defer { try? digester.save() }
+        return try GraphBuilder.compile(spec, catalog: catalog, options: configuration.registry.compileOptions, digester: digester)
     }
 }

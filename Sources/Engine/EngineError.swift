@@ -12,6 +12,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible, LocalizedErro
     case badParameters(stage: String, type: String, reason: String)
     /// An artifact's `outputs.json` is missing or malformed.
     case unreadableOutputs(path: String, reason: String)
+    /// `--executor` names no registered executor.
+    case unknownExecutor(name: String, known: [String])
 
     /// What went wrong and what to do.
     public var description: String {
@@ -26,6 +28,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible, LocalizedErro
             return "stage \(stage): parameters do not decode as \(type): \(reason)"
         case .unreadableOutputs(let path, let reason):
             return "\(path): cannot read the stage outputs: \(reason)"
+        case .unknownExecutor(let name, let known):
+            return "unknown executor \"\(name)\"; this build has \(known.joined(separator: ", "))"
         }
     }
 

@@ -63,6 +63,9 @@ public struct StageContext: Sendable {
     public var cancellation: CancellationFlag
     /// Where to log.
     public var logger: Logger
+    /// Everything this build can run: runners look up backbone families, dataset adapters,
+    /// heads and metrics here by the names their parameters carry.
+    public var registry: Registry
 
     /// The stage's parameters decoded as `type` (e.g. `EmbedParameters.self`).
     /// - Throws: `EngineError.badParameters` when they do not have that shape.
@@ -101,6 +104,11 @@ public struct StageRunnerRegistry: Sendable {
     /// Adds or replaces the runner for `runner.kind`.
     public mutating func register(_ runner: any StageRunner) {
         runners[runner.kind] = runner
+    }
+
+    /// Removes the runner of `kind`, if one is registered.
+    public mutating func remove(_ kind: StageKind) {
+        runners[kind] = nil
     }
 
     /// The runner for `kind`, if one is registered.

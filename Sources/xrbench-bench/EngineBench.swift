@@ -57,10 +57,11 @@ func runEngineBench() -> BenchMeasurements {
         try benchRegistry.write(to: folder.appendingPathComponent("registry.yaml"), atomically: true, encoding: .utf8)
         let specURL = folder.appendingPathComponent("bench.yaml")
         try benchSpec.write(to: specURL, atomically: true, encoding: .utf8)
-        let kinds: [StageKind] = [.manifest, .embed, .split, .probe, .metric]
+        var registry = Registry.standard
+        for kind in [StageKind.manifest, .embed, .split, .probe, .metric] { registry.register(runner: NoOpRunner(kind: kind)) }
         let configuration = EngineConfiguration(
             cacheDirectory: folder.appendingPathComponent("cache"), databasePath: folder.appendingPathComponent("results.sqlite"),
-            environment: [:], runners: StageRunnerRegistry(kinds.map { NoOpRunner(kind: $0) }), observer: nil, handlesInterrupts: false)
+            environment: [:], registry: registry, observer: nil, handlesInterrupts: false)
 
         func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
             let start = DispatchTime.now().uptimeNanoseconds

@@ -19,6 +19,9 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .long, help: "Hash every cached artifact instead of trusting unchanged sizes and modification times.")
     var verify = false
 
+    @Option(name: .long, help: ArgumentHelp("Where stages are computed (see `xrbench kinds`).", valueName: "NAME"))
+    var executor: String = "local"
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
     }
@@ -27,7 +30,7 @@ struct EngineOptions: ParsableArguments {
     func configuration(progress: Bool = true) -> EngineConfiguration {
         EngineConfiguration(
             cacheDirectory: URL(fileURLWithPath: cache), databasePath: URL(fileURLWithPath: database), jobs: jobs,
-            runners: makeStageRunners(), observer: progress ? StderrProgress() : nil, verifyArtifacts: verify,
+            registry: makeRegistry(), executor: executor, observer: progress ? StderrProgress() : nil, verifyArtifacts: verify,
             engineVersion: xrbenchVersion)
     }
 }

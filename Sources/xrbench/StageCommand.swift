@@ -10,7 +10,7 @@ extension XRBench {
             abstract: "Work with single stages.",
             discussion: """
             A stage runs on its own, by key, in a separate process: it reads its inputs from the
-            cache and records into the results database (the seam for cluster executors).
+            cache and commits its artifact there (what a cluster job runs).
 
             Example:
               xrbench stage run 3fa9c01d22e4
@@ -18,31 +18,39 @@ extension XRBench {
             subcommands: [RunStage.self])
     }
 
-    /// `xrbench stage run KEY`: runs one planned stage in this process.
+    /// `xrbench stage run KEY…`: computes planned stages in this process.
     struct RunStage: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
-            abstract: "Run one planned stage by key (or a unique key prefix, as `plan` prints it).",
+            abstract: "Compute planned stages by key (or unique key prefix, as `plan` prints it) and commit their artifacts.",
             discussion: """
-            The stage must have been planned (by `xrbench plan` or `xrbench run`) with the same cache,
-            and its inputs must be in the cache. Its artifact is committed to the cache and its rows
-            recorded in the database, exactly as `run` would: the unit a cluster job executes.
+            The stages must have been planned (by `xrbench plan` or `xrbench run`) with the same cache,
+            and their inputs must be in the cache; several keys run in the order given. Each artifact,
+            with the rows to record in its outputs.json, is committed to the cache; the results database
+            is not opened: the `xrbench run` that planned the stages records them, as it does for stages
+            computed by cluster jobs (this command is what such a job runs).
 
             Example:
-              xrbench stage run 3fa9c01d22e4
+              xrbench stage run 3fa9c01d22e4 91bb07c4a2d0
             """)
 
-        @Argument(help: ArgumentHelp("Stage key or unique prefix.", valueName: "KEY"))
-        var key: String
+        @Argument(help: ArgumentHelp("Stage keys or unique prefixes.", valueName: "KEY"))
+        var keys: [String]
 
         @OptionGroup var options: EngineOptions
 
+        func validate() throws {
+            guard !keys.isEmpty else { throw ValidationError("Give at least one stage key.") }
+        }
+
         func run() throws {
-            let report = try reportingEngineErrors {
-                try Engine.runStage(key: key, configuration: options.configuration(progress: false))
+            for key in keys {
+                let report = try reportingEngineErrors {
+                    try Engine.runStage(key: key, configuration: options.configuration(progress: false))
+                }
+                let state = report.wasCached ? "was already cached" : String(format: "ran in %.2f s", report.seconds)
+                print("\(report.stage.label) [\(report.stage.key.short)] \(state)")
             }
-            let state = report.wasCached ? "was already cached" : String(format: "ran in %.2f s", report.seconds)
-            print("\(report.stage.label) [\(report.stage.key.short)] \(state) (run \(report.runID))")
         }
     }
 

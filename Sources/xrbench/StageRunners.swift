@@ -1,8 +1,8 @@
 import Engine
 
-/// The stage runners this build of xrbench has, by kind. Kinds without a runner plan as
-/// "blocked" and, when run, fail with a message naming the kind; everything else still runs.
-/// Stage-runner implementations register here.
-func makeStageRunners() -> StageRunnerRegistry {
-    standardRunners()
+/// Everything this build of xrbench can run: the built-in backbone families, dataset adapters,
+/// heads, task kinds, metrics and executors. Kinds added to the registry here are available to
+/// every command (specs, `embed`, `kinds`, `dataset`).
+func makeRegistry() -> Registry {
+    .standard
 }

@@ -48,7 +48,7 @@ struct SpecDeclarations {
     ///     that declare the same experiment.
     /// - Throws: `CommandError` naming an explicit spec that does not load, and why.
     init(explicit: [String], latestDigests: [String: String]) throws {
-        let loader = SpecLoader()
+        let loader = SpecLoader(catalog: makeRegistry().catalog)
         if !explicit.isEmpty {
             for path in explicit {
                 guard FileManager.default.fileExists(atPath: path) else {
@@ -101,7 +101,7 @@ struct SpecDeclarations {
             spec.figures.map { figure -> ExperimentReportPlan.Figure in
                 let task = spec.tasks.first { $0.name == figure.task }
                 return ExperimentReportPlan.Figure(name: figure.name, kind: figure.kind, task: figure.task, caption: figure.caption,
-                                                   trainOrder: task?.matrix.train ?? [], testOrder: task?.matrix.test ?? [])
+                                                   trainOrder: task?.matrix.strings("train") ?? [], testOrder: task?.matrix.strings("test") ?? [])
             }
         } ?? []
         if tables.isEmpty { tables = try Self.automaticTables(experiment: experiment, reader: reader) }
@@ -121,14 +121,11 @@ struct SpecDeclarations {
             }
         }
         for task in tasks {
-            add(.backbone, task.matrix.backbone)
-            add(.dataset, task.matrix.dataset)
-            add(.head, task.matrix.head)
-            add(.features, task.matrix.features?.map(\.rawValue))
-            add(.train, task.matrix.train)
-            add(.test, task.matrix.test)
-            add(.label, task.labels.map { $0 + ["mean"] })
-            add(.metric, task.metric?.map(\.rawValue))
+            for coordinate in [ReportCoordinate.backbone, .dataset, .head, .features, .train, .test] {
+                add(coordinate, task.matrix.strings(coordinate.rawValue))
+            }
+            add(.label, task.options["labels"]?.listValue.map { $0.compactMap(\.stringValue) + ["mean"] })
+            add(.metric, (task.options["metric"]?.listValue ?? []).compactMap(\.stringValue))
         }
         return ReportTableRequest(
             name: declaration.name, experiment: spec.experiment, tasks: declaration.tasks,

@@ -61,13 +61,19 @@ struct CountingRunner: StageRunner {
     }
 }
 
-/// A registry of counting runners for every built-in kind.
+/// The standard registry with a counting runner in place of every built-in stage kind's runner
+/// (and none for the kinds in `without`).
 func countingRegistry(_ counter: CallCounter, failing: String? = nil, interruptAt: String? = nil, without: Set<StageKind> = [],
-                      delay: TimeInterval = 0) -> StageRunnerRegistry {
-    let kinds: [StageKind] = [.manifest, .embed, .split, .probe, .metric, .retrieval, .bootstrap, .compare]
-    return StageRunnerRegistry(kinds.filter { !without.contains($0) }.map {
-        CountingRunner(kind: $0, counter: counter, failing: failing, interruptAt: interruptAt, delay: delay)
-    })
+                      delay: TimeInterval = 0) -> Registry {
+    var registry = Registry.standard
+    for kind in [StageKind.manifest, .embed, .split, .probe, .metric, .retrieval, .bootstrap, .compare] {
+        if without.contains(kind) {
+            registry.removeRunner(for: kind)
+        } else {
+            registry.register(runner: CountingRunner(kind: kind, counter: counter, failing: failing, interruptAt: interruptAt, delay: delay))
+        }
+    }
+    return registry
 }
 
 /// A temporary project: a spec folder, a cache and a database, run with counting runners.
@@ -83,7 +89,7 @@ struct TestProject {
         try registry.write(to: folder.appendingPathComponent("registry.yaml"), atomically: true, encoding: .utf8)
         configuration = EngineConfiguration(
             cacheDirectory: folder.appendingPathComponent("cache"), databasePath: folder.appendingPathComponent("results.sqlite"),
-            jobs: 2, environment: [:], runners: countingRegistry(counter), observer: nil, handlesInterrupts: false)
+            jobs: 2, environment: [:], registry: countingRegistry(counter), observer: nil, handlesInterrupts: false)
     }
 
     /// Writes `yaml` as `spec.yaml` and returns its URL.

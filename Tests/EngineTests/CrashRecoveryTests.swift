@@ -17,9 +17,9 @@ import Testing
 
         var project = try TestProject()
         // Killed mid-run: part of the stages done.
-        project.configuration.runners = countingRegistry(project.counter, interruptAt: "probe findings tiny")
+        project.configuration.registry = countingRegistry(project.counter, interruptAt: "probe findings tiny")
         _ = try project.run(demoSpec())
-        project.configuration.runners = countingRegistry(project.counter)
+        project.configuration.registry = countingRegistry(project.counter)
         project.configuration.cancellation = CancellationFlag()
         let cache = try ArtifactCache(root: project.configuration.cacheDirectory)
         let committed = cache.entries()

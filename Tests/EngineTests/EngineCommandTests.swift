@@ -7,7 +7,7 @@ import Testing
 @Suite struct EngineCommandTests {
     @Test func planShowsStatesCountsAndDot() throws {
         var project = try TestProject()
-        project.configuration.runners = countingRegistry(project.counter, without: [.retrieval])
+        project.configuration.registry = countingRegistry(project.counter, without: [.retrieval])
         let url = try project.spec(demoSpec())
         let before = try Engine.plan(specURL: url, configuration: project.configuration)
         #expect(before.count(.toRun) == 23 && before.count(.blocked) == 2 && before.count(.cached) == 0)

@@ -74,7 +74,7 @@ import Testing
 
     @Test func aFailingStageBlocksOnlyItsDownstreamAndTheRunExitsNonZero() throws {
         var project = try TestProject()
-        project.configuration.runners = countingRegistry(project.counter, failing: "embed tiny")
+        project.configuration.registry = countingRegistry(project.counter, failing: "embed tiny")
         let failed = try project.run(demoSpec())
         #expect(failed.status == .failed && failed.exitCode == 1)
         #expect(failed.failures.count == 1 && failed.failures[0].label == "embed tiny × phantom")
@@ -85,7 +85,7 @@ import Testing
         #expect(try project.count("SELECT count(*) FROM stage_execution WHERE status = 'blocked'") == 9)
         _ = project.counter.take()
 
-        project.configuration.runners = countingRegistry(project.counter)
+        project.configuration.registry = countingRegistry(project.counter)
         let fixed = try project.run(demoSpec())
         #expect(fixed.status == .succeeded && fixed.executed == 10)
         #expect(project.counter.take() == [.embed: 1, .probe: 4, .metric: 4, .retrieval: 1])
@@ -93,7 +93,7 @@ import Testing
 
     @Test func interruptedRunDiscardsItsTemporariesAndResumes() throws {
         var project = try TestProject()
-        project.configuration.runners = countingRegistry(project.counter, interruptAt: "probe findings tiny")
+        project.configuration.registry = countingRegistry(project.counter, interruptAt: "probe findings tiny")
         let interrupted = try project.run(demoSpec())
         #expect(interrupted.status == .interrupted && interrupted.exitCode == 130)
         #expect(interrupted.interrupted > 0)
@@ -102,7 +102,7 @@ import Testing
         let done = interrupted.executed
         _ = project.counter.take()
 
-        project.configuration.runners = countingRegistry(project.counter)
+        project.configuration.registry = countingRegistry(project.counter)
         project.configuration.cancellation = CancellationFlag()
         let resumed = try project.run(demoSpec())
         #expect(resumed.status == .succeeded)

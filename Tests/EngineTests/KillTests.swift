@@ -20,7 +20,7 @@ import Testing
     func killTestChild() throws {
         let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment[Self.folderVariable]!)
         var project = try TestProject(folder: folder)
-        project.configuration.runners = countingRegistry(project.counter, delay: 0.03)
+        project.configuration.registry = countingRegistry(project.counter, delay: 0.03)
         _ = try project.run(demoSpec())
     }
 

@@ -13,7 +13,7 @@ struct RunnersProject {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         configuration = EngineConfiguration(
             cacheDirectory: folder.appendingPathComponent("cache"), databasePath: folder.appendingPathComponent("results.sqlite"),
-            jobs: 2, environment: [:], runners: standardRunners(), observer: nil, handlesInterrupts: false)
+            jobs: 2, environment: [:], registry: .standard, observer: nil, handlesInterrupts: false)
     }
 
     /// Writes `text` to `name` in the project folder and returns its URL.

@@ -70,7 +70,7 @@ import Testing
 
     @Test func descriptorsRoundTripAndResolveByPrefix() throws {
         let cache = try ArtifactCache(root: makeFolder())
-        let stage = Stage(kind: .probe, codeVersion: 3, parameters: .object(["seed": .integer(1)]), label: "probe")
+        let stage = Stage(kind: StageKind("probe"), codeVersion: 3, parameters: .object(["seed": .integer(1)]), label: "probe")
         try cache.saveDescriptors([stage])
         #expect(try cache.descriptor(stage.key) == stage)
         #expect(try cache.resolveKey(prefix: stage.key.short) == stage.key)

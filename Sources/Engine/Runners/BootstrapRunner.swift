@@ -27,7 +27,7 @@ public struct BootstrapRunner: StageRunner {
         let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
         let set = try ScoredTestSet(probe: probe, manifest: manifest, testFilter: parameters.testFilter,
                                     aggregate: parameters.aggregate, stage: context.stage.label)
-        let metric = parameters.metric
+        let metric = try Metric(named: parameters.metric)
         let coordinates = context.resultCoordinates(label: set.summaryLabel)
         var artifact = BootstrapArtifact(metric: metric.rawValue, label: set.summaryLabel, replicates: [], estimate: nil)
         var results: [ResultRow] = []

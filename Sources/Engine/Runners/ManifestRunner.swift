@@ -3,11 +3,12 @@ import Foundation
 import Pipeline
 import Results
 
-/// `manifest`: reads a dataset into a sample list (`manifest.json`) with its adapter.
+/// `manifest`: reads a dataset into a sample list (`manifest.json`) with its adapter from the
+/// registry.
 ///
-/// The `phantom` adapter generates its images into the artifact itself (`data/`), so the cache
-/// holds the dataset and a second run needs nothing else; other adapters read the data where
-/// it lives and the manifest keeps the absolute root.
+/// A generated dataset (`phantom`) writes its images into the artifact itself (`data/`), so the
+/// cache holds the dataset and a second run needs nothing else; other adapters read the data
+/// where it lives and the manifest keeps the absolute root.
 public struct ManifestRunner: StageRunner {
     /// `manifest`.
     public var kind: StageKind { .manifest }
@@ -23,27 +24,13 @@ public struct ManifestRunner: StageRunner {
     /// - Throws: `DatasetError` (the adapter's, naming file and line), `RunnerError` for bad options.
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(ManifestParameters.self)
-        let options = AdapterOptions(stage: context.stage.label, values: parameters.options)
-        let manifest: Manifest
-        var rootInArtifact = false
-        switch parameters.adapter {
-        case "phantom":
-            let data = context.outputDirectory.appendingPathComponent(ManifestArtifact.phantomFolder, isDirectory: true)
-            manifest = try generatePhantomDataset(at: data, count: try options.integer("count") ?? 1,
-                                                  seed: UInt64(try options.integer("seed") ?? 0),
-                                                  options: try options.phantomOptions())
-            rootInArtifact = true
-        case "chexpert":
-            manifest = try loadCheXpertManifest(root: try options.requiredDirectory("root"), options: try options.cheXpertOptions())
-        case "mura":
-            manifest = try loadMURAManifest(root: try options.requiredDirectory("root"), options: try options.muraOptions())
-        case "csv":
-            let file = try options.requiredPath("manifest")
-            let root = try options.string("root").map { URL(fileURLWithPath: $0) } ?? file.deletingLastPathComponent()
-            manifest = try loadCSVManifest(root: root, options: try options.csvOptions(file: file))
-        default:
-            throw RunnerError.unknownKind(what: "dataset adapter", kind: parameters.adapter, known: ["phantom", "chexpert", "mura", "csv"])
+        guard let adapter = context.registry.datasets[parameters.adapter] else {
+            throw RunnerError.unknownKind(what: "dataset adapter", kind: parameters.adapter, known: context.registry.datasets.keys.sorted())
         }
+        let data = context.outputDirectory.appendingPathComponent(ManifestArtifact.phantomFolder, isDirectory: true)
+        let manifest = try adapter.manifest(ComponentOptions(stage: context.stage.label, values: parameters.options),
+                                            context: DatasetContext(dataFolder: data, threads: context.threads))
+        let rootInArtifact = manifest.root.standardizedFileURL.path == data.standardizedFileURL.path
         try ManifestArtifact.write(manifest, rootInArtifact: rootInArtifact, to: context.outputDirectory)
         context.logger.debug("\(context.stage.label): \(manifest.samples.count) samples, \(Set(manifest.samples.map(\.patientID)).count) patients")
         return StageOutputs()

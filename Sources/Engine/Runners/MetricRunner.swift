@@ -32,7 +32,7 @@ public struct MetricRunner: StageRunner {
                       note: value.value == nil ? Self.reason(value) : note, sampleCount: count)
         }
         let all = Array(0..<set.count)
-        for metric in parameters.metrics {
+        for metric in try parameters.metrics.map(Metric.init(named:)) {
             if let reason = set.notComputable {
                 let labels = set.labels.count > 1 ? set.labels + ["mean"] : set.labels
                 results += labels.map { row($0, metric, .notComputable(reason: reason), count: 0) }

@@ -62,38 +62,31 @@ public struct ProbeRunner: StageRunner {
         }
         let trainRows = split.train.filter(encoding.isKnown), validationRows = split.validation.filter(encoding.isKnown)
         let probeTask: ProbeTask = parameters.target == .multiclass ? .multiClass(encoding.outputs) : .multiLabel(encoding.outputs)
-        var configuration = ProbeTrainingConfiguration(seed: UInt64(parameters.seed))
-        configuration.batchSize = parameters.head.batchSize
-        configuration.learningRate = parameters.head.learningRate
-        configuration.weightDecay = parameters.head.weightDecay
-        configuration.maximumEpochs = parameters.head.maxEpochs
-        configuration.earlyStoppingPatience = parameters.head.earlyStopPatience
-        configuration.plateauPatience = parameters.head.plateauPatience
-        let head: ProbeHead = parameters.head.kind == .linear ? .linear : .mlp(hidden: parameters.head.hidden, dropout: parameters.head.dropout)
-        try context.checkCancellation()
-        let probe = try trainProbe(train: data(trainRows), validation: data(validationRows), task: probeTask, head: head,
-                                   configuration: configuration, threads: context.threads)
-        try context.checkCancellation()
-
+        guard let head = context.registry.heads[parameters.head.kind] else {
+            throw RunnerError.unknownKind(what: "head kind", kind: parameters.head.kind, known: context.registry.heads.keys.sorted())
+        }
         var testFeatures: [Float] = []
         testFeatures.reserveCapacity(split.test.count * width)
         for row in split.test { testFeatures.append(contentsOf: features[(row * width)..<((row + 1) * width)]) }
-        let probabilities = split.test.isEmpty ? [] : try probe.probabilities(features: testFeatures)
+        try context.checkCancellation()
+        let fit = try head.fit(HeadProblem(train: data(trainRows), validation: data(validationRows), testFeatures: testFeatures,
+                                           task: probeTask, seed: UInt64(parameters.seed)),
+                               settings: parameters.head.settings, context: context)
+        try context.checkCancellation()
         artifact.testIndices = split.test
         artifact.testIDs = split.test.map { embedding.info.ids[$0] }
-        artifact.scores = probabilities.map(Double.init)
+        artifact.scores = fit.probabilities.map(Double.init)
         artifact.targets = split.test.flatMap { encoding.testTargets(row: $0) }
         artifact.trainCount = trainRows.count
         artifact.validationCount = validationRows.count
-        artifact.epochs = probe.epochs.count
-        artifact.bestEpoch = probe.bestEpoch
-        artifact.stoppedEarly = probe.stoppedEarly
+        artifact.epochs = fit.epochs
+        artifact.bestEpoch = fit.bestEpoch
+        artifact.stoppedEarly = fit.stoppedEarly
         try ArtifactJSON.write(artifact, to: context.outputDirectory, name: ProbeArtifact.fileName)
-        try saveSafetensors(["parameters": Tensor(shape: [probe.network.parameters.count], scalars: probe.network.parameters)],
-                            to: context.outputDirectory.appendingPathComponent(ProbeArtifact.weightsFile),
-                            metadata: ["layer_sizes": probe.network.layerSizes.map(String.init).joined(separator: ","),
-                                       "best_epoch": String(probe.bestEpoch)])
-        context.logger.debug("\(context.stage.label): \(trainRows.count) train, \(validationRows.count) validation, best epoch \(probe.bestEpoch) of \(probe.epochs.count)")
+        if !fit.weights.isEmpty {
+            try saveSafetensors(fit.weights, to: context.outputDirectory.appendingPathComponent(ProbeArtifact.weightsFile), metadata: fit.metadata)
+        }
+        context.logger.debug("\(context.stage.label): \(trainRows.count) train, \(validationRows.count) validation, best epoch \(fit.bestEpoch) of \(fit.epochs)")
         return StageOutputs()
     }
 }

@@ -68,18 +68,6 @@ public struct StageKind: Sendable, Hashable, Codable, Comparable, CustomStringCo
     public static let manifest: StageKind = "manifest"
     /// Runs a backbone over a dataset: CLS and mean-pooled patch tokens per sample.
     public static let embed: StageKind = "embed"
-    /// Patient-disjoint train/validation/test indices for (dataset, fraction, seed, training filter).
-    public static let split: StageKind = "split"
-    /// Trains a head on embeddings and scores the whole test set.
-    public static let probe: StageKind = "probe"
-    /// Metrics of a probe's test predictions on one test subgroup (records results and predictions).
-    public static let metric: StageKind = "metric"
-    /// Precision@k by cosine similarity.
-    public static let retrieval: StageKind = "retrieval"
-    /// Bootstrap replicates of a metric on one test subgroup.
-    public static let bootstrap: StageKind = "bootstrap"
-    /// Mann–Whitney U tests between bootstrap replicate sets, with optional Holm correction.
-    public static let compare: StageKind = "compare"
 }
 
 /// How many threads a stage uses while it runs.

@@ -77,6 +77,13 @@ public protocol SchedulerObserver: Sendable {
     func stageFinished(_ stage: Stage, outcome: StageOutcome, snapshot: ProgressSnapshot)
     /// Called about twice a second while stages run.
     func tick(_ snapshot: ProgressSnapshot)
+    /// Called by the driver once nothing runs any more, before it prints its summary.
+    func finished()
+}
+
+extension SchedulerObserver {
+    /// Nothing to end.
+    public func finished() {}
 }
 
 /// Runs a set of stages in dependency order, in parallel under a thread budget.

@@ -1,14 +1,20 @@
 import Foundation
+import Synchronization
 
 /// Progress on standard error: `[done/total] running: … ETA …`.
 ///
 /// On a terminal it redraws one line; otherwise (logs, CI) it prints one line per finished stage
 /// at most every `logInterval` seconds, plus every failure as it happens.
-public final class StderrProgress: SchedulerObserver, @unchecked Sendable {
-    private let lock = NSLock()
+public final class StderrProgress: SchedulerObserver, Sendable {
+    private struct State {
+        var lastLine = Date.distantPast
+        /// Whether the terminal's cursor sits at the end of a progress line (no newline yet).
+        var lineOpen = false
+    }
+
+    private let state = Mutex(State())
     private let isTerminal = isatty(STDERR_FILENO) != 0
     private let logInterval: TimeInterval
-    private var lastLine = Date.distantPast
 
     /// Creates the display.
     /// - Parameter logInterval: seconds between lines when standard error is not a terminal.
@@ -24,7 +30,10 @@ public final class StderrProgress: SchedulerObserver, @unchecked Sendable {
     /// Prints failures at once; otherwise redraws.
     public func stageFinished(_ stage: Stage, outcome: StageOutcome, snapshot: ProgressSnapshot) {
         if case .failed(let message, _) = outcome {
-            write((isTerminal ? "\r\u{1B}[K" : "") + "failed: \(stage.label) [\(stage.key.short)]: \(message)\n")
+            state.withLock { state in
+                write((isTerminal ? "\r\u{1B}[K" : "") + "failed: \(stage.label) [\(stage.key.short)]: \(message)\n")
+                state.lineOpen = false
+            }
         }
         draw(snapshot, force: snapshot.finished == snapshot.total)
     }
@@ -32,6 +41,14 @@ public final class StderrProgress: SchedulerObserver, @unchecked Sendable {
     /// Redraws periodically.
     public func tick(_ snapshot: ProgressSnapshot) {
         draw(snapshot, force: false)
+    }
+
+    /// Ends an open progress line, so what the command prints next starts on a line of its own.
+    public func finished() {
+        state.withLock { state in
+            if state.lineOpen { write("\n") }
+            state.lineOpen = false
+        }
     }
 
     /// The progress line for a snapshot.
@@ -47,19 +64,20 @@ public final class StderrProgress: SchedulerObserver, @unchecked Sendable {
     }
 
     private func draw(_ snapshot: ProgressSnapshot, force: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        if isTerminal {
-            guard force || now.timeIntervalSince(lastLine) >= 0.2 else { return }
-            let width = 160
-            let line = Self.line(snapshot)
-            write("\r\u{1B}[K" + String(line.prefix(width)) + (force ? "\n" : ""))
-        } else {
-            guard force || now.timeIntervalSince(lastLine) >= logInterval else { return }
-            write(Self.line(snapshot) + "\n")
+        state.withLock { state in
+            let now = Date()
+            if isTerminal {
+                guard force || now.timeIntervalSince(state.lastLine) >= 0.2 else { return }
+                let width = 160
+                let line = Self.line(snapshot)
+                write("\r\u{1B}[K" + String(line.prefix(width)) + (force ? "\n" : ""))
+                state.lineOpen = !force
+            } else {
+                guard force || now.timeIntervalSince(state.lastLine) >= logInterval else { return }
+                write(Self.line(snapshot) + "\n")
+            }
+            state.lastLine = now
         }
-        lastLine = now
     }
 
     private func write(_ text: String) {

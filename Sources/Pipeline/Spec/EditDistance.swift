@@ -23,7 +23,7 @@ func editDistance(_ first: String, _ second: String) -> Int {
 ///
 /// "Close enough" is at most a third of the word's length (at least 1, at most 3) edits, the
 /// threshold most "did you mean" implementations use; ties go to the first candidate in order.
-func closestMatch(to word: String, among candidates: some Sequence<String>) -> String? {
+public func closestMatch(to word: String, among candidates: some Sequence<String>) -> String? {
     let limit = max(1, min(3, word.count / 3))
     var best: (candidate: String, distance: Int)?
     for candidate in candidates {

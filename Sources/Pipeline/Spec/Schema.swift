@@ -63,12 +63,24 @@ public struct NumberRange: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Whether a path field names a file or a folder.
+/// What a path field names, and how its content enters stage keys (its digest policy).
 public enum PathKind: String, Sendable, Hashable {
-    /// A regular file: enters stage keys through its content digest.
+    /// A regular file: enters stage keys through the SHA-256 of its content.
     case file
-    /// A folder: a model folder's files enter through their digests; a data root through its path.
+    /// A folder whose every file matters (a model folder): enters stage keys through one
+    /// digest over its files' relative paths and contents, so editing any file is seen.
     case directory
+    /// A dataset's data root: images are read from it but enter stage keys through the manifest
+    /// stage's output, so only the folder's existence is checked here.
+    case dataRoot
+
+    /// How messages name it.
+    public var noun: String {
+        switch self {
+        case .file: "file"
+        case .directory, .dataRoot: "folder"
+        }
+    }
 }
 
 /// The type a YAML node must have, and how it converts into a `ParameterValue`.
@@ -101,6 +113,9 @@ public indirect enum SchemaType: Sendable {
     case interval
     /// A string that defines a name in a namespace (a task's `name:`).
     case definesName(Namespace)
+    /// The name of a metric of the catalog that scores `input` (any metric when nil), e.g.
+    /// `auroc` or `precision@10`.
+    case metric(input: String?)
 }
 
 /// One field of an object schema.
@@ -146,16 +161,22 @@ public struct VariantSchema: Sendable {
     public var common: [SchemaField]
     /// Each variant's own fields, by discriminator value.
     public var variants: [(name: String, schema: ObjectSchema)]
-    /// When set, variant-specific fields are gathered under this key with their YAML names
-    /// (an opaque, validated options map); when `nil` they stay flat and camel-cased.
+    /// When set, variant-specific fields are gathered under this key (an opaque, validated
+    /// options map); when `nil` they stay flat and camel-cased.
     public var optionsKey: String?
+    /// Whether gathered options keep their YAML names (backbone and dataset options, which
+    /// adapters read by the names users write) or take their Swift names (task fields, which
+    /// task kinds decode into their own types).
+    public var optionsKeepYAMLNames: Bool
 
     /// Creates a variant schema.
     public init(discriminator: String = "kind", common: [SchemaField] = [],
-                variants: [(name: String, schema: ObjectSchema)], optionsKey: String? = nil) {
+                variants: [(name: String, schema: ObjectSchema)], optionsKey: String? = nil,
+                optionsKeepYAMLNames: Bool = true) {
         self.discriminator = discriminator
         self.common = common
         self.variants = variants
         self.optionsKey = optionsKey
+        self.optionsKeepYAMLNames = optionsKeepYAMLNames
     }
 }

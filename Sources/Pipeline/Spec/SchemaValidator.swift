@@ -32,6 +32,7 @@ struct SchemaValidator {
     let file: String
     let directory: URL
     let environment: [String: String]
+    let catalog: Catalog
     private(set) var diagnostics: [SpecDiagnostic] = []
     private(set) var references: [NameReference] = []
     private(set) var definitions: [NameDefinition] = []
@@ -39,10 +40,11 @@ struct SchemaValidator {
     /// Where every validated node sits, by key path.
     private(set) var locations: [String: SpecLocation] = [:]
 
-    init(file: String, directory: URL, environment: [String: String]) {
+    init(file: String, directory: URL, environment: [String: String], catalog: Catalog) {
         self.file = file
         self.directory = directory
         self.environment = environment
+        self.catalog = catalog
     }
 
     func location(of node: Node) -> SpecLocation {
@@ -103,9 +105,9 @@ struct SchemaValidator {
                 return nil
             }
         case .path(let kind):
-            guard let text = scalarText(node, path: path, expected: "a \(kind.rawValue) path") else { return nil }
+            guard let text = scalarText(node, path: path, expected: "a \(kind.noun) path") else { return nil }
             guard !text.isEmpty else {
-                report(.badValue, node, path, "the \(kind.rawValue) path is empty")
+                report(.badValue, node, path, "the \(kind.noun) path is empty")
                 return nil
             }
             return .string(resolvePath(text))
@@ -164,6 +166,17 @@ struct SchemaValidator {
             }
             report(.wrongType, node, path, "expected \(summary), found \(describe(node))")
             return nil
+        case .metric(let input):
+            guard let text = scalarText(node, path: path, expected: "a metric name") else { return nil }
+            let known = catalog.metrics(for: input)
+            guard known.contains(where: { $0.matches(text) }) else {
+                let spellings = known.map(\.spelling)
+                let what = input.map { "\($0) metric" } ?? "metric"
+                report(.badValue, node, path, "unknown \(what) \"\(text)\"; known: \(spellings.joined(separator: ", "))",
+                       suggestion: closestMatch(to: text, among: spellings))
+                return nil
+            }
+            return .string(text)
         case .definesName(let namespace):
             guard let text = scalarText(node, path: path, expected: "a name") else { return nil }
             definitions.append(NameDefinition(namespace: namespace, name: text, location: location(of: node)))
@@ -245,10 +258,14 @@ struct SchemaValidator {
             let specific = mapping.filter { !commonNames.contains($0.0.scalar?.string ?? "") && $0.0.scalar?.string != schema.discriminator }
             guard var commonValues = convertObject(common, node: node, fields: schema.common, path: path, skipping: [schema.discriminator]),
                   let options = convertObject(specific, node: node, fields: variant.schema.fields, path: path) else { return nil }
-            // Options keep their YAML spelling: adapters read them by the names users write.
-            var renamed: [String: ParameterValue] = [:]
-            for field in variant.schema.fields { if let value = options[field.swiftName] { renamed[field.name] = value } }
-            commonValues[optionsKey] = .object(renamed)
+            if schema.optionsKeepYAMLNames {
+                // Options keep their YAML spelling: adapters read them by the names users write.
+                var renamed: [String: ParameterValue] = [:]
+                for field in variant.schema.fields { if let value = options[field.swiftName] { renamed[field.name] = value } }
+                commonValues[optionsKey] = .object(renamed)
+            } else {
+                commonValues[optionsKey] = .object(options)
+            }
             result = commonValues
         } else {
             guard let values = convertObject(mapping, node: node, fields: schema.common + variant.schema.fields, path: path,
@@ -274,7 +291,7 @@ struct SchemaValidator {
         case .integer: placeholder = .integer(1)
         case .number: placeholder = .number(1)
         case .boolean: placeholder = .bool(false)
-        case .path, .reference, .definesName: placeholder = .string(interpolated.text)
+        case .path, .reference, .definesName, .metric: placeholder = .string(interpolated.text)
         case .oneOrList(let element): return unresolvedPlaceholder(node, as: element, path: path).map { .list([$0]) }
         case .anyOf(let alternatives, _):
             for alternative in alternatives {

@@ -16,7 +16,7 @@ extension SpecLoader {
             }
         }
         var known = defined.mapValues { Set($0.keys) }
-        known[.head, default: []].formUnion(Self.builtInHeads.keys)
+        known[.head, default: []].formUnion(builtInHeads.keys)
         known[.subgroup, default: []].formUnion(Self.builtInSubgroups.keys)
         var used: [Namespace: Set<String>] = [:]
         for reference in state.references {
@@ -73,42 +73,39 @@ extension SpecLoader {
         return used[namespace]?.contains(parts[1]) ?? false
     }
 
+    /// Checks every task needs whatever its kind: no value listed twice in a matrix axis.
     private func checkTasks(_ spec: ParameterValue, state: inout LoadState) {
         guard let tasks = spec["tasks"]?.listValue else { return }
-        func report(_ kind: DiagnosticKind, _ path: String, _ message: String) {
-            let location = state.locations[path] ?? SpecLocation(file: state.loadOrder.first.map { Self.displayPath(URL(fileURLWithPath: $0)) } ?? "", line: 1, column: 1)
-            state.diagnostics.append(SpecDiagnostic(kind: kind, location: location, keyPath: path, message: message))
-        }
         for (index, task) in tasks.enumerated() {
-            let path = "tasks[\(index)]"
-            if let matrix = task["matrix"]?.objectValue {
-                for (axis, values) in matrix {
-                    guard let list = values.listValue else { continue }
-                    var seen: Set<ParameterValue> = []
-                    for (position, value) in list.enumerated() where !seen.insert(value).inserted {
-                        report(.badValue, "\(path).matrix.\(axis)[\(position)]", "\(value.canonicalJSON) is listed twice in the \(axis) axis")
-                    }
-                }
-            }
-            for side in ["queries", "candidates"] {
-                if let set = task[side]?.objectValue, set["subgroup"] != nil, set["file"] != nil {
-                    report(.badValue, "\(path).\(side)", "give either `subgroup` or `file`, not both")
-                }
-            }
-            if let comparisons = task["comparisons"]?.listValue {
-                let trained = Set(task["matrix"]?["train"]?.listValue?.compactMap(\.stringValue) ?? [])
-                for (position, pair) in comparisons.enumerated() {
-                    let names = pair.listValue?.compactMap(\.stringValue) ?? []
-                    if names.count != 2 {
-                        report(.badValue, "\(path).comparisons[\(position)]", "a comparison names exactly two training subgroups, found \(names.count)")
-                    }
-                    for (slot, name) in names.enumerated() where !trained.contains(name) {
-                        report(.badValue, "\(path).comparisons[\(position)][\(slot)]",
-                               "\"\(name)\" is not a training subgroup of this task (matrix.train: \(trained.sorted().joined(separator: ", ")))")
-                    }
+            guard let matrix = task["options"]?["matrix"]?.objectValue else { continue }
+            for (axis, values) in matrix {
+                guard let list = values.listValue else { continue }
+                var seen: Set<ParameterValue> = []
+                for (position, value) in list.enumerated() where !seen.insert(value).inserted {
+                    let path = "tasks[\(index)].matrix.\(axis)[\(position)]"
+                    let location = state.locations[path] ?? SpecLocation(file: state.loadOrder.first.map { Self.displayPath(URL(fileURLWithPath: $0)) } ?? "", line: 1, column: 1)
+                    state.diagnostics.append(SpecDiagnostic(kind: .badValue, location: location, keyPath: path,
+                                                            message: "\(value.canonicalJSON) is listed twice in the \(axis) axis"))
                 }
             }
         }
+    }
+
+    /// The task kinds' own checks across fields (a comparison naming a subgroup the task does
+    /// not train on, ...), run once the spec is assembled.
+    /// - Throws: `SpecError` listing every problem, with its position.
+    func checkedTasks(_ spec: Spec) throws -> Spec {
+        var diagnostics: [SpecDiagnostic] = []
+        for task in spec.tasks {
+            guard let definition = catalog.tasks[task.kind] else { continue }
+            for problem in definition.check(task, in: spec) {
+                let keyPath = problem.path.map(task.keyPath) ?? task.keyPath()
+                diagnostics.append(SpecDiagnostic(kind: .badValue, location: spec.location(of: keyPath), keyPath: keyPath,
+                                                  message: problem.message))
+            }
+        }
+        if !diagnostics.isEmpty { throw SpecError(diagnostics: diagnostics) }
+        return spec
     }
 
     /// Decodes the validated files into one `Spec`.
@@ -119,16 +116,18 @@ extension SpecLoader {
             files.append(try decoder.decode(SpecFile.self, from: Data(value.canonicalJSON.utf8)))
         }
         guard let main = files.first else { preconditionFailure("a validated spec has a top-level value") }
+        let tasks = try (main.tasks ?? []).enumerated().map { try TaskSpec(validated: $1, index: $0) }
         var spec = Spec(
             experiment: main.experiment ?? "", description: main.description,
-            backbones: [:], datasets: [:], heads: Self.builtInHeads, subgroups: Self.builtInSubgroups,
-            tasks: main.tasks ?? [], tables: main.tables ?? [], figures: main.figures ?? [],
+            backbones: [:], datasets: [:], heads: builtInHeads, subgroups: Self.builtInSubgroups, labelDisplayNames: [:],
+            tasks: tasks, tables: main.tables ?? [], figures: main.figures ?? [],
             file: top, digest: "", locations: state.locations, variableUses: [:])
         for file in files {
             spec.backbones.merge(file.backbones ?? [:]) { first, _ in first }
             spec.datasets.merge(file.datasets ?? [:]) { first, _ in first }
             spec.heads.merge(file.heads ?? [:]) { _, defined in defined }
             spec.subgroups.merge(file.subgroups ?? [:]) { _, defined in defined }
+            spec.labelDisplayNames.merge(file.labels ?? [:]) { first, _ in first }
         }
         for located in state.variableUses { spec.variableUses[located.keyPath] = located.uses }
         var hasher = SHA256()
@@ -145,9 +144,10 @@ struct SpecFile: Decodable {
     var include: [String]?
     var backbones: [String: RegistryEntry]?
     var datasets: [String: RegistryEntry]?
-    var heads: [String: HeadSpec]?
+    var heads: [String: RegistryEntry]?
     var subgroups: [String: SubgroupSpec]?
-    var tasks: [TaskSpec]?
+    var labels: [String: String]?
+    var tasks: [ParameterValue]?
     var tables: [TableDeclaration]?
     var figures: [FigureDeclaration]?
 }

@@ -5,20 +5,25 @@ import Yams
 /// Loads a spec: reads it and its includes, validates every file over its node tree, resolves
 /// names across files, then decodes into `Spec`. All problems are reported together.
 public struct SpecLoader: Sendable {
+    /// The kinds, options and metrics specs may use.
+    public var catalog: Catalog
     /// Environment used for `${VAR}` interpolation.
     public var environment: [String: String]
 
     /// Creates a loader.
-    /// - Parameter environment: variables for `${VAR}`; defaults to the process environment.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// - Parameters:
+    ///   - catalog: the kinds and metrics specs may name (the engine's registry provides it).
+    ///   - environment: variables for `${VAR}`; defaults to the process environment.
+    public init(catalog: Catalog, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.catalog = catalog
         self.environment = environment
     }
 
-    /// Heads every spec can name without defining them: the paper's MLP and a linear probe.
-    public static let builtInHeads: [String: HeadSpec] = [
-        "mlp": HeadSpec(kind: .mlp),
-        "linear": HeadSpec(kind: .linear),
-    ]
+    /// Heads every spec can name without defining them: one per head kind, named after it,
+    /// with its default options.
+    public var builtInHeads: [String: RegistryEntry] {
+        Dictionary(uniqueKeysWithValues: catalog.heads.keys.map { ($0, RegistryEntry(kind: $0)) })
+    }
 
     /// Subgroups every spec can name. Adapters write sex as `male`/`female` and age in years.
     public static let builtInSubgroups: [String: SubgroupSpec] = [
@@ -35,10 +40,10 @@ public struct SpecLoader: Sendable {
     public func load(_ url: URL) throws -> Spec {
         var state = LoadState()
         let top = url.standardizedFileURL
-        load(file: top, schema: SpecSchema.spec, includedFrom: nil, state: &state)
+        load(file: top, schema: SpecSchema(catalog: catalog).spec, includedFrom: nil, state: &state)
         checkNames(&state)
         if !state.diagnostics.isEmpty { throw SpecError(diagnostics: state.diagnostics) }
-        return try assemble(top: top, state: state)
+        return try checkedTasks(assemble(top: top, state: state))
     }
 
     /// Parses and validates a spec given as text (for tests and tools); includes resolve against `directory`.
@@ -46,10 +51,10 @@ public struct SpecLoader: Sendable {
         let url = directory.appendingPathComponent(name)
         var state = LoadState()
         state.texts[url.path] = text
-        load(file: url, schema: SpecSchema.spec, includedFrom: nil, state: &state)
+        load(file: url, schema: SpecSchema(catalog: catalog).spec, includedFrom: nil, state: &state)
         checkNames(&state)
         if !state.diagnostics.isEmpty { throw SpecError(diagnostics: state.diagnostics) }
-        return try assemble(top: url, state: state)
+        return try checkedTasks(assemble(top: url, state: state))
     }
 
     // MARK: Files
@@ -95,7 +100,8 @@ public struct SpecLoader: Sendable {
                                                     keyPath: "", message: "\(error)"))
             return
         }
-        var validator = SchemaValidator(file: displayName, directory: url.deletingLastPathComponent(), environment: environment)
+        var validator = SchemaValidator(file: displayName, directory: url.deletingLastPathComponent(), environment: environment,
+                                        catalog: catalog)
         let value = validator.convert(node, as: schema, path: "")
         state.diagnostics += validator.diagnostics
         state.references += validator.references
@@ -116,7 +122,7 @@ public struct SpecLoader: Sendable {
                 } else {
                     continue
                 }
-                load(file: URL(fileURLWithPath: path), schema: SpecSchema.registry,
+                load(file: URL(fileURLWithPath: path), schema: SpecSchema(catalog: catalog).registry,
                      includedFrom: validator.location(of: entry), state: &state)
             }
         }
@@ -154,4 +160,50 @@ struct LoadState {
     var definitions: [NameDefinition] = []
     var variableUses: [LocatedVariableUses] = []
     var locations: [String: SpecLocation] = [:]
+}
+
+extension SpecLoader {
+    /// Validates one backbone, dataset or head entry written outside a spec file, such as the
+    /// options of a command line, against its kind's schema and checks.
+    /// - Parameters:
+    ///   - yaml: the entry as a YAML mapping (`kind: dinov2` plus its options).
+    ///   - section: `.backbone`, `.dataset` or `.head`.
+    ///   - origin: how messages name where the entry came from (`command line`).
+    ///   - directory: what relative paths are resolved against.
+    /// - Throws: `SpecError` listing every problem.
+    public func loadEntry(yaml: String, section: Namespace, origin: String, directory: URL) throws -> RegistryEntry {
+        let definitions: [String: any ComponentDefinition]
+        switch section {
+        case .backbone: definitions = catalog.backbones
+        case .dataset: definitions = catalog.datasets.mapValues { $0 }
+        case .head: definitions = catalog.heads
+        case .subgroup, .task: preconditionFailure("loadEntry reads backbones, datasets and heads")
+        }
+        let schema = SchemaType.variant(VariantSchema(
+            variants: definitions.keys.sorted().map { ($0, ObjectSchema(definitions[$0]!.options)) }, optionsKey: "options"))
+        let node: Node
+        do {
+            guard let composed = try Yams.compose(yaml: yaml) else {
+                throw SpecError(diagnostics: [SpecDiagnostic(kind: .syntax, location: SpecLocation(file: origin, line: 1, column: 1),
+                                                             keyPath: "", message: "no options given")])
+            }
+            node = composed
+        } catch let error as YamlError {
+            throw SpecError(diagnostics: [Self.syntaxDiagnostic(error, file: origin)])
+        }
+        var validator = SchemaValidator(file: origin, directory: directory, environment: environment, catalog: catalog)
+        let value = validator.convert(node, as: schema, path: "")
+        if !validator.diagnostics.isEmpty { throw SpecError(diagnostics: validator.diagnostics) }
+        guard let value, let kind = value["kind"]?.stringValue, let definition = definitions[kind] else {
+            preconditionFailure("a validated entry has a known kind")
+        }
+        let entry = RegistryEntry(kind: kind, options: value["options"]?.objectValue ?? [:])
+        let problems = definition.check(entry.options)
+        if !problems.isEmpty {
+            throw SpecError(diagnostics: problems.map {
+                SpecDiagnostic(kind: .badValue, location: SpecLocation(file: origin, line: 1, column: 1), keyPath: $0.path ?? "", message: $0.message)
+            })
+        }
+        return entry
+    }
 }

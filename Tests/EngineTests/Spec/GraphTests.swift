@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Pipeline
 import Testing
@@ -26,7 +27,7 @@ func probeSpec(backbones: String = "[pixels, tiny]", dropout: Double = 0.2, extr
 
 func compile(_ yaml: String, folder: URL? = nil) throws -> CompiledSpec {
     let spec = try loadSpec(yaml, files: ["registry.yaml": testRegistry], in: folder)
-    return try Compiler.compile(spec, digester: FileDigester(memoURL: nil))
+    return try GraphBuilder.compile(spec, catalog: Registry.standard.catalog, options: Registry.standard.compileOptions, digester: FileDigester(memoURL: nil))
 }
 
 @Suite struct GraphTests {
@@ -154,7 +155,7 @@ func compile(_ yaml: String, folder: URL? = nil) throws -> CompiledSpec {
               - {name: v, kind: retrieval, k: [5], relevance: view, matrix: {backbone: [dino], dataset: [chexpert]}}
             """, files: ["registry.yaml": registry])
         do {
-            _ = try Compiler.compile(spec, digester: FileDigester(memoURL: nil))
+            _ = try GraphBuilder.compile(spec, catalog: Registry.standard.catalog, options: Registry.standard.compileOptions, digester: FileDigester(memoURL: nil))
             Issue.record("compiled despite missing files")
         } catch let error as SpecError {
             #expect(error.diagnostics.count == 3, "\(error)")

@@ -6,28 +6,46 @@ import Tensor
 /// Files: `embeddings.safetensors` with `cls` `[N, D]` and (unless the backbone has no patch
 /// tokens to pool, as a precomputed file with CLS alone) `mean` `[N, D]`; `embedding.json`
 /// with the sample ids, the width and a note on what the features are.
-struct EmbeddingArtifact {
+public struct EmbeddingArtifact: Sendable {
     static let tensorFile = "embeddings.safetensors"
     static let infoFile = "embedding.json"
 
-    struct Info: Codable {
+    /// What the rows are.
+    public struct Info: Codable, Sendable {
         /// Sample ids in row order (the manifest's order).
-        var ids: [String]
+        public var ids: [String]
         /// Width of each row.
-        var dimension: Int
-        /// Backbone kind.
-        var backbone: String
+        public var dimension: Int
+        /// The backbone's description.
+        public var backbone: String
         /// Whether mean-pooled patch tokens are stored.
-        var hasMean: Bool
+        public var hasMean: Bool
         /// What the rows are (e.g. how `pixels` pools).
-        var note: String
+        public var note: String
+
+        /// Creates the description.
+        public init(ids: [String], dimension: Int, backbone: String, hasMean: Bool, note: String) {
+            self.ids = ids
+            self.dimension = dimension
+            self.backbone = backbone
+            self.hasMean = hasMean
+            self.note = note
+        }
     }
 
-    var info: Info
+    /// What the rows are.
+    public var info: Info
     /// Row-major `[N, D]`.
-    var cls: [Float]
+    public var cls: [Float]
     /// Row-major `[N, D]`, when stored.
-    var mean: [Float]?
+    public var mean: [Float]?
+
+    /// Creates an artifact; `cls` (and `mean`) hold one row of `info.dimension` per id.
+    public init(info: Info, cls: [Float], mean: [Float]?) {
+        self.info = info
+        self.cls = cls
+        self.mean = mean
+    }
 
     func write(to directory: URL) throws {
         let count = info.ids.count

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Pipeline
 import Testing
@@ -7,7 +8,7 @@ func diagnostics(_ yaml: String, files: [String: String] = [:], environment: [St
                  sourceLocation: SourceLocation = #_sourceLocation) throws -> [SpecDiagnostic] {
     let folder = try makeFolder(files: files)
     do {
-        _ = try SpecLoader(environment: environment).load(text: yaml, directory: folder)
+        _ = try SpecLoader(catalog: Registry.standard.catalog, environment: environment).load(text: yaml, directory: folder)
         Issue.record("the spec loaded without errors", sourceLocation: sourceLocation)
         return []
     } catch let error as SpecError {
@@ -18,7 +19,7 @@ func diagnostics(_ yaml: String, files: [String: String] = [:], environment: [St
 /// Loads `yaml` as a spec that must be valid.
 func loadSpec(_ yaml: String, files: [String: String] = [:], environment: [String: String] = [:], in folder: URL? = nil) throws -> Spec {
     let folder = try folder ?? makeFolder(files: files)
-    return try SpecLoader(environment: environment).load(text: yaml, directory: folder)
+    return try SpecLoader(catalog: Registry.standard.catalog, environment: environment).load(text: yaml, directory: folder)
 }
 
 /// A fresh temporary folder holding `files` (relative path → text).

@@ -1,9 +1,10 @@
 import Datasets
 import Foundation
+import Pipeline
 import Tensor
 
-/// The `precomputed` backbone: embeddings computed elsewhere (say PyTorch on a GPU), matched
-/// to the manifest by sample id.
+/// `precomputed`: embeddings computed elsewhere (say PyTorch on a GPU), matched to the manifest
+/// by sample id.
 ///
 /// Accepted files (`embeddings` option):
 /// - `.npy` of shape `[N, D]` (CLS only) or `[N, 2, D]` (CLS, then mean-pooled patch tokens);
@@ -12,18 +13,41 @@ import Tensor
 ///   `[N, D]` tensor of another name is taken as CLS); ids from the `ids` file or, without
 ///   one, the header metadata `ids` (a JSON array of strings).
 ///
-/// An id is a manifest sample id or an image path as the manifest writes it. Every manifest
-/// sample must have exactly one row; rows of samples outside the manifest, a width other than
-/// the `dimension` option, and non-finite values are errors naming the file.
-struct PrecomputedEmbeddings {
+/// An id is a manifest sample id, an image path as the manifest writes it (relative to the
+/// dataset's root), or an absolute image path inside the dataset's root (as `xrbench embed`
+/// writes with absolute inputs). Every manifest sample must have exactly one row; rows of
+/// samples outside the manifest, a width other than the `dimension` option, and non-finite
+/// values are errors naming the file.
+public struct PrecomputedFamily: BackboneFamily {
+    public var name: String { "precomputed" }
+    public var summary: String { "embeddings computed elsewhere (.npy or .safetensors) matched to the manifest by sample id" }
+    public var options: [SchemaField] {
+        [
+            SchemaField("embeddings", .path(.file), required: true),
+            SchemaField("ids", .path(.file)),
+            SchemaField("dimension", .integer(.atLeastOne)),
+        ]
+    }
+
+    /// Creates the family.
+    public init() {}
+
+    public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {
+        PrecomputedEmbeddings(file: try options.requiredPath("embeddings"),
+                              idsFile: try options.string("ids").map { URL(fileURLWithPath: $0) },
+                              dimension: try options.integer("dimension"))
+    }
+}
+
+struct PrecomputedEmbeddings: Backbone {
     let file: URL
     let idsFile: URL?
     let dimension: Int?
 
-    init(options: AdapterOptions) throws {
-        file = try options.requiredPath("embeddings")
-        idsFile = try options.string("ids").map { URL(fileURLWithPath: $0) }
-        dimension = try options.integer("dimension")
+    var description: String { "precomputed \(file.lastPathComponent)" }
+
+    func embed(_ manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact {
+        try load(for: manifest)
     }
 
     func load(for manifest: Manifest) throws -> EmbeddingArtifact {
@@ -52,6 +76,8 @@ struct PrecomputedEmbeddings {
         for (index, sample) in manifest.samples.enumerated() {
             sampleOfKey[sample.id] = index
             if sampleOfKey[sample.imagePath] == nil { sampleOfKey[sample.imagePath] = index }
+            let absolute = manifest.imageURL(of: sample).standardizedFileURL.path
+            if sampleOfKey[absolute] == nil { sampleOfKey[absolute] = index }
         }
         var rowOfSample = [Int](repeating: -1, count: manifest.samples.count)
         var extra: [String] = []
@@ -63,8 +89,10 @@ struct PrecomputedEmbeddings {
             rowOfSample[sample] = row
         }
         if !extra.isEmpty {
-            throw RunnerError.precomputed(file: idSource, problem: "\(extra.count) ids are not in the \(manifest.dataset) manifest, e.g. \(Self.examples(extra)); "
-                                          + "embed the same dataset (and filters) the spec names")
+            let known = manifest.samples.prefix(2).map(\.id)
+            throw RunnerError.precomputed(file: idSource, problem: "\(extra.count) of \(ids.count) ids name no sample of the \(manifest.dataset) manifest, e.g. \(Self.examples(extra)); "
+                                          + "ids must be sample ids (such as \(Self.examples(known))), image paths relative to the dataset root "
+                                          + "\(manifest.root.path), or absolute image paths inside it")
         }
         let missing = manifest.samples.indices.filter { rowOfSample[$0] < 0 }.map { manifest.samples[$0].id }
         if !missing.isEmpty {

@@ -1,22 +1,37 @@
 import Datasets
 import Foundation
 import Imaging
+import Pipeline
 
-/// The `pixels` backbone: a floor every model should beat.
+/// `pixels`: a floor every model should beat.
 ///
 /// Each image is padded to a square, scaled to [0, 1], averaged to one grey channel and resized
 /// (antialiased bilinear) to `size`×`size`: the CLS features are those `size²` intensities.
 /// Having no tokens to pool, its "mean" features are the same grid after a 3×3 mean filter
 /// (edges clamped): a coarser pooling of the same width, so `cls+mean` works as for a ViT.
-struct PixelBackbone {
-    let size: Int
+public struct PixelsFamily: BackboneFamily {
+    public var name: String { "pixels" }
+    public var summary: String { "grey intensities on a size×size grid: the floor every model should beat" }
+    public var options: [SchemaField] {
+        [SchemaField("size", .integer(NumberRange(lower: 2, upper: 512)))]
+    }
 
-    init(options: AdapterOptions) throws {
-        size = try options.integer("size") ?? 16
+    /// Creates the family.
+    public init() {}
+
+    public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {
+        let size = try options.integer("size") ?? 16
         guard (2...512).contains(size) else {
             throw RunnerError.badOption(stage: options.stage, option: "size", value: String(size), reason: "must be from 2 to 512 pixels")
         }
+        return PixelBackbone(size: size)
     }
+}
+
+struct PixelBackbone: Backbone {
+    let size: Int
+
+    var description: String { "pixels" }
 
     func embed(_ manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact {
         let preprocessing = Preprocessing(replicateGreyToThreeChannels: false, size: size, mean: nil, std: nil)

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Pipeline
 import Testing
@@ -74,18 +75,18 @@ import Testing
             figures:
               - {name: f4, kind: fairness-boxplot, task: sex}
             """, files: ["registry.yaml": testRegistry])
-        #expect(spec.tasks.map(\.kind) == [.retrieval, .classification, .fairness])
-        #expect(spec.tasks[0].relevance == ["view", "anatomy"])
-        #expect(spec.tasks[0].queries?.subgroup == "frontal")
-        #expect(spec.tasks[0].matrix.features == [.cls, .mean])
-        #expect(spec.tasks[1].metric == [.auroc])
-        #expect(spec.tasks[1].aggregate == .study)
-        #expect(spec.tasks[1].matrix.fraction == [0.1, 1])
-        #expect(spec.heads["wide"]?.learningRate == 1e-3)
-        #expect(spec.heads["mlp"]?.kind == .mlp)
+        #expect(spec.tasks.map(\.kind) == ["retrieval", "classification", "fairness"])
+        #expect(spec.tasks[0].options["relevance"] == .list([.string("view"), .string("anatomy")]))
+        #expect(spec.tasks[0].options["queries"]?["subgroup"] == .string("frontal"))
+        #expect(spec.tasks[0].matrix.strings("features") == ["cls", "mean"])
+        #expect(spec.tasks[1].options["metric"] == .list([.string("auroc")]))
+        #expect(spec.tasks[1].options["aggregate"] == .string("study"))
+        #expect(spec.tasks[1].matrix.numbers("fraction") == [0.1, 1])
+        #expect(spec.heads["wide"]?.options["learning_rate"]?.doubleValue == 1e-3)
+        #expect(spec.heads["mlp"]?.kind == "mlp")
         #expect(spec.subgroups["adult"]?.conditions["age"] == .object(["min": .integer(18)]))
-        #expect(spec.tasks[2].bootstrap?.replicates == 50)
-        #expect(spec.tasks[2].correction == .holm)
+        #expect(spec.tasks[2].options["bootstrap"]?["replicates"] == .integer(50))
+        #expect(spec.tasks[2].options["correction"] == .string("holm"))
         #expect(spec.tables.first?.tasks == ["findings"])
         #expect(spec.tables.first?.summary == .meanCI)
         #expect(spec.figures.first?.kind == .fairnessBoxplot)
@@ -94,12 +95,12 @@ import Testing
 
     @Test func exampleSpecsInTheRepositoryAreValid() throws {
         let experiments = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Experiments/examples").standardizedFileURL
+            .appendingPathComponent("../../../Experiments/examples").standardizedFileURL
         let files = try FileManager.default.contentsOfDirectory(atPath: experiments.path).filter { $0.hasSuffix(".yaml") && $0 != "registry.yaml" }
         #expect(files.count >= 3)
         for file in files {
             do {
-                let spec = try SpecLoader(environment: [:]).load(experiments.appendingPathComponent(file))
+                let spec = try SpecLoader(catalog: Registry.standard.catalog, environment: [:]).load(experiments.appendingPathComponent(file))
                 #expect(!spec.tasks.isEmpty, "\(file)")
             } catch {
                 Issue.record("\(file): \(error)")

@@ -1,0 +1,104 @@
+import Datasets
+import Foundation
+import Pipeline
+
+/// `csv`: any CSV label file, one row per image; columns named by the options (docs/DATASETS.md).
+///
+/// Attributes come from `attribute_columns` (each column becomes the attribute of its lower-case
+/// name) and `attributes` (attribute name → column, e.g. `{sex: gender, age: age_years}`), so
+/// the built-in `male`/`female`/age subgroups work whatever the columns are called.
+public struct CSVAdapter: DatasetAdapter {
+    public var name: String { "csv" }
+    public var summary: String { "any CSV label file: image, id, patient, study, split, label and attribute columns by name" }
+    public var options: [SchemaField] {
+        [
+            SchemaField("manifest", .path(.file), required: true),
+            SchemaField("root", .path(.dataRoot)),
+            SchemaField("image_column", .string()),
+            SchemaField("id_column", .string()),
+            SchemaField("patient_column", .string()),
+            SchemaField("study_column", .string()),
+            SchemaField("split_column", .string()),
+            SchemaField("label_columns", .list(.string(), minimumCount: 1)),
+            SchemaField("attribute_columns", .list(.string())),
+            SchemaField("attributes", .dictionary(.string(), defines: nil)),
+        ]
+    }
+
+    /// Creates the adapter.
+    public init() {}
+
+    /// Every named column must be in the file's header (read now, before any work).
+    public func check(_ options: [String: ParameterValue]) -> [SpecProblem] {
+        guard let path = options["manifest"]?.stringValue else { return [] }
+        let header: [String]
+        do {
+            header = try Self.header(of: URL(fileURLWithPath: path))
+        } catch {
+            return [SpecProblem(at: "manifest", "\(error)")]
+        }
+        var problems: [SpecProblem] = []
+        func require(_ column: String, at path: String) {
+            guard !header.contains(column) else { return }
+            let suggestion = closestMatch(to: column, among: header).map { "; did you mean \"\($0)\"?" } ?? ""
+            problems.append(SpecProblem(at: path, "the file has no column \"\(column)\" (it has \(header.joined(separator: ", ")))\(suggestion)"))
+        }
+        require(options["image_column"]?.stringValue ?? "path", at: "image_column")
+        for option in ["id_column", "patient_column", "study_column", "split_column"] {
+            if let column = options[option]?.stringValue { require(column, at: option) }
+        }
+        for (index, column) in (options["label_columns"]?.listValue ?? []).compactMap(\.stringValue).enumerated() {
+            require(column, at: "label_columns[\(index)]")
+        }
+        for (index, column) in (options["attribute_columns"]?.listValue ?? []).compactMap(\.stringValue).enumerated() {
+            require(column, at: "attribute_columns[\(index)]")
+        }
+        for (attribute, column) in (options["attributes"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if let column = column.stringValue { require(column, at: "attributes.\(attribute)") }
+        }
+        return problems
+    }
+
+    public func fields(_ options: [String: ParameterValue]) throws(SpecProblem) -> DatasetFields? {
+        let labels = (options["label_columns"]?.listValue ?? []).compactMap(\.stringValue)
+        return DatasetFields(labels: labels, attributes: Array(Self.attributeColumns(options).keys))
+    }
+
+    /// Attribute name → column: `attribute_columns` under their lower-case names, then `attributes`.
+    static func attributeColumns(_ options: [String: ParameterValue]) -> [String: String] {
+        var columns: [String: String] = [:]
+        for column in (options["attribute_columns"]?.listValue ?? []).compactMap(\.stringValue) { columns[column.lowercased()] = column }
+        for (attribute, column) in options["attributes"]?.objectValue ?? [:] { columns[attribute] = column.stringValue }
+        return columns
+    }
+
+    /// The column names on the first line of a CSV file (without reading the rest).
+    static func header(of url: URL) throws -> [String] {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            throw DatasetError.fileNotFound(path: url.path, hint: "check the csv dataset's `manifest` option")
+        }
+        defer { try? handle.close() }
+        var bytes: [UInt8] = []
+        while let chunk = try handle.read(upToCount: 64 << 10), !chunk.isEmpty {
+            if let newline = chunk.firstIndex(of: UInt8(ascii: "\n")) {
+                bytes += chunk[chunk.startIndex..<newline]
+                break
+            }
+            bytes += chunk
+        }
+        return try CSVTable(parsing: bytes + [UInt8(ascii: "\n")], file: url.path).header
+    }
+
+    public func manifest(_ options: ComponentOptions, context: DatasetContext) throws -> Manifest {
+        let file = try options.requiredPath("manifest")
+        let root = try options.string("root").map { URL(fileURLWithPath: $0) } ?? file.deletingLastPathComponent()
+        let labels = try options.strings("label_columns") ?? []
+        let settings = CSVManifestOptions(file: file.path, imageColumn: try options.string("image_column") ?? "path",
+                                          idColumn: try options.string("id_column"),
+                                          patientColumn: try options.string("patient_column"), studyColumn: try options.string("study_column"),
+                                          labels: labels.map { CSVLabelColumn.inferred($0) },
+                                          attributeColumns: Self.attributeColumns(options.values),
+                                          splitColumn: try options.string("split_column"))
+        return try loadCSVManifest(root: root, options: settings)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import Pipeline
+import Results
+
+/// Computes one stage in this process and commits its artifact: runner → temporary folder →
+/// `outputs.json` → commit. It never touches the results database, so it is the same code
+/// whether the driver runs it (the local executor) or a job on another machine does
+/// (`xrbench stage run KEY`).
+///
+/// Each stage runs under a per-key file lock, so two processes needing the same stage compute
+/// it once; after taking the lock it looks in the cache again (the other may have finished).
+public struct StageComputation: Sendable {
+    /// The artifact cache.
+    public let cache: ArtifactCache
+    /// The runners and the kinds they look up.
+    public let registry: Registry
+    /// Where to log.
+    public let logger: Logger
+
+    /// Creates the computation.
+    public init(cache: ArtifactCache, registry: Registry, logger: Logger) {
+        self.cache = cache
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// Computes and commits `stage` unless its artifact is already committed.
+    /// - Parameters:
+    ///   - knownKinds: kinds of the stages that may be inputs (others are read from their saved
+    ///     descriptors).
+    /// - Throws: `EngineError.noRunner`, `EngineError.inputNotCached`, the runner's error, a cache
+    ///   error, `CancellationError`. A failed stage leaves nothing in the cache.
+    public func compute(_ stage: Stage, threads: Int, cancellation: CancellationFlag,
+                        knownKinds: [StageKey: StageKind] = [:]) throws -> ExecutionOutcome {
+        guard let runner = registry.runners.runner(for: stage.kind) else {
+            throw EngineError.noRunner(kind: stage.kind.rawValue, stage: stage.label)
+        }
+        return try cache.withLock(stage.key) {
+            if case .present = cache.lookup(stage.key, kind: stage.kind) { return .committedElsewhere }
+            try cancellation.check()
+            var inputs: [String: StageInput] = [:]
+            for (role, key) in stage.inputs {
+                let kind = try knownKinds[key] ?? cache.descriptor(key).kind
+                guard case .present(let folder) = cache.lookup(key, kind: kind) else {
+                    throw EngineError.inputNotCached(stage: stage.label, role: role, key: key.rawValue)
+                }
+                inputs[role] = StageInput(key: key, kind: kind, directory: folder)
+            }
+            let pending = try cache.beginWrite(stage.key, kind: stage.kind)
+            do {
+                let context = StageContext(stage: stage, outputDirectory: pending.directory, inputs: inputs, threads: threads,
+                                           cancellation: cancellation, logger: logger, registry: registry)
+                let outputs = try runner.run(context)
+                try cancellation.check()
+                try StageOutputsFile.write(outputs, to: pending.directory)
+                try cache.commit(pending)
+            } catch {
+                cache.abandon(pending)
+                throw error
+            }
+            return .computed
+        }
+    }
+}
+
+/// `local`: computes stages in this process, side by side under the `--jobs` thread budget.
+public struct LocalExecutorKind: ExecutorKind {
+    public var name: String { "local" }
+    public var summary: String { "stages run in this process, side by side under the --jobs thread budget" }
+
+    /// Creates the kind.
+    public init() {}
+
+    public func makeExecutor(_ environment: ExecutorEnvironment) throws -> any Executor {
+        LocalExecutor(computation: StageComputation(cache: environment.cache, registry: environment.registry, logger: environment.logger),
+                      budget: environment.jobs, stageKinds: environment.stageKinds)
+    }
+}
+
+/// Runs stages in this process (see `StageComputation`).
+public struct LocalExecutor: Executor {
+    /// What computes each stage.
+    public let computation: StageComputation
+    /// The thread budget.
+    public let budget: Int
+    /// Kinds of the run's stages by key.
+    public let stageKinds: [StageKey: StageKind]
+
+    /// Creates an executor.
+    public init(computation: StageComputation, budget: Int, stageKinds: [StageKey: StageKind] = [:]) {
+        self.computation = computation
+        self.budget = budget
+        self.stageKinds = stageKinds
+    }
+
+    public func execute(_ stage: Stage, threads: Int, cancellation: CancellationFlag) throws -> ExecutionOutcome {
+        try computation.compute(stage, threads: threads, cancellation: cancellation, knownKinds: stageKinds)
+    }
+}

@@ -1,0 +1,183 @@
+import Datasets
+import Evaluation
+import Foundation
+import Imaging
+import Logging
+import Models
+import Pipeline
+import Tensor
+
+// The extension points of xrbench. Each kind of extension is a protocol that refines the spec
+// language's view of it (`ComponentDefinition`, `TaskDefinition` in Pipeline: option schema,
+// digest policy, plan-time checks) with what the engine needs to run it. A registration is one
+// value conforming to one of these, added to a `Registry` with one line; nothing else in the
+// code switches on its name. docs/EXTENDING.md walks through each.
+
+/// A backbone family (`dinov2`, `pixels`, ...): its options and how to build a backbone.
+public protocol BackboneFamily: ComponentDefinition {
+    /// Builds the backbone its options describe (already validated against `options`).
+    /// - Throws: errors naming the option or file at fault (a model folder that does not load).
+    func makeBackbone(_ options: ComponentOptions) throws -> any Backbone
+}
+
+/// A backbone ready to embed a dataset.
+public protocol Backbone {
+    /// What the embeddings are, recorded in the artifact (`ViT-B/14 at 518x518`).
+    var description: String { get }
+    /// CLS and mean-pooled features of every sample of `manifest`, in manifest order.
+    /// - Throws: an error naming the image or file at fault; `CancellationError` through
+    ///   `context.checkCancellation()`.
+    func embed(_ manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact
+}
+
+/// A backbone that is a vision transformer over preprocessed pixels: what `xrbench embed` runs
+/// (it writes any of the token outputs, not only CLS and mean).
+public protocol TransformerBackbone: Backbone {
+    /// The network.
+    var model: VisionTransformer { get }
+    /// How images become its input.
+    var preprocessing: Preprocessing { get }
+}
+
+/// A dataset adapter (`chexpert`, `csv`, ...): its options and how to read a manifest.
+public protocol DatasetAdapter: DatasetDefinition {
+    /// Reads the dataset into a manifest. A generated dataset writes its images into
+    /// `context.dataFolder` (inside the artifact) and returns a manifest rooted there.
+    /// - Throws: `DatasetError` naming file and line; `RunnerError` for unusable options.
+    func manifest(_ options: ComponentOptions, context: DatasetContext) throws -> Manifest
+}
+
+/// Where and how an adapter builds its manifest.
+public struct DatasetContext: Sendable {
+    /// A folder a generated dataset may fill with its images (it becomes part of the artifact).
+    public var dataFolder: URL
+    /// Threads it may use.
+    public var threads: Int
+
+    /// Creates a context.
+    public init(dataFolder: URL, threads: Int) {
+        self.dataFolder = dataFolder
+        self.threads = threads
+    }
+}
+
+/// A probe head kind (`mlp`, `linear`, ...): its options and how it trains and scores.
+public protocol HeadKind: ComponentDefinition {
+    /// The head's settings with every default filled in: what enters the probe stage's key, so
+    /// that two spellings of the same head share their stages.
+    /// - Throws: `RunnerError` for options that do not fit.
+    func settings(_ options: ComponentOptions) throws -> ParameterValue
+    /// Trains on `problem.train` (with `problem.validation` for model selection) and scores
+    /// `problem.testFeatures`.
+    /// - Throws: `EvaluationError` for data that cannot be trained on; `CancellationError`.
+    func fit(_ problem: HeadProblem, settings: ParameterValue, context: StageContext) throws -> HeadFit
+}
+
+/// What a head trains on: features of the training, validation and test rows.
+public struct HeadProblem: Sendable {
+    /// Training rows with their targets.
+    public var train: ProbeData
+    /// Validation rows with their targets.
+    public var validation: ProbeData
+    /// Row-major `[test, width]` features of the rows to score.
+    public var testFeatures: [Float]
+    /// Multi-label or multi-class, with the output names.
+    public var task: ProbeTask
+    /// Seed of initialisation, shuffling and dropout.
+    public var seed: UInt64
+
+    /// Creates a problem.
+    public init(train: ProbeData, validation: ProbeData, testFeatures: [Float], task: ProbeTask, seed: UInt64) {
+        self.train = train
+        self.validation = validation
+        self.testFeatures = testFeatures
+        self.task = task
+        self.seed = seed
+    }
+}
+
+/// A trained head's test scores and what to keep of it.
+public struct HeadFit: Sendable {
+    /// Row-major `[test, outputs]` probabilities.
+    public var probabilities: [Float]
+    /// Epochs run, the kept epoch (0 for heads that do not train) and whether training stopped early.
+    public var epochs: Int
+    public var bestEpoch: Int
+    public var stoppedEarly: Bool
+    /// Tensors saved as the head's weights (`head.safetensors`), with metadata.
+    public var weights: [String: Tensor]
+    public var metadata: [String: String]
+
+    /// Creates a fit.
+    public init(probabilities: [Float], epochs: Int, bestEpoch: Int, stoppedEarly: Bool,
+                weights: [String: Tensor] = [:], metadata: [String: String] = [:]) {
+        self.probabilities = probabilities
+        self.epochs = epochs
+        self.bestEpoch = bestEpoch
+        self.stoppedEarly = stoppedEarly
+        self.weights = weights
+        self.metadata = metadata
+    }
+}
+
+/// A task kind (`classification`, `retrieval`, ...): its spec fields, how it compiles to stages
+/// (`TaskDefinition`), and the runners of the stage kinds it adds.
+public protocol TaskKind: TaskDefinition {
+    /// Runners of its stage kinds. Kinds several tasks share (`probe` for `classification` and
+    /// `fairness`) are listed by each; the registry keeps one runner per kind.
+    var runners: [any StageRunner] { get }
+}
+
+/// An executor kind (`local`, ...): where stages are computed.
+public protocol ExecutorKind: Sendable {
+    /// The name `--executor` takes.
+    var name: String { get }
+    /// One line for `xrbench kinds`.
+    var summary: String { get }
+    /// Builds the executor for one run.
+    /// - Throws: errors saying what is missing (a cluster that does not answer).
+    func makeExecutor(_ environment: ExecutorEnvironment) throws -> any Executor
+}
+
+/// What an executor is built with.
+public struct ExecutorEnvironment: Sendable {
+    /// The artifact cache (shared with wherever stages run).
+    public var cache: ArtifactCache
+    /// Everything this build can run.
+    public var registry: Registry
+    /// The thread budget (`--jobs`).
+    public var jobs: Int
+    /// Where to log.
+    public var logger: Logger
+    /// The kind of every stage of the run, by key (so inputs need not be looked up on disk).
+    public var stageKinds: [StageKey: StageKind]
+
+    /// Creates an environment.
+    public init(cache: ArtifactCache, registry: Registry, jobs: Int, logger: Logger, stageKinds: [StageKey: StageKind] = [:]) {
+        self.cache = cache
+        self.registry = registry
+        self.jobs = jobs
+        self.logger = logger
+        self.stageKinds = stageKinds
+    }
+}
+
+/// Where stages are computed: the driver (`Engine.run`) hands it ready stages, and it makes each
+/// stage's artifact (files and `outputs.json`) exist in the cache, here or elsewhere. It never
+/// records into the results database: the driver records every stage's rows from its
+/// `outputs.json` and its status, so stages computed on other machines need no database.
+public protocol Executor: Sendable {
+    /// The thread budget the scheduler fills: stages start while their thread needs fit in it.
+    var budget: Int { get }
+    /// Makes `stage`'s artifact exist in the cache; returns once it is committed.
+    /// - Throws: what made the stage fail; `CancellationError` when it stopped on request.
+    func execute(_ stage: Stage, threads: Int, cancellation: CancellationFlag) throws -> ExecutionOutcome
+}
+
+/// How an executor got a stage's artifact into the cache.
+public enum ExecutionOutcome: Sendable, Equatable {
+    /// It computed it.
+    case computed
+    /// Another process committed it first (two runs sharing one cache); nothing was computed.
+    case committedElsewhere
+}

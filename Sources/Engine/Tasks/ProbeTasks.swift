@@ -1,0 +1,113 @@
+import Pipeline
+
+/// `classification`: a head trained on frozen embeddings per cell of (backbone, dataset, head,
+/// features, fraction, seed, training subgroup), scored on each test subgroup.
+public struct ClassificationTask: TaskKind {
+    public var name: String { "classification" }
+    public var summary: String { "probe heads on frozen embeddings; test metrics per label and macro mean" }
+    public var fields: [SchemaField] { ProbeTaskFields.common + [SchemaField("metric", .oneOrList(.metric(input: "classification")), required: true)] }
+    public var axes: [SchemaField] { ProbeTaskFields.axes(trainAndTestRequired: false) }
+    public var runners: [any StageRunner] { [SplitRunner(), ProbeRunner(), MetricRunner()] }
+
+    /// Creates the task kind.
+    public init() {}
+
+    public func compile(_ task: TaskSpec, into graph: inout GraphBuilder) {
+        ProbeTaskCompiler(task: task, fairness: false).compile(into: &graph)
+    }
+}
+
+/// `fairness`: probes trained per training subgroup, tested per test subgroup, with bootstrap
+/// replicates of the metric and Mann–Whitney U tests between training subgroups (the paper's
+/// Fig. 4 protocol).
+public struct FairnessTask: TaskKind {
+    public var name: String { "fairness" }
+    public var summary: String { "probes per training subgroup, bootstrap per test subgroup, Mann–Whitney U between training subgroups" }
+    public var fields: [SchemaField] {
+        ProbeTaskFields.common + [
+            SchemaField("metric", .oneOrList(.metric(input: "classification"))),
+            SchemaField("bootstrap", .object(ObjectSchema([
+                SchemaField("replicates", .integer(.atLeastOne)),
+                SchemaField("seed", .integer(.nonNegative)),
+            ]))),
+            SchemaField("comparisons", .list(.list(.reference(.subgroup), minimumCount: 2), minimumCount: 1)),
+            SchemaField("correction", .string(choices: Correction.allCases.map(\.rawValue))),
+        ]
+    }
+    public var axes: [SchemaField] { ProbeTaskFields.axes(trainAndTestRequired: true) }
+    public var runners: [any StageRunner] { [SplitRunner(), ProbeRunner(), MetricRunner(), BootstrapRunner(), CompareRunner()] }
+
+    /// Creates the task kind.
+    public init() {}
+
+    /// Each comparison names exactly two of the task's training subgroups.
+    public func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem] {
+        guard let comparisons = try? task.options(as: ProbeTaskOptions.self).comparisons else { return [] }
+        let trained = Set(task.matrix.strings("train") ?? [])
+        var problems: [SpecProblem] = []
+        for (position, names) in comparisons.enumerated() {
+            if names.count != 2 {
+                problems.append(SpecProblem(at: "comparisons[\(position)]", "a comparison names exactly two training subgroups, found \(names.count)"))
+            }
+            for (slot, name) in names.enumerated() where !trained.contains(name) {
+                problems.append(SpecProblem(at: "comparisons[\(position)][\(slot)]",
+                                            "\"\(name)\" is not a training subgroup of this task (matrix.train: \(trained.sorted().joined(separator: ", ")))"))
+            }
+        }
+        return problems
+    }
+
+    public func compile(_ task: TaskSpec, into graph: inout GraphBuilder) {
+        ProbeTaskCompiler(task: task, fairness: true).compile(into: &graph)
+    }
+}
+
+/// The fields the probe tasks share.
+enum ProbeTaskFields {
+    static var common: [SchemaField] {
+        [
+            SchemaField("labels", .list(.string(), minimumCount: 1), required: true),
+            SchemaField("target", .string(choices: ClassificationTarget.allCases.map(\.rawValue))),
+            SchemaField("aggregate", .string(choices: Aggregation.allCases.map(\.rawValue))),
+            SchemaField("split", .object(ObjectSchema([
+                SchemaField("validation", .number(.openUnit)),
+                SchemaField("test", .number(.openUnit)),
+            ]))),
+            SchemaField("predictions", .boolean),
+        ]
+    }
+
+    static func axes(trainAndTestRequired: Bool) -> [SchemaField] {
+        [
+            SchemaField("features", .list(.string(choices: FeatureKind.allCases.map(\.rawValue)), minimumCount: 1)),
+            SchemaField("head", .list(.reference(.head), minimumCount: 1)),
+            SchemaField("fraction", .list(.number(.unitFraction), minimumCount: 1)),
+            SchemaField("seed", .list(.integer(.nonNegative), minimumCount: 1)),
+            SchemaField("train", .list(.reference(.subgroup), minimumCount: 1), required: trainAndTestRequired),
+            SchemaField("test", .list(.reference(.subgroup), minimumCount: 1), required: trainAndTestRequired),
+        ]
+    }
+}
+
+/// The probe tasks' fields, decoded (Swift names of the YAML keys).
+struct ProbeTaskOptions: Decodable {
+    struct SplitRatios: Decodable {
+        var validation: Double?
+        var test: Double?
+    }
+
+    struct BootstrapSettings: Decodable {
+        var replicates: Int?
+        var seed: Int?
+    }
+
+    var labels: [String]
+    var target: ClassificationTarget?
+    var aggregate: Aggregation?
+    var split: SplitRatios?
+    var predictions: Bool?
+    var metric: [String]?
+    var bootstrap: BootstrapSettings?
+    var comparisons: [[String]]?
+    var correction: Correction?
+}

@@ -1,0 +1,25 @@
+/// A kind of task (`classification`, `retrieval`, ...), as the spec language and the compiler
+/// see it: its fields, its matrix axes, the checks across its fields and how it turns into
+/// stages. The engine registers it together with the runners of its stage kinds.
+public protocol TaskDefinition: Sendable {
+    /// The `kind:` value.
+    var name: String { get }
+    /// One line for the docs and `xrbench kinds`.
+    var summary: String { get }
+    /// Its fields besides `name`, `kind`, `description`, `display` and `matrix`.
+    var fields: [SchemaField] { get }
+    /// Its matrix axes besides `backbone` and `dataset`.
+    var axes: [SchemaField] { get }
+    /// Checks across fields that the schema alone cannot express (a comparison naming a
+    /// subgroup the task does not train on), run when the spec loads.
+    /// - Returns: problems with key paths relative to the task.
+    func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem]
+    /// Adds the task's stages for every cell of its matrix. Checks that need files or the
+    /// datasets' fields (labels, attributes) report through `graph.report`.
+    func compile(_ task: TaskSpec, into graph: inout GraphBuilder)
+}
+
+extension TaskDefinition {
+    /// No checks across fields.
+    public func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem] { [] }
+}
