@@ -205,6 +205,76 @@ enum Schema {
             // NULL for runs recorded before this migration.
             try db.execute(sql: "ALTER TABLE run ADD COLUMN pid INTEGER CHECK (pid IS NULL OR pid > 0)")
         }
+        migrator.registerMigration("v4: latest views follow each experiment's current run") { db in
+            // v1–v3 kept, per coordinate, the row of the stage most recently used by any run; a
+            // coordinate the spec no longer computes kept its old rows, and cached stages had no
+            // execution rows, so a revert did not show. Now every stage of a run has an execution
+            // row, and a row is current when its experiment's current run used its stage.
+            try db.execute(sql: """
+                DROP VIEW latest_result;
+                DROP VIEW latest_bootstrap_replicate;
+                DROP VIEW latest_statistical_test;
+                DROP VIEW stage_recency;
+
+                -- Per experiment, the run whose stages are current: the latest run that ended
+                -- (succeeded or failed) with recorded stages; while none has, the latest run with
+                -- recorded stages. Runs that are running or were interrupted do not displace an
+                -- ended one.
+                CREATE VIEW current_run AS
+                SELECT experiment, run_id FROM (
+                    SELECT r.experiment, r.id AS run_id, row_number() OVER (
+                        PARTITION BY r.experiment
+                        ORDER BY r.status IN ('succeeded', 'failed') DESC, r.id DESC) AS rank
+                    FROM run r
+                    WHERE EXISTS (SELECT 1 FROM stage_execution e WHERE e.run_id = r.id)
+                ) WHERE rank = 1;
+
+                -- The stages the current runs used (computed or taken from the cache).
+                CREATE VIEW current_stage AS
+                SELECT c.experiment, c.run_id, e.stage_key, e.id AS execution_id
+                FROM current_run c
+                JOIN stage_execution e ON e.run_id = c.run_id AND e.status IN ('succeeded', 'cached');
+
+                CREATE VIEW latest_result AS
+                WITH ranked AS (
+                    SELECT r.*, row_number() OVER (
+                        PARTITION BY r.experiment, r.task, r.backbone, r.dataset, r.head, r.features,
+                                     r.fraction, r.seed, r.train_subgroup, r.test_subgroup, r.label, r.metric
+                        ORDER BY s.execution_id DESC) AS recency
+                    FROM current_stage s JOIN result r ON r.stage_key = s.stage_key AND r.experiment = s.experiment
+                )
+                SELECT id, stage_key, experiment, task, backbone, dataset, head, features, fraction, seed,
+                       train_subgroup, test_subgroup, label, metric, value, note, n
+                FROM ranked WHERE recency = 1;
+
+                CREATE VIEW latest_bootstrap_replicate AS
+                WITH ranked AS (
+                    SELECT b.*, row_number() OVER (
+                        PARTITION BY b.experiment, b.task, b.backbone, b.dataset, b.head, b.features,
+                                     b.fraction, b.seed, b.train_subgroup, b.test_subgroup, b.label, b.metric,
+                                     b.replicate
+                        ORDER BY s.execution_id DESC) AS recency
+                    FROM current_stage s JOIN bootstrap_replicate b ON b.stage_key = s.stage_key AND b.experiment = s.experiment
+                )
+                SELECT id, stage_key, experiment, task, backbone, dataset, head, features, fraction, seed,
+                       train_subgroup, test_subgroup, label, metric, replicate, value
+                FROM ranked WHERE recency = 1;
+
+                CREATE VIEW latest_statistical_test AS
+                WITH ranked AS (
+                    SELECT t.*, row_number() OVER (
+                        PARTITION BY t.experiment, t.task, t.backbone, t.dataset, t.head, t.features,
+                                     t.fraction, t.seed, t.train_subgroup, t.test_subgroup, t.label, t.metric,
+                                     t.test_name, t.compared_dimension, t.group1, t.group2
+                        ORDER BY s.execution_id DESC) AS recency
+                    FROM current_stage s JOIN statistical_test t ON t.stage_key = s.stage_key AND t.experiment = s.experiment
+                )
+                SELECT id, stage_key, experiment, task, backbone, dataset, head, features, fraction, seed,
+                       train_subgroup, test_subgroup, label, metric, test_name, compared_dimension, group1, group2,
+                       statistic, p_value, effect_size, n1, n2, method, holm_p_value
+                FROM ranked WHERE recency = 1;
+                """)
+        }
         return migrator
     }
 }

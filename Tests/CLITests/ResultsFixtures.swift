@@ -76,6 +76,7 @@ enum ResultsFixtures {
                     ResultRow(coordinates: mean, metric: "auroc", value: value, sampleCount: 40),
                     ResultRow(coordinates: nodule, metric: "auroc", value: 0.1, sampleCount: 40),
                 ]), stageKey: stageKey, runID: runID)
+                try store.recordStageExecution(StageExecutionRecord(runID: runID, stageKey: stageKey, kind: "metric", parametersJSON: "{}", status: .succeeded))
             }
         }
         try store.finishRun(id: runID, status: .succeeded, endedAt: started.addingTimeInterval(60))
@@ -93,6 +94,7 @@ enum ResultsFixtures {
                                        features: features, fraction: 1, seed: 0, label: task)
             try store.recordOutputs(StageOutputs(results: [ResultRow(coordinates: at, metric: "mcc", value: value, sampleCount: 30)]),
                                     stageKey: key(400 + number), runID: runID)
+            try store.recordStageExecution(StageExecutionRecord(runID: runID, stageKey: key(400 + number), kind: "metric", parametersJSON: "{}", status: .succeeded))
         }
         try store.finishRun(id: runID, status: .succeeded, endedAt: started.addingTimeInterval(10))
     }
@@ -140,6 +142,7 @@ enum ResultsFixtures {
                     bootstrapReplicates: (0..<20).map {
                         BootstrapReplicateRow(coordinates: at, metric: "auroc", replicate: $0, value: base + Double($0 % 7) * 0.01)
                     }), stageKey: stageKey, runID: runID)
+                try store.recordStageExecution(StageExecutionRecord(runID: runID, stageKey: stageKey, kind: "metric", parametersJSON: "{}", status: .succeeded))
             }
         }
         var family = ResultCoordinates(experiment: "cli-fair", task: "sex", backbone: "vit-tiny", dataset: "phantom",
@@ -153,6 +156,7 @@ enum ResultsFixtures {
                                         comparedDimension: "train_subgroup", group1: "male", group2: "female",
                                         statistic: 160, pValue: 0.3, effectSize: -0.2, count1: 20, count2: 20, method: .exact))
         try store.recordOutputs(StageOutputs(statisticalTests: tests), stageKey: key(200), runID: runID)
+        try store.recordStageExecution(StageExecutionRecord(runID: runID, stageKey: key(200), kind: "metric", parametersJSON: "{}", status: .succeeded))
         try store.finishRun(id: runID, status: .succeeded, endedAt: started.addingTimeInterval(10))
     }
 
@@ -160,22 +164,31 @@ enum ResultsFixtures {
     /// among `sampleIDs` (score falling with distance in the list; every other one relevant).
     static func fillRetrieval(_ url: URL, sampleIDs: [String], task: String = "view", value: Double = 0.6,
                               stageNumber: Int = 300) throws {
+        try fillRetrieval(url, sampleIDs: sampleIDs, tasks: [(task, value, stageNumber)])
+    }
+
+    /// Fills `url` with one run of several retrieval tasks, each recorded by one stage.
+    static func fillRetrieval(_ url: URL, sampleIDs: [String], tasks: [(name: String, value: Double, stageNumber: Int)]) throws {
         let store = try ResultStore(path: url)
         let runID = try store.beginRun(RunRecord(specDigest: key(60), experiment: "cli-retrieval", engineVersion: "0.1.0",
                                                  gitCommit: nil, host: "testhost", startedAt: started))
-        // The engine's retrieval stages label their results with the relevance, here the task's name.
-        let at = ResultCoordinates(experiment: "cli-retrieval", task: task, backbone: "pixels", dataset: "phantom",
-                                   head: "", features: "cls", fraction: nil, seed: nil, label: task)
-        var predictions: [PredictionRow] = []
-        for query in sampleIDs.prefix(2) {
-            for (rank, neighbour) in sampleIDs.filter({ $0 != query }).enumerated() {
-                predictions.append(PredictionRow(sampleID: query, label: neighbour, score: 0.99 - Double(rank) * 0.1,
-                                                 target: rank % 2 == 0 ? 1 : 0))
+        for (task, value, stageNumber) in tasks {
+            // The engine's retrieval stages label their results with the relevance, here the task's name.
+            let at = ResultCoordinates(experiment: "cli-retrieval", task: task, backbone: "pixels", dataset: "phantom",
+                                       head: "", features: "cls", fraction: nil, seed: nil, label: task)
+            var predictions: [PredictionRow] = []
+            for query in sampleIDs.prefix(2) {
+                for (rank, neighbour) in sampleIDs.filter({ $0 != query }).enumerated() {
+                    predictions.append(PredictionRow(sampleID: query, label: neighbour, score: 0.99 - Double(rank) * 0.1,
+                                                     target: rank % 2 == 0 ? 1 : 0))
+                }
             }
+            try store.recordOutputs(StageOutputs(
+                results: [ResultRow(coordinates: at, metric: "precision@5", value: value, sampleCount: 2)],
+                predictions: predictions), stageKey: key(stageNumber), runID: runID)
+            try store.recordStageExecution(StageExecutionRecord(runID: runID, stageKey: key(stageNumber), kind: "retrieval",
+                                                                parametersJSON: "{}", status: .succeeded))
         }
-        try store.recordOutputs(StageOutputs(
-            results: [ResultRow(coordinates: at, metric: "precision@5", value: value, sampleCount: 2)],
-            predictions: predictions), stageKey: key(stageNumber), runID: runID)
         try store.finishRun(id: runID, status: .succeeded, endedAt: started.addingTimeInterval(10))
     }
 }

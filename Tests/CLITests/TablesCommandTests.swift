@@ -86,8 +86,7 @@ import TestSupport
     @Test func tablesOverSeveralTasksGroupColumnsByTask() throws {
         let folder = try makeTemporaryDirectory()
         let database = folder.appendingPathComponent("results/xrbench.sqlite")
-        try ResultsFixtures.fillRetrieval(database, sampleIDs: [], task: "view", value: 0.6, stageNumber: 300)
-        try ResultsFixtures.fillRetrieval(database, sampleIDs: [], task: "anatomy", value: 0.8, stageNumber: 301)
+        try ResultsFixtures.fillRetrieval(database, sampleIDs: [], tasks: [("view", 0.6, 300), ("anatomy", 0.8, 301)])
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("Experiments"), withIntermediateDirectories: true)
         try """
             experiment: cli-retrieval

@@ -135,6 +135,7 @@ extension BoxPlotTests {
         }
         try store.recordOutputs(StageOutputs(bootstrapReplicates: replicates, statisticalTests: tests),
                                 stageKey: "fairness", runID: runID)
+        try store.recordStageExecution(StageExecutionRecord(runID: runID, stageKey: "fairness", kind: "metric", parametersJSON: "{}", status: .succeeded))
 
         let reader = try ResultStore.openReadOnly(path: store.path)
         let selection = ReplicateSelection(experiment: "demo", task: "findings", backbone: "vit-tiny-random",

@@ -9,6 +9,7 @@ import Testing
         let store = try ResultStore(path: path)
         let runID = try store.beginRun(SampleData.run())
         try store.recordOutputs(SampleData.outputs(tag: 7), stageKey: "stage-7", runID: runID)
+        try store.recordStageExecution(StageExecutionRecord(runID: runID, stageKey: "stage-7", kind: "metric", parametersJSON: "{}", status: .succeeded))
         return path
     }
 

@@ -19,6 +19,7 @@ import Testing
                     try store.recordOutputs(StageOutputs(results: [ResultRow(coordinates: coordinates, metric: "auroc",
                                                                              value: value, sampleCount: 50)]),
                                             stageKey: key, runID: runID)
+                    try store.recordStageExecution(SampleData.execution(runID: runID, stageKey: key))
                 }
             }
         }
