@@ -180,3 +180,31 @@ public struct VariantSchema: Sendable {
         self.optionsKeepYAMLNames = optionsKeepYAMLNames
     }
 }
+
+extension SchemaType {
+    /// What a value of this type is, for option tables in the docs and `xrbench kinds`.
+    public var summary: String {
+        switch self {
+        case .string(let choices):
+            guard let choices else { return "text" }
+            return "one of " + choices.map { "`\($0)`" }.joined(separator: ", ")
+        case .integer(let range): return "integer" + (range.map { " in \($0)" } ?? "")
+        case .number(let range): return "number" + (range.map { " in \($0)" } ?? "")
+        case .boolean: return "true or false"
+        case .path(.file): return "file (enters keys by content)"
+        case .path(.directory): return "folder (enters keys by the content of its files)"
+        case .path(.dataRoot): return "data folder (its images enter keys through the manifest)"
+        case .reference(let namespace): return "\(namespace.rawValue) name"
+        case .list(let element, let minimumCount):
+            return "list of \(element.summary)" + (minimumCount > 0 ? " (at least \(minimumCount))" : "")
+        case .oneOrList(let element): return "\(element.summary), or a list of them"
+        case .object(let schema): return "mapping with " + schema.fields.map { "`\($0.name)`" }.joined(separator: ", ")
+        case .dictionary(let value, _): return "mapping of names to \(value.summary)"
+        case .variant(let schema): return "mapping with `\(schema.discriminator)`"
+        case .anyOf(_, let summary): return summary
+        case .interval: return "`{min, max}`"
+        case .definesName: return "name"
+        case .metric(let input): return (input.map { "\($0) " } ?? "") + "metric name"
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Engine
+import Foundation
+import Pipeline
+import Testing
+
+/// Pins the stage keys of a fixed spec: any change to a key (parameters, code versions, key
+/// material, canonical JSON) fails here. A deliberate change bumps the runner's `codeVersion`
+/// and re-records the fixture with `XRBENCH_RECORD_GOLDEN=1 swift test --filter GoldenStageKeys`;
+/// an accidental one is a bug to fix, not a fixture to re-record.
+@Suite struct GoldenStageKeysTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/golden-stage-keys.json")
+
+    /// Every task kind and shared stage of the standard registry, with no file paths (keys must
+    /// be the same on every machine).
+    static let spec = """
+        experiment: golden
+        backbones:
+          pixels: {kind: pixels, size: 12}
+          tiny: {kind: vit-tiny-random, seed: 5, resolution: 56}
+        datasets:
+          phantom: {kind: phantom, count: 40, seed: 9, size: 64}
+        heads:
+          small: {kind: mlp, hidden: [16], dropout: 0.1, max_epochs: 20}
+        tasks:
+          - name: views
+            kind: retrieval
+            k: [5, 10]
+            relevance: [view]
+            matrix: {backbone: [pixels, tiny], dataset: [phantom], features: [cls, mean]}
+          - name: findings
+            kind: classification
+            labels: [nodule, effusion]
+            metric: [auroc, mcc]
+            matrix: {backbone: [pixels], dataset: [phantom], head: [small, linear], fraction: [0.5, 1], seed: [0], features: [cls+mean]}
+          - name: sex
+            kind: fairness
+            labels: [nodule]
+            bootstrap: {replicates: 20, seed: 1}
+            correction: holm
+            matrix: {backbone: [tiny], dataset: [phantom], train: [male, female], test: [male, female, all]}
+        """
+
+    @Test func stageKeysOfAFixedSpecAreUnchanged() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xrbench-golden-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let registry = Registry.standard
+        let spec = try SpecLoader(catalog: registry.catalog, environment: [:]).load(text: Self.spec, directory: folder)
+        let compiled = try GraphBuilder.compile(spec, catalog: registry.catalog, options: registry.compileOptions,
+                                                digester: FileDigester(memoURL: nil))
+        var keys: [String: String] = [:]
+        for stage in compiled.graph.stages {
+            #expect(keys[stage.label] == nil, "two stages labelled \(stage.label)")
+            keys[stage.label] = stage.key.rawValue
+        }
+        #expect(compiled.graph.stages.count == 34)
+        if ProcessInfo.processInfo.environment["XRBENCH_RECORD_GOLDEN"] == "1" {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(keys).write(to: Self.fixture)
+            return
+        }
+        let expected = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: Self.fixture))
+        #expect(Set(keys.keys) == Set(expected.keys), "stages added or removed")
+        for label in keys.keys.sorted() where expected[label] != nil && expected[label] != keys[label] {
+            Issue.record("the key of \(label) changed: \(expected[label]!.prefix(12)) → \(keys[label]!.prefix(12)); bump the runner's codeVersion if its output changes, and re-record")
+        }
+    }
+}
