@@ -73,15 +73,7 @@ public struct NIHOptions: Sendable, Hashable {
 ///   `.invalidOption` for an unknown finding name or official lists that do not fit the file;
 ///   `.missingImages` when checking images.
 public func loadNIHManifest(root: URL, options: NIHOptions = .init()) throws(DatasetError) -> Manifest {
-    let known = NIHOptions.allFindings + [NIHOptions.noFinding]
-    for finding in options.findings where !known.contains(finding) {
-        throw .invalidOption(name: "findings", value: finding, reason: "not an NIH finding"
-            + (closestName(to: finding, in: known).map { " (did you mean \($0)?)" } ?? "")
-            + "; the findings are \(known.joined(separator: ", "))")
-    }
-    if Set(options.findings).count != options.findings.count {
-        throw .invalidOption(name: "findings", value: options.findings.joined(separator: ", "), reason: "a finding is listed twice")
-    }
+    try checkNIHFindings(options.findings)
     let table = try CSVTable.read(contentsOf: resolve(options.dataEntry, against: root), hint:
         "Name NIH ChestX-ray14's Data_Entry_2017_v2020.csv (or Data_Entry_2017.csv) from the NIH Clinical Center download in data_entry.")
     var samples = try nihSamples(from: table, findings: options.findings)
@@ -111,8 +103,10 @@ public func loadNIHManifest(root: URL, options: NIHOptions = .init()) throws(Dat
 /// Turns a parsed `Data_Entry_2017*.csv` into samples with labels and attributes; image paths
 /// are the image names and there is no official split yet (see `loadNIHManifest`).
 ///
-/// - Throws: `DatasetError.missingColumn` / `.badValue` with the file, line and column.
+/// - Throws: `DatasetError.missingColumn` / `.badValue` with the file, line and column;
+///   `.invalidOption` for a finding name that is not NIH's or is listed twice.
 public func nihSamples(from table: CSVTable, findings: [String]) throws(DatasetError) -> [Sample] {
+    try checkNIHFindings(findings)
     let imageColumn = try table.column(named: "Image Index")
     let findingsColumn = try table.column(named: "Finding Labels")
     let followUpColumn = try table.column(named: "Follow-up #")
@@ -173,6 +167,19 @@ public func nihSamples(from table: CSVTable, findings: [String]) throws(DatasetE
                                   labels: labels, attributes: attributes))
         }
         return samples
+    }
+}
+
+/// Checks that `findings` names NIH findings (or `No Finding`), each once.
+private func checkNIHFindings(_ findings: [String]) throws(DatasetError) {
+    let known = NIHOptions.allFindings + [NIHOptions.noFinding]
+    for finding in findings where !known.contains(finding) {
+        throw .invalidOption(name: "findings", value: finding, reason: "not an NIH finding"
+            + (closestName(to: finding, in: known).map { " (did you mean \($0)?)" } ?? "")
+            + "; the findings are \(known.joined(separator: ", "))")
+    }
+    if Set(findings).count != findings.count {
+        throw .invalidOption(name: "findings", value: findings.joined(separator: ", "), reason: "a finding is listed twice")
     }
 }
 

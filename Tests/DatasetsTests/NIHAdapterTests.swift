@@ -188,6 +188,10 @@ struct NIHAdapterTests {
                                                   + ", or No Finding alone")) {
             try load("a.png,Mass||Nodule,0,1,58,M,PA")
         }
+        #expect(throws: DatasetError.invalidOption(name: "findings", value: "Mass, Mass", reason: "a finding is listed twice")) {
+            let text = "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position\na.png,Mass,0,1,5,M,PA\n"
+            return try nihSamples(from: try CSVTable(parsing: Array(text.utf8), file: "rows.csv"), findings: ["Mass", "Mass"])
+        }
         #expect(throws: DatasetError.self) {
             let text = "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position\na.png,Mass,0,1,5,M,PA\na.png,Mass,1,1,5,M,PA\n"
             return try nihSamples(from: try CSVTable(parsing: Array(text.utf8), file: "rows.csv"), findings: ["Mass"])
