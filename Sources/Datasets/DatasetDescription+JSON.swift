@@ -29,6 +29,7 @@ extension DatasetDescription {
         })))
         members += Self.counts(summary)
         if !sections.isEmpty {
+            precondition(Set(sections.map(\.key)).count == sections.count, "description sections need distinct keys")
             members.append(("sections", .object(sections.map { section in
                 (section.key, .object([
                     ("title", .string(section.title)),
