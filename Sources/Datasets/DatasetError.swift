@@ -25,6 +25,9 @@ public enum DatasetError: Error, Sendable, Hashable, CustomStringConvertible, Lo
     case empty(file: String, reason: String)
     /// An adapter or generator option is out of range.
     case invalidOption(name: String, value: String, reason: String)
+    /// Images the label file lists are not under the image root (reported all at once, only
+    /// when an adapter is asked to check its images).
+    case missingImages(root: String, labelFile: String, missing: [String], total: Int)
 
     /// A message naming the file, the place in it, the problem and the remedy.
     public var description: String {
@@ -38,7 +41,9 @@ public enum DatasetError: Error, Sendable, Hashable, CustomStringConvertible, Lo
         case .malformedCSV(let file, let line, let reason):
             "\(file), line \(line): malformed CSV: \(reason). Fix the file (RFC 4180: comma-separated, fields with commas, quotes or line breaks in double quotes, quotes doubled)."
         case .missingColumn(let file, let column, let available):
-            "\(file): no column \"\(column)\" in the header (columns: \(available.joined(separator: ", "))). Use a file with that column, or name the right column in the dataset options."
+            "\(file): no column \"\(column)\" in the header"
+                + (closestName(to: column, in: available).map { " (did you mean \"\($0)\"?)" } ?? "")
+                + ". The header's columns: \(available.map { "\"\($0)\"" }.joined(separator: ", ")). Use a file with that column, or name the right column in the dataset options."
         case .badValue(let file, let line, let column, let value, let expected):
             "\(file), line \(line), column \"\(column)\": cannot use \"\(value)\": expected \(expected). Correct the cell or exclude the row."
         case .duplicateSampleID(let file, let id):
@@ -49,6 +54,11 @@ public enum DatasetError: Error, Sendable, Hashable, CustomStringConvertible, Lo
             "\(file): no samples: \(reason). Check the file and the dataset filters."
         case .invalidOption(let name, let value, let reason):
             "option \(name) = \(value): \(reason)."
+        case .missingImages(let root, let labelFile, let missing, let total):
+            "\(root): \(missing.count) of the \(total) images listed in \(labelFile) are not under the image root "
+                + "(looked in it and in the folders up to two levels below it): "
+                + missing.prefix(20).joined(separator: ", ") + (missing.count > 20 ? ", … (\(missing.count - 20) more)" : "")
+                + ". Point root at the folder holding the images (or their images_NNN/ folders), or unpack the missing archives."
         }
     }
 

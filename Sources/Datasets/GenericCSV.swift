@@ -33,13 +33,20 @@ public struct CSVLabelColumn: Sendable, Hashable, Codable {
 
 /// How to read an arbitrary CSV label file as a manifest (the `csv` adapter).
 ///
-/// Only `imageColumn` is required. Sample ids are the image paths (or `idColumn`); without a
-/// `patientColumn` every image is its own patient (say so in your spec: splits can then not
-/// keep a patient's images together); without a `studyColumn` the study is the patient.
-/// Attribute columns are copied as text, except `sex` (female/male, also F/M, any case;
-/// anything else, e.g. Unknown, leaves it out) and `age` (whole years above 0; 0 or blank
-/// leaves it out), so fairness subgroups work as for CheXpert. The split column's values
-/// `train`/`training`, `val`/`valid`/`validation`, `test` (any case) set `officialSplit`.
+/// Only `imageColumn` is required. Sample ids are the image paths, or the `idColumn` cells
+/// (non-blank and unique); without a `patientColumn` every image is its own patient (say so
+/// in your spec: splits can then not keep a patient's images together); without a
+/// `studyColumn` the study is the patient. A blank id, patient or study cell is an error.
+///
+/// Attributes are read from columns by name (`attributeColumns`: attribute name → column, so
+/// `["sex": "gender"]` reads the column `gender` as the attribute `sex`). An attribute may have
+/// a value map (`valueMaps`, see `CSVValueMap`) that turns its cells into values first. Then
+/// the shared attributes are normalised so fairness subgroups work as for CheXpert: `sex`
+/// becomes `female`/`male` (also F/M, any case; without a map anything else, e.g. Unknown,
+/// leaves it out; with a map anything else is an error), `age` whole years above 0 (0 or
+/// blank leaves it out), `view` lower case when it is `frontal`/`lateral` in any case. Other
+/// attributes are copied as text. The split column's values `train`/`training`,
+/// `val`/`valid`/`validation`, `test` (any case) set `officialSplit`.
 public struct CSVManifestOptions: Sendable, Hashable, Codable {
     /// The label file, relative to the root (or absolute).
     public var file: String
@@ -55,6 +62,8 @@ public struct CSVManifestOptions: Sendable, Hashable, Codable {
     public var labels: [CSVLabelColumn]
     /// Attribute name → column.
     public var attributeColumns: [String: String]
+    /// Attribute name → how its cells become values (attributes without one copy their cells).
+    public var valueMaps: [String: CSVValueMap]
     /// Official split column, if any.
     public var splitColumn: String?
     /// The manifest's dataset name.
@@ -63,7 +72,7 @@ public struct CSVManifestOptions: Sendable, Hashable, Codable {
     /// Creates options.
     public init(file: String, imageColumn: String, idColumn: String? = nil, patientColumn: String? = nil,
                 studyColumn: String? = nil, labels: [CSVLabelColumn], attributeColumns: [String: String] = [:],
-                splitColumn: String? = nil, datasetName: String = "csv") {
+                valueMaps: [String: CSVValueMap] = [:], splitColumn: String? = nil, datasetName: String = "csv") {
         self.file = file
         self.imageColumn = imageColumn
         self.idColumn = idColumn
@@ -71,17 +80,52 @@ public struct CSVManifestOptions: Sendable, Hashable, Codable {
         self.studyColumn = studyColumn
         self.labels = labels
         self.attributeColumns = attributeColumns
+        self.valueMaps = valueMaps
         self.splitColumn = splitColumn
         self.datasetName = datasetName
+    }
+
+    /// The attribute columns a spec names in its two ways: a plain list of columns, each read
+    /// as the attribute of its lower-cased name (`Sex` → `sex`), and renames, attribute name →
+    /// column (`sex: gender`), whose names are kept as written.
+    ///
+    /// - Throws: `DatasetError.invalidOption` when two entries give the same attribute (a
+    ///   plain `Sex` and a rename `sex: gender`, or plain `Sex` and `sex`).
+    public static func attributeColumns(plain columns: [String], renamed: [String: String]) throws(DatasetError) -> [String: String] {
+        var result: [String: String] = [:]
+        for column in columns {
+            let name = column.lowercased()
+            if let other = result[name] {
+                throw .invalidOption(name: "attribute_columns", value: column,
+                                     reason: "the columns \"\(other)\" and \"\(column)\" would both be the attribute \(name)")
+            }
+            result[name] = column
+        }
+        for (name, column) in renamed.sorted(by: { $0.key < $1.key }) {
+            if let other = result[name] {
+                throw .invalidOption(name: "attributes.\(name)", value: column,
+                                     reason: "attribute_columns already reads \(name) from the column \"\(other)\"; name it once")
+            }
+            result[name] = column
+        }
+        return result
     }
 }
 
 /// Reads a CSV label file into a manifest (see `CSVManifestOptions`).
 ///
 /// - Throws: `DatasetError` naming the file, line and column of the first problem: a missing
-///   file or column, a bad binary cell, a class not in the given list, a bad split or age
-///   value, a duplicate id.
+///   file or column (with the header's columns and a did-you-mean), a bad binary cell, a class
+///   not in the given list, a bad split or age value, a cell a value map does not list, a
+///   blank or duplicate id, a blank patient or study; `.invalidOption` for a value map of an
+///   attribute that is not read, or one whose outputs `sex`/`age` cannot take.
 public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(DatasetError) -> Manifest {
+    for name in options.valueMaps.keys.sorted() where options.attributeColumns[name] == nil {
+        throw .invalidOption(name: "values.\(name)", value: "(a value map)",
+                             reason: "no attribute \(name) is read (attributes: \(options.attributeColumns.keys.sorted().joined(separator: ", ")));"
+                                 + " add it to the attributes, or remove its map")
+    }
+    for (name, map) in options.valueMaps.sorted(by: { $0.key < $1.key }) { try CSVAttributeReader.validate(map, of: name) }
     let url = resolve(options.file, against: root)
     let table = try CSVTable.read(contentsOf: url, hint: "Check the csv dataset's file option (relative to the root \(root.path)).")
     let imageColumn = try table.column(named: options.imageColumn)
@@ -89,40 +133,33 @@ public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(Datas
     let patientColumn = try options.patientColumn.map { (name: String) throws(DatasetError) in try table.column(named: name) }
     let studyColumn = try options.studyColumn.map { (name: String) throws(DatasetError) in try table.column(named: name) }
     let splitColumn = try options.splitColumn.map { (name: String) throws(DatasetError) in try table.column(named: name) }
-    var attributeColumns: [(name: String, column: Int)] = []
+    var attributes: [CSVAttributeReader] = []
     for (name, column) in options.attributeColumns.sorted(by: { $0.key < $1.key }) {
-        attributeColumns.append((name, try table.column(named: column)))
+        attributes.append(CSVAttributeReader(name: name, column: try table.column(named: column), map: options.valueMaps[name]))
     }
-    var definitions: [LabelDefinition] = []
-    var labelColumns: [Int] = []
-    for label in options.labels {
-        let column = try table.column(named: label.column)
-        labelColumns.append(column)
-        let kind = label.kind ?? ((0..<table.rowCount).allSatisfy { binaryValue(table.string(row: $0, column: column)) != nil }
-            ? .binary : .multiClass)
-        switch kind {
-        case .binary:
-            definitions.append(.binary(label.name))
-        case .multiClass:
-            let classes = label.classes ?? Set((0..<table.rowCount).map { table.string(row: $0, column: column) })
-                .filter { !$0.isEmpty }.sorted()
-            guard !classes.isEmpty else { throw .empty(file: table.file, reason: "label column \"\(label.column)\" is blank in every row") }
-            definitions.append(.multiClass(label.name, classes: classes))
-        }
-    }
+    let definitions = try labelDefinitions(options.labels, in: table)
+    let labelColumns = try options.labels.map { (label: CSVLabelColumn) throws(DatasetError) in try table.column(named: label.column) }
 
     var samples: [Sample] = []
     samples.reserveCapacity(table.rowCount)
+    var lineOfID: [String: Int] = [:]
     for row in 0..<table.rowCount {
         func bad(_ column: Int, _ expected: String) -> DatasetError {
             .badValue(file: table.file, line: table.line(ofRow: row), column: table.header[column],
                       value: table.string(row: row, column: column), expected: expected)
         }
-        let imagePath = table.string(row: row, column: imageColumn)
-        guard !imagePath.isEmpty else { throw bad(imageColumn, "an image path") }
-        let id = idColumn.map { table.string(row: row, column: $0) } ?? imagePath
-        let patient = patientColumn.map { table.string(row: row, column: $0) } ?? imagePath
-        let study = studyColumn.map { table.string(row: row, column: $0) } ?? patient
+        func nonBlank(_ column: Int, _ what: String) throws(DatasetError) -> String {
+            let cell = table.string(row: row, column: column)
+            guard !cell.isEmpty else { throw bad(column, what) }
+            return cell
+        }
+        let imagePath = try nonBlank(imageColumn, "an image path")
+        let id = try idColumn.map { (column: Int) throws(DatasetError) in try nonBlank(column, "a sample id") } ?? imagePath
+        if let earlier = lineOfID.updateValue(table.line(ofRow: row), forKey: id) {
+            throw bad(idColumn ?? imageColumn, "a unique \(idColumn == nil ? "image path (the sample id)" : "sample id"); line \(earlier) has the same")
+        }
+        let patient = try patientColumn.map { (column: Int) throws(DatasetError) in try nonBlank(column, "a patient id") } ?? imagePath
+        let study = try studyColumn.map { (column: Int) throws(DatasetError) in try nonBlank(column, "a study id") } ?? patient
         var labels = [String: LabelValue](minimumCapacity: definitions.count)
         for (definition, column) in zip(definitions, labelColumns) {
             let cell = table.string(row: row, column: column)
@@ -140,23 +177,10 @@ public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(Datas
                 labels[definition.name] = .category(cell)
             }
         }
-        var attributes = [String: String](minimumCapacity: attributeColumns.count)
-        for (name, column) in attributeColumns {
-            let cell = table.string(row: row, column: column)
-            switch name {
-            case AttributeName.sex:
-                switch cell.lowercased() {
-                case "female", "f": attributes[name] = Sex.female.rawValue
-                case "male", "m": attributes[name] = Sex.male.rawValue
-                default: break
-                }
-            case AttributeName.age:
-                if cell.isEmpty { continue }
-                guard let age = Double(cell), age >= 0, age <= 130 else { throw bad(column, "an age in years from 0 to 130, or blank") }
-                if Int(age) > 0 { attributes[name] = String(Int(age)) }
-            default:
-                if !cell.isEmpty { attributes[name] = cell }
-            }
+        var values = [String: String](minimumCapacity: attributes.count)
+        for attribute in attributes {
+            let cell = table.string(row: row, column: attribute.column)
+            values[attribute.name] = try attribute.value(of: cell) { bad(attribute.column, $0) }
         }
         var split: OfficialSplit?
         if let splitColumn {
@@ -169,10 +193,34 @@ public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(Datas
             }
         }
         samples.append(Sample(id: id, patientID: patient, studyID: study, imagePath: imagePath,
-                              labels: labels, attributes: attributes, officialSplit: split))
+                              labels: labels, attributes: values, officialSplit: split))
     }
     guard !samples.isEmpty else { throw .empty(file: table.file, reason: "the file has a header but no rows") }
     return try Manifest(dataset: options.datasetName, root: root, schema: LabelSchema(definitions), samples: samples, source: table.file)
+}
+
+/// The label definitions of the label columns, with kinds and classes inferred from the cells
+/// where the options leave them open.
+private func labelDefinitions(_ labels: [CSVLabelColumn], in table: CSVTable) throws(DatasetError) -> [LabelDefinition] {
+    var definitions: [LabelDefinition] = []
+    for label in labels {
+        if definitions.contains(where: { $0.name == label.name }) {
+            throw .invalidOption(name: "label_columns", value: label.name, reason: "the label is named twice; name each label once")
+        }
+        let column = try table.column(named: label.column)
+        let kind = label.kind ?? ((0..<table.rowCount).allSatisfy { binaryValue(table.string(row: $0, column: column)) != nil }
+            ? .binary : .multiClass)
+        switch kind {
+        case .binary:
+            definitions.append(.binary(label.name))
+        case .multiClass:
+            let classes = label.classes ?? Set((0..<table.rowCount).map { table.string(row: $0, column: column) })
+                .filter { !$0.isEmpty }.sorted()
+            guard !classes.isEmpty else { throw .empty(file: table.file, reason: "label column \"\(label.column)\" is blank in every row") }
+            definitions.append(.multiClass(label.name, classes: classes))
+        }
+    }
+    return definitions
 }
 
 /// A binary cell's value, or nil when it is not one.

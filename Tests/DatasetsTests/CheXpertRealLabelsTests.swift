@@ -6,7 +6,7 @@ import TestSupport
 /// CheXpert's real 223,414-row training label file, as shipped by torchxrayvision and fetched
 /// by `scripts/fixtures/chexpert_labels.sh` (run by `make test`). Override the location with
 /// `XRBENCH_CHEXPERT_LABELS`.
-private let realLabelFile: URL = {
+let cheXpertRealLabelFile: URL = {
     let environment = ProcessInfo.processInfo.environment
     if let path = environment["XRBENCH_CHEXPERT_LABELS"] { return URL(fileURLWithPath: path) }
     let cache = environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
@@ -52,12 +52,12 @@ private func counts(in samples: [Sample], findings: [String]) -> [String: [Strin
 }
 
 private func loadReal(frontalOnly: Bool) throws -> Manifest {
-    try loadCheXpertManifest(root: realLabelFile.deletingLastPathComponent(), options: CheXpertOptions(
+    try loadCheXpertManifest(root: cheXpertRealLabelFile.deletingLastPathComponent(), options: CheXpertOptions(
         defaultUncertaintyPolicy: .keep, frontalOnly: frontalOnly,
-        labelFiles: [.init(path: realLabelFile.lastPathComponent, split: .train)]))
+        labelFiles: [.init(path: cheXpertRealLabelFile.lastPathComponent, split: .train)]))
 }
 
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: realLabelFile.path),
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: cheXpertRealLabelFile.path),
                 "run scripts/fixtures/chexpert_labels.sh to fetch CheXpert's real label file"))
 struct CheXpertRealLabelsTests {
     @Test func allRowsMatchPythonCSVCounts() throws {
@@ -81,10 +81,10 @@ struct CheXpertRealLabelsTests {
 
     @Test func frontalFilterAndUncertaintyPoliciesMatchPythonCSVCounts() throws {
         let reference = try loadReference()
-        let manifest = try loadCheXpertManifest(root: realLabelFile.deletingLastPathComponent(), options: CheXpertOptions(
+        let manifest = try loadCheXpertManifest(root: cheXpertRealLabelFile.deletingLastPathComponent(), options: CheXpertOptions(
             findings: ["Atelectasis", "Edema", "Cardiomegaly"], defaultUncertaintyPolicy: .ignore,
             uncertaintyPolicies: ["Atelectasis": .ones, "Edema": .zeros], frontalOnly: true,
-            labelFiles: [.init(path: realLabelFile.lastPathComponent, split: .train)]))
+            labelFiles: [.init(path: cheXpertRealLabelFile.lastPathComponent, split: .train)]))
         #expect(manifest.samples.count == reference.frontal)
         let atelectasis = try #require(reference.frontalCounts["Atelectasis"])
         let edema = try #require(reference.frontalCounts["Edema"])
