@@ -28,7 +28,7 @@ struct XRBench: AsyncParsableCommand {
         """,
         version: xrbenchVersion,
         subcommands: [Embed.self, Run.self, Plan.self, StageCommands.self, CacheCommands.self,
-                      Query.self, Runs.self, Tables.self, Phantom.self, Kinds.self]
+                      Query.self, Runs.self, Tables.self, Phantom.self, Kinds.self, Dataset.self]
     )
 }
 

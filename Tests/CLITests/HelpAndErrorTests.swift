@@ -14,7 +14,8 @@ import TestSupport
     }
 
     @Test(arguments: [["--help"], ["embed", "--help"], ["run", "--help"], ["plan", "--help"], ["stage", "--help"],
-                      ["stage", "run", "--help"], ["cache", "--help"], ["cache", "gc", "--help"]])
+                      ["stage", "run", "--help"], ["cache", "--help"], ["cache", "gc", "--help"], ["kinds", "--help"],
+                      ["dataset", "--help"]])
     func everyCommandsHelpShowsAnExample(arguments: [String]) throws {
         let result = try CLI.run(arguments, in: try makeTemporaryDirectory())
         #expect(result.status == 0)

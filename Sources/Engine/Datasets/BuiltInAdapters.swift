@@ -127,3 +127,37 @@ public struct MURAAdapter: DatasetAdapter {
         return try loadMURAManifest(root: try options.requiredPath("root"), options: MURAOptions(splits: splits))
     }
 }
+
+/// `nih`: NIH ChestX-ray14's `Data_Entry_2017*.csv`: 14 findings from the pipe-separated
+/// `Finding Labels`, sex, age, view position, patient and follow-up (the study); optionally the
+/// official `train_val_list.txt` / `test_list.txt`. Images are found under `root` by name.
+public struct NIHAdapter: DatasetAdapter {
+    public var name: String { "nih" }
+    public var summary: String { "NIH ChestX-ray14 (Data_Entry_2017*.csv): 14 findings, sex, age, view, official split lists" }
+    public var options: [SchemaField] {
+        [
+            SchemaField("data_entry", .path(.file), required: true),
+            SchemaField("root", .path(.dataRoot), required: true),
+            SchemaField("train_val_list", .path(.file)),
+            SchemaField("test_list", .path(.file)),
+            SchemaField("findings", .list(.string(choices: NIHOptions.allFindings + [NIHOptions.noFinding]), minimumCount: 1)),
+            SchemaField("check_images", .boolean),
+        ]
+    }
+
+    /// Creates the adapter.
+    public init() {}
+
+    public func fields(_ options: [String: ParameterValue]) throws(SpecProblem) -> DatasetFields? {
+        let findings = options["findings"]?.listValue?.compactMap(\.stringValue) ?? NIHOptions.allFindings
+        return DatasetFields(labels: findings, attributes: [AttributeName.sex, AttributeName.age, AttributeName.view, "projection"])
+    }
+
+    public func manifest(_ options: ComponentOptions, context: DatasetContext) throws -> Manifest {
+        let settings = NIHOptions(dataEntry: try options.requiredPath("data_entry").path,
+                                  findings: try options.strings("findings") ?? NIHOptions.allFindings,
+                                  trainValList: try options.string("train_val_list"), testList: try options.string("test_list"),
+                                  checkImages: try options.bool("check_images") ?? false)
+        return try loadNIHManifest(root: try options.requiredPath("root"), options: settings)
+    }
+}

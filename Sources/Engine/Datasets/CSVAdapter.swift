@@ -6,7 +6,8 @@ import Pipeline
 ///
 /// Attributes come from `attribute_columns` (each column becomes the attribute of its lower-case
 /// name) and `attributes` (attribute name → column, e.g. `{sex: gender, age: age_years}`), so
-/// the built-in `male`/`female`/age subgroups work whatever the columns are called.
+/// the built-in `male`/`female`/age subgroups work whatever the columns are called; `values`
+/// maps an attribute's cells (`sex: {F: female, M: male}`, see docs/DATASETS.md).
 public struct CSVAdapter: DatasetAdapter {
     public var name: String { "csv" }
     public var summary: String { "any CSV label file: image, id, patient, study, split, label and attribute columns by name" }
@@ -22,6 +23,7 @@ public struct CSVAdapter: DatasetAdapter {
             SchemaField("label_columns", .list(.string(), minimumCount: 1)),
             SchemaField("attribute_columns", .list(.string())),
             SchemaField("attributes", .dictionary(.string(), defines: nil)),
+            SchemaField("values", .dictionary(.dictionary(.nullable(.string()), defines: nil), defines: nil)),
         ]
     }
 
@@ -55,6 +57,11 @@ public struct CSVAdapter: DatasetAdapter {
         }
         for (attribute, column) in (options["attributes"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             if let column = column.stringValue { require(column, at: "attributes.\(attribute)") }
+        }
+        let attributes = Self.attributeColumns(options)
+        for attribute in (options["values"]?.objectValue ?? [:]).keys.sorted() where attributes[attribute] == nil {
+            problems.append(SpecProblem(at: "values.\(attribute)", "maps the values of attribute \"\(attribute)\", which no column gives; "
+                                        + "add it to `attributes` (\(attribute): COLUMN) or `attribute_columns`"))
         }
         return problems
     }
@@ -93,12 +100,18 @@ public struct CSVAdapter: DatasetAdapter {
         let file = try options.requiredPath("manifest")
         let root = try options.string("root").map { URL(fileURLWithPath: $0) } ?? file.deletingLastPathComponent()
         let labels = try options.strings("label_columns") ?? []
-        let settings = CSVManifestOptions(file: file.path, imageColumn: try options.string("image_column") ?? "path",
+        let attributes = try CSVManifestOptions.attributeColumns(plain: try options.strings("attribute_columns") ?? [],
+                                                                 renamed: try options.stringMap("attributes") ?? [:])
+        var valueMaps: [String: CSVValueMap] = [:]
+        for (attribute, map) in options.values["values"]?.objectValue ?? [:] {
+            valueMaps[attribute] = CSVValueMap(spec: (map.objectValue ?? [:]).mapValues { $0.stringValue })
+        }
+        var settings = CSVManifestOptions(file: file.path, imageColumn: try options.string("image_column") ?? "path",
                                           idColumn: try options.string("id_column"),
                                           patientColumn: try options.string("patient_column"), studyColumn: try options.string("study_column"),
-                                          labels: labels.map { CSVLabelColumn.inferred($0) },
-                                          attributeColumns: Self.attributeColumns(options.values),
+                                          labels: labels.map { CSVLabelColumn.inferred($0) }, attributeColumns: attributes,
                                           splitColumn: try options.string("split_column"))
+        settings.valueMaps = valueMaps
         return try loadCSVManifest(root: root, options: settings)
     }
 }

@@ -17,6 +17,7 @@ extension Registry {
         registry.register(dataset: CheXpertAdapter())
         registry.register(dataset: MURAAdapter())
         registry.register(dataset: CSVAdapter())
+        registry.register(dataset: NIHAdapter())
         // Probe heads.
         registry.register(head: MLPHead())
         registry.register(head: LinearHead())

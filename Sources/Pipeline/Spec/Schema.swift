@@ -116,6 +116,8 @@ public indirect enum SchemaType: Sendable {
     /// The name of a metric of the catalog that scores `input` (any metric when nil), e.g.
     /// `auroc` or `precision@10`.
     case metric(input: String?)
+    /// A value of the wrapped type, or null (`~`), which converts to `.null`.
+    case nullable(SchemaType)
 }
 
 /// One field of an object schema.
@@ -205,6 +207,7 @@ extension SchemaType {
         case .interval: return "`{min, max}`"
         case .definesName: return "name"
         case .metric(let input): return (input.map { "\($0) " } ?? "") + "metric name"
+        case .nullable(let wrapped): return "\(wrapped.summary) or `~`"
         }
     }
 }

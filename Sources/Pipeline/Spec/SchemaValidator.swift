@@ -166,6 +166,8 @@ struct SchemaValidator {
             }
             report(.wrongType, node, path, "expected \(summary), found \(describe(node))")
             return nil
+        case .nullable(let wrapped):
+            return isNull(node) ? .null : convert(node, as: wrapped, path: path)
         case .metric(let input):
             guard let text = scalarText(node, path: path, expected: "a metric name") else { return nil }
             let known = catalog.metrics(for: input)
@@ -293,6 +295,7 @@ struct SchemaValidator {
         case .boolean: placeholder = .bool(false)
         case .path, .reference, .definesName, .metric: placeholder = .string(interpolated.text)
         case .oneOrList(let element): return unresolvedPlaceholder(node, as: element, path: path).map { .list([$0]) }
+        case .nullable(let wrapped): return unresolvedPlaceholder(node, as: wrapped, path: path)
         case .anyOf(let alternatives, _):
             for alternative in alternatives {
                 if let value = unresolvedPlaceholder(node, as: alternative, path: path) { return value }
