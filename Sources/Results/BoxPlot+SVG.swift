@@ -17,7 +17,8 @@ extension BoxPlot {
         let groupWidth = max(Double(slotCount) * Layout.slotWidth + Layout.groupGap,
                              (Layout.minimumWidth - Layout.left - Layout.right) / groupCount)
         let width = Layout.left + groupCount * groupWidth + Layout.right
-        let height = Layout.top + Layout.plotHeight + Layout.bottom
+        let heading = SVGTitle(title, width: width - 20)
+        let height = Layout.top + Layout.plotHeight + Layout.bottom + heading.extraHeight
         let boxes = groups.map { group in group.series.map { ($0.name, BoxStatistics($0.values)) } }
 
         // The y range covers every value; brackets take extra levels above.
@@ -44,7 +45,9 @@ extension BoxPlot {
             + #"viewBox="0 0 \#(Self.n(width)) \#(Self.n(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">"#)
         out.append("<title>\(Self.xml(title))</title>")
         out.append(#"<rect width="100%" height="100%" fill="white"/>"#)
-        out.append(#"<text x="\#(Self.n(width / 2))" y="24" text-anchor="middle" font-size="15">\#(Self.xml(title))</text>"#)
+        out.append(heading.svg(x: width / 2, y: "24", anchor: "middle", number: Self.n, escape: Self.xml))
+        // Everything below a title that wraps moves down by its extra lines.
+        if heading.extraHeight > 0 { out.append(#"<g transform="translate(0 \#(Self.n(heading.extraHeight)))">"#) }
         // Axes, grid and ticks.
         out.append(##"<g stroke="#cccccc" stroke-width="1">"##)
         for tick in ticks where tick >= axisLow && tick <= dataHigh {
@@ -113,6 +116,7 @@ extension BoxPlot {
         }
         out.append(#"<text x="\#(Self.n(Layout.left))" y="\#(Self.n(legendY + 28))" font-size="10">"#
             + "Mann–Whitney U: * p &lt; 0.05, ** p &lt; 0.01, *** p &lt; 0.001, ns not significant</text>")
+        if heading.extraHeight > 0 { out.append("</g>") }
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"
     }

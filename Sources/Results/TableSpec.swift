@@ -32,12 +32,16 @@ public struct TableSpec: Codable, Sendable, Hashable {
     /// When set, column labels `group<separator>column` are grouped under a spanning header
     /// (`CheXpert / 1%` with separator `" / "`), as the paper's Table 2 groups datasets.
     public var columnGroupSeparator: String?
+    /// Whether cells show the number of test samples behind them (`n = 412`, or a range when
+    /// seeds differ), after the value.
+    public var showCount: Bool = false
 
     /// Creates a table spec.
     public init(name: String, title: String, rowHeader: String, rowOrder: [String] = [], columnOrder: [String] = [],
                 spread: SpreadKind = .standardDeviation, higherIsBetter: Bool = true, decimals: Int = 3,
-                scale: Double = 1, columnGroupSeparator: String? = nil) {
+                scale: Double = 1, columnGroupSeparator: String? = nil, showCount: Bool = false) {
         precondition(decimals >= 0 && decimals <= 12, "decimals must be in 0...12")
+        self.showCount = showCount
         self.name = name
         self.title = title
         self.rowHeader = rowHeader
@@ -88,13 +92,16 @@ public struct SeedValue: Sendable, Hashable {
     public var value: Double?
     /// The stage key that recorded the value, when known: what `explanationCSV` traces to.
     public var stageKey: String?
+    /// How many test samples the value was computed on, when known.
+    public var sampleCount: Int?
 
     /// Creates a seed value.
-    public init(rowLabel: String, columnLabel: String, value: Double?, stageKey: String? = nil) {
+    public init(rowLabel: String, columnLabel: String, value: Double?, stageKey: String? = nil, sampleCount: Int? = nil) {
         self.rowLabel = rowLabel
         self.columnLabel = columnLabel
         self.value = value
         self.stageKey = stageKey
+        self.sampleCount = sampleCount
     }
 }
 
@@ -122,6 +129,8 @@ public struct SummaryTable: Sendable, Hashable {
     public var ranks: [[CellRank]]
     /// The seed-level values the table summarises, as given.
     public var values: [SeedValue]
+    /// `sampleCounts[row][column]`: the fewest and most test samples behind the cell's values.
+    public var sampleCounts: [[ClosedRange<Int>?]]
 
     /// Summarises seed-level values into a table laid out by `spec`.
     ///
@@ -132,11 +141,17 @@ public struct SummaryTable: Sendable, Hashable {
         let rows = Self.ordered(spec.rowOrder, values.map(\.rowLabel))
         let columns = Self.ordered(spec.columnOrder, values.map(\.columnLabel))
         var grouped: [String: [String: [Double]]] = [:]
+        var counts: [String: [String: ClosedRange<Int>]] = [:]
         for value in values {
             if let number = value.value {
                 grouped[value.rowLabel, default: [:]][value.columnLabel, default: []].append(number)
             }
+            if let count = value.sampleCount {
+                let range = counts[value.rowLabel]?[value.columnLabel]
+                counts[value.rowLabel, default: [:]][value.columnLabel] = range.map { min($0.lowerBound, count)...max($0.upperBound, count) } ?? count...count
+            }
         }
+        sampleCounts = rows.map { row in columns.map { column in counts[row]?[column] } }
         let cells = rows.map { row in columns.map { column in SeedSummary(grouped[row]?[column] ?? []) } }
         self.spec = spec
         self.rows = rows
@@ -207,15 +222,19 @@ public struct SummaryTable: Sendable, Hashable {
         let scale = spec.scale
         let decimals = spec.decimals
         let mean = Self.fixed(scale * summary.mean, decimals: decimals)
+        var text: String
         switch spec.spread {
         case .standardDeviation:
-            guard let deviation = summary.standardDeviation else { return mean }
-            return "\(mean) \(plusMinus) \(Self.fixed(scale * deviation, decimals: decimals))"
+            text = summary.standardDeviation.map { "\(mean) \(plusMinus) \(Self.fixed(scale * $0, decimals: decimals))" } ?? mean
         case .confidenceInterval95:
-            guard let interval = summary.interval else { return mean }
-            return "\(mean) [\(Self.fixed(scale * interval.lowerBound, decimals: decimals)), "
-                + "\(Self.fixed(scale * interval.upperBound, decimals: decimals))]"
+            text = summary.interval.map {
+                "\(mean) [\(Self.fixed(scale * $0.lowerBound, decimals: decimals)), \(Self.fixed(scale * $0.upperBound, decimals: decimals))]"
+            } ?? mean
         }
+        if spec.showCount, let counts = sampleCounts[row][column] {
+            text += counts.lowerBound == counts.upperBound ? " (n = \(counts.lowerBound))" : " (n = \(counts.lowerBound)–\(counts.upperBound))"
+        }
+        return text
     }
 
     /// What the numbers are, for captions.

@@ -96,7 +96,8 @@ struct SpecDeclarations {
     func plan(for experiment: String, reader: ResultReader) throws -> ExperimentReportPlan {
         let spec = specs[experiment]
         let origin = spec.map { SpecLoaderPaths.display($0.file) } ?? "automatic"
-        var tables = spec.map { spec in spec.tables.map { Self.request($0, in: spec) } } ?? []
+        let vocabulary = reportVocabulary(spec: spec)
+        var tables = spec.map { spec in spec.tables.map { Self.request($0, in: spec, vocabulary: vocabulary) } } ?? []
         var figures: [ExperimentReportPlan.Figure] = spec.map { spec in
             spec.figures.map { figure -> ExperimentReportPlan.Figure in
                 let task = spec.tasks.first { $0.name == figure.task }
@@ -104,7 +105,7 @@ struct SpecDeclarations {
                                                    trainOrder: task?.matrix.strings("train") ?? [], testOrder: task?.matrix.strings("test") ?? [])
             }
         } ?? []
-        if tables.isEmpty { tables = try Self.automaticTables(experiment: experiment, reader: reader) }
+        if tables.isEmpty { tables = try Self.automaticTables(experiment: experiment, reader: reader, vocabulary: vocabulary) }
         if figures.isEmpty { figures = try Self.automaticFigures(experiment: experiment, reader: reader) }
         return ExperimentReportPlan(experiment: experiment, tables: tables, figures: figures,
                                     origin: tables.isEmpty && figures.isEmpty ? "automatic" : origin)
@@ -112,7 +113,7 @@ struct SpecDeclarations {
 
     /// A spec's table declaration as a report request, with value orders taken from the spec
     /// (backbones, heads, subgroups and labels in the order the task matrices list them).
-    static func request(_ declaration: TableDeclaration, in spec: Spec) -> ReportTableRequest {
+    static func request(_ declaration: TableDeclaration, in spec: Spec, vocabulary: ReportVocabulary) -> ReportTableRequest {
         let tasks = declaration.tasks.compactMap { name in spec.tasks.first { $0.name == name } }
         var order: [ReportCoordinate: [String]] = [:]
         func add(_ coordinate: ReportCoordinate, _ values: [String]?) {
@@ -132,36 +133,40 @@ struct SpecDeclarations {
             rows: declaration.rows.compactMap(ReportCoordinate.init(rawValue:)),
             columns: declaration.columns.compactMap(ReportCoordinate.init(rawValue:)),
             metric: declaration.metric, summary: ReportSummary(rawValue: declaration.summary?.rawValue ?? "") ?? .meanStd,
-            caption: declaration.caption, valueOrder: order)
+            caption: declaration.caption, valueOrder: order, vocabulary: vocabulary, showCount: declaration.showCount ?? false)
     }
 
     /// One table per task and metric (all Precision@k of a task in one table), rows = backbones,
     /// columns = k for retrieval, the test subgroup for fairness (rows then backbone and training
     /// subgroup) and the training fraction otherwise; whatever else varies is added to the
     /// columns by the layout.
-    static func automaticTables(experiment: String, reader: ResultReader) throws -> [ReportTableRequest] {
+    static func automaticTables(experiment: String, reader: ResultReader, vocabulary: ReportVocabulary) throws -> [ReportTableRequest] {
         var requests: [ReportTableRequest] = []
         let fairnessTasks = Set(try reader.tasksWithReplicates(experiment: experiment).map(\.task))
         for (task, recordedMetrics) in try reader.recordedTasks(experiment: experiment) {
             // Interval bounds (`auroc-ci-low`) belong to the figure, not to tables of their own.
-            let metrics = recordedMetrics.filter { !$0.hasSuffix("-ci-low") && !$0.hasSuffix("-ci-high") }
+            let metrics = recordedMetrics.map(MetricName.init).filter { $0.bound == nil }
             if fairnessTasks.contains(task) {
                 for metric in metrics {
                     requests.append(ReportTableRequest(
                         name: fileStem("\(experiment)-\(task)-\(metric)"), experiment: experiment, tasks: [task],
-                        rows: [.backbone, .train], columns: [.test], metric: metric, summary: .meanStd))
+                        rows: [.backbone, .train], columns: [.test], metric: metric.description, summary: .meanStd,
+                        vocabulary: vocabulary))
                 }
                 continue
             }
-            if metrics.contains(where: { $0.hasPrefix("precision@") }) {
+            // A family with a parameter (precision@5, precision@10) is one table over its parameter.
+            var families: [String] = []
+            for metric in metrics where metric.parameter != nil && !families.contains(metric.family) { families.append(metric.family) }
+            for family in families {
                 requests.append(ReportTableRequest(
-                    name: fileStem("\(experiment)-\(task)-precision"), experiment: experiment, tasks: [task],
-                    rows: [.backbone], columns: [.k], metric: "precision@k", summary: .meanStd))
+                    name: fileStem("\(experiment)-\(task)-\(family)"), experiment: experiment, tasks: [task],
+                    rows: [.backbone], columns: [.k], metric: "\(family)@k", summary: .meanStd, vocabulary: vocabulary))
             }
-            for metric in metrics where !metric.hasPrefix("precision@") {
+            for metric in metrics where metric.parameter == nil {
                 requests.append(ReportTableRequest(
                     name: fileStem("\(experiment)-\(task)-\(metric)"), experiment: experiment, tasks: [task],
-                    rows: [.backbone], columns: [.fraction], metric: metric, summary: .meanStd))
+                    rows: [.backbone], columns: [.fraction], metric: metric.description, summary: .meanStd, vocabulary: vocabulary))
             }
         }
         return requests
@@ -177,7 +182,7 @@ struct SpecDeclarations {
         }
         // Every retrieval task gets a gallery; one without recorded neighbours is skipped with a note.
         for (task, metrics) in try reader.recordedTasks(experiment: experiment)
-        where metrics.contains(where: { $0.hasPrefix("precision@") }) {
+        where metrics.contains(where: { MetricName($0).family == "precision" && MetricName($0).parameter != nil }) {
             figures.append(.init(name: fileStem("\(experiment)-\(task)-gallery"), kind: .retrievalGallery, task: task))
         }
         return figures
@@ -196,4 +201,25 @@ enum SpecLoaderPaths {
         let path = url.standardizedFileURL.path
         return path.hasPrefix(current + "/") ? String(path.dropFirst(current.count + 1)) : path
     }
+}
+
+/// Display names from the spec (`display:` of backbones, datasets, heads and tasks; `labels:`)
+/// and metric presentations from the registry's metric registrations.
+func reportVocabulary(spec: Spec?) -> ReportVocabulary {
+    var metrics: [String: ReportVocabulary.Metric] = [:]
+    for spelling in makeRegistry().metrics {
+        // A parameterised spelling (`precision@k`, shown `P@k`) presents its family.
+        let family = spelling.spelling.hasSuffix("@k") ? String(spelling.spelling.dropLast(2)) : spelling.spelling
+        let display = spelling.displayName.hasSuffix("@k") ? String(spelling.displayName.dropLast(1)) : spelling.displayName
+        metrics[family] = ReportVocabulary.Metric(displayName: display, higherIsBetter: spelling.higherIsBetter)
+    }
+    var names: [ReportCoordinate: [String: String]] = [:]
+    if let spec {
+        names[.backbone] = spec.backbones.compactMapValues(\.display)
+        names[.dataset] = spec.datasets.compactMapValues(\.display)
+        names[.head] = spec.heads.compactMapValues(\.display)
+        names[.task] = Dictionary(spec.tasks.compactMap { task in task.display.map { (task.name, $0) } }, uniquingKeysWith: { first, _ in first })
+        names[.label] = spec.labelDisplayNames
+    }
+    return ReportVocabulary(names: names, metrics: metrics)
 }

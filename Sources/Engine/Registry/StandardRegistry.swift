@@ -1,4 +1,5 @@
 import Pipeline
+import Results
 
 extension Registry {
     /// The built-in kinds: every line is one registration.
@@ -32,10 +33,10 @@ extension Registry {
                                                      higherIsBetter: true))
         }
         registry.register(metric: MetricSpelling(spelling: "precision@k", input: "retrieval", displayName: "P@k", higherIsBetter: true,
-                                                 matches: { name in
-                                                     guard name.hasPrefix("precision@") else { return false }
-                                                     let k = name.dropFirst("precision@".count)
-                                                     return k == "k" || Int(k).map { $0 >= 1 } == true
+                                                 matches: { text in
+                                                     let name = MetricName(text)
+                                                     return text == "precision@k" || (name.family == "precision" && (name.parameter ?? 0) >= 1
+                                                                                      && name.bound == nil)
                                                  }))
         // Executors.
         registry.register(executor: LocalExecutorKind())

@@ -82,7 +82,7 @@ public struct RetrievalRunner: StageRunner {
             if precision[k] == nil && !queries.isEmpty {
                 rowNotes.append("k = \(k) exceeds the \(available) candidates available to a query")
             }
-            results.append(ResultRow(coordinates: coordinates, metric: "precision@\(k)", value: precision[k],
+            results.append(ResultRow(coordinates: coordinates, metric: MetricName(family: "precision", parameter: k).description, value: precision[k],
                                      note: rowNotes.isEmpty ? nil : rowNotes.joined(separator: "; "), sampleCount: queries.count))
         }
         let gallery = neighbours(of: queries, among: candidates, features: features, width: width, classes: classes, manifest: manifest)

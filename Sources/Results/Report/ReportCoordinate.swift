@@ -48,19 +48,19 @@ public enum ReportCoordinate: String, Sendable, Hashable, CaseIterable, Codable 
 
     /// The coordinate's value in `row` as printed in a table (a fraction 0.1 as `10%`, a k as `P@5`).
     /// `inColumns` prefixes subgroups (`train male`), whose bare value would be ambiguous in a column header.
-    func label(of row: ReportSourceRow, inColumns: Bool) -> String {
+    func label(of row: ReportSourceRow, inColumns: Bool, vocabulary: ReportVocabulary) -> String {
         switch self {
-        case .task: return row.task
-        case .backbone: return row.backbone
-        case .dataset: return row.dataset
-        case .head: return row.head.isEmpty ? "–" : row.head
+        case .task: return vocabulary.name(.task, row.task)
+        case .backbone: return vocabulary.name(.backbone, row.backbone)
+        case .dataset: return vocabulary.name(.dataset, row.dataset)
+        case .head: return row.head.isEmpty ? "–" : vocabulary.name(.head, row.head)
         case .features: return Self.featuresLabel(row.features)
         case .fraction: return row.fraction.map(Self.percentLabel) ?? "–"
         case .seed: return row.seed.map { "seed \($0)" } ?? "–"
         case .train: return inColumns ? "train \(row.trainSubgroup)" : row.trainSubgroup
         case .test: return inColumns ? "test \(row.testSubgroup)" : row.testSubgroup
-        case .label: return row.label.isEmpty ? "mean" : row.label
-        case .metric, .k: return Self.metricLabel(row.metric)
+        case .label: return row.label.isEmpty || row.label == "mean" ? "mean" : vocabulary.name(.label, row.label)
+        case .metric, .k: return vocabulary.metricName(row.metric)
         }
     }
 
@@ -69,7 +69,7 @@ public enum ReportCoordinate: String, Sendable, Hashable, CaseIterable, Codable 
         switch self {
         case .fraction: return row.fraction
         case .seed: return row.seed.map(Double.init)
-        case .k, .metric: return Self.precisionK(row.metric).map(Double.init)
+        case .k, .metric: return MetricName(row.metric).parameter.map(Double.init)
         default: return nil
         }
     }
@@ -96,17 +96,6 @@ public enum ReportCoordinate: String, Sendable, Hashable, CaseIterable, Codable 
         String(format: "%g%%", fraction * 100)
     }
 
-    /// `AUROC`, `MCC`, `Accuracy`, `P@10`; other metrics as recorded.
-    static func metricLabel(_ metric: String) -> String {
-        if let k = precisionK(metric) { return "P@\(k)" }
-        switch metric {
-        case "auroc": return "AUROC"
-        case "mcc": return "MCC"
-        case "accuracy": return "Accuracy"
-        default: return metric
-        }
-    }
-
     /// `CLS`, `mean-pooled`, `CLS+mean`.
     static func featuresLabel(_ features: String) -> String {
         switch features {
@@ -116,12 +105,6 @@ public enum ReportCoordinate: String, Sendable, Hashable, CaseIterable, Codable 
         case "": return "–"
         default: return features
         }
-    }
-
-    /// The k of `precision@k`, or nil for another metric.
-    static func precisionK(_ metric: String) -> Int? {
-        guard metric.hasPrefix("precision@") else { return nil }
-        return Int(metric.dropFirst("precision@".count))
     }
 }
 
@@ -143,4 +126,6 @@ public struct ReportSourceRow: Sendable, Hashable {
     public var metric: String, value: Double?
     /// Why the value is nil, when it is.
     public var note: String?
+    /// Test samples the value was computed on.
+    public var sampleCount: Int?
 }

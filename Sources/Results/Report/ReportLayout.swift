@@ -13,6 +13,8 @@ struct ReportLayout: Sendable {
     /// Coordinates added to the columns because they vary, with the tasks they vary in: a
     /// column of another task leaves them out (`anatomy / 10%` beside `marker / 10%, CLS`).
     var foldedTasks: [ReportCoordinate: Set<String>]
+    /// Display names.
+    var vocabulary: ReportVocabulary
 
     /// Separates a column's group (its first coordinate) from the rest: `CheXpert / 10%`.
     static let groupSeparator = " / "
@@ -48,27 +50,31 @@ struct ReportLayout: Sendable {
         rowCoordinates = request.rows
         columnCoordinates = columns
         foldedTasks = folded
-        rowOrder = Self.order(rows, coordinates: request.rows, request: request) { Self.rowLabel(of: $0, request.rows) }
-        columnOrder = Self.order(rows, coordinates: columns, request: request) { Self.columnLabel(of: $0, columns, folded) }
+        vocabulary = request.vocabulary
+        rowOrder = Self.order(rows, coordinates: request.rows, request: request) { Self.rowLabel(of: $0, request.rows, request.vocabulary) }
+        columnOrder = Self.order(rows, coordinates: columns, request: request) {
+            Self.columnLabel(of: $0, columns, folded, request.vocabulary)
+        }
     }
 
     /// The row label of a result: its row coordinates joined by commas.
-    func rowLabel(of row: ReportSourceRow) -> String { Self.rowLabel(of: row, rowCoordinates) }
+    func rowLabel(of row: ReportSourceRow) -> String { Self.rowLabel(of: row, rowCoordinates, vocabulary) }
 
-    private static func rowLabel(of row: ReportSourceRow, _ coordinates: [ReportCoordinate]) -> String {
+    private static func rowLabel(of row: ReportSourceRow, _ coordinates: [ReportCoordinate], _ vocabulary: ReportVocabulary) -> String {
         guard !coordinates.isEmpty else { return "all" }
-        return coordinates.map { $0.label(of: row, inColumns: false) }.joined(separator: ", ")
+        return coordinates.map { $0.label(of: row, inColumns: false, vocabulary: vocabulary) }.joined(separator: ", ")
     }
 
     /// The column label: the first coordinate as a group, then the others joined by commas;
     /// the metric's name when no coordinate is laid out across.
-    func columnLabel(of row: ReportSourceRow) -> String { Self.columnLabel(of: row, columnCoordinates, foldedTasks) }
+    func columnLabel(of row: ReportSourceRow) -> String { Self.columnLabel(of: row, columnCoordinates, foldedTasks, vocabulary) }
 
     private static func columnLabel(of row: ReportSourceRow, _ coordinates: [ReportCoordinate],
-                                    _ folded: [ReportCoordinate: Set<String>]) -> String {
-        let parts = coordinates.filter { folded[$0]?.contains(row.task) ?? true }.map { $0.label(of: row, inColumns: true) }
+                                    _ folded: [ReportCoordinate: Set<String>], _ vocabulary: ReportVocabulary) -> String {
+        let parts = coordinates.filter { folded[$0]?.contains(row.task) ?? true }
+            .map { $0.label(of: row, inColumns: true, vocabulary: vocabulary) }
         switch parts.count {
-        case 0: return ReportCoordinate.metricLabel(row.metric)
+        case 0: return vocabulary.metricName(row.metric)
         case 1: return parts[0]
         default: return parts[0] + groupSeparator + parts.dropFirst().joined(separator: ", ")
         }

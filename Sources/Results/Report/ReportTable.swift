@@ -29,13 +29,15 @@ public struct ReportTable: Sendable {
         let spec = TableSpec(name: request.name, title: request.title, rowHeader: layout.rowHeader,
                              rowOrder: layout.rowOrder, columnOrder: layout.columnOrder, spread: spread,
                              higherIsBetter: request.higherIsBetter, decimals: request.decimals,
-                             columnGroupSeparator: layout.columnCoordinates.count > 1 ? ReportLayout.groupSeparator : nil)
+                             columnGroupSeparator: layout.columnCoordinates.count > 1 ? ReportLayout.groupSeparator : nil,
+                             showCount: request.showCount)
         let cellSources = sourceRows.map {
             ReportCellSource(rowLabel: layout.rowLabel(of: $0), columnLabel: layout.columnLabel(of: $0), source: $0,
                              run: runs[$0.runID])
         }
         let seedValues = cellSources.map {
-            SeedValue(rowLabel: $0.rowLabel, columnLabel: $0.columnLabel, value: $0.source.value, stageKey: $0.source.stageKey)
+            SeedValue(rowLabel: $0.rowLabel, columnLabel: $0.columnLabel, value: $0.source.value, stageKey: $0.source.stageKey,
+                      sampleCount: $0.source.sampleCount)
         }
         full = SummaryTable(spec: spec, values: seedValues)
         if request.summary == .mean {
@@ -48,6 +50,7 @@ public struct ReportTable: Sendable {
                 }
             }
             display = SummaryTable(spec: spec, values: means)
+            display.sampleCounts = full.sampleCounts
         } else {
             display = full
         }

@@ -40,14 +40,19 @@ public struct ReportTableRequest: Sendable, Hashable {
     public var valueOrder: [ReportCoordinate: [String]]
     /// Decimals printed.
     public var decimals: Int
-    /// Whether larger values are better (AUROC, MCC, precision): decides bold and underline.
-    public var higherIsBetter: Bool
+    /// Display names and metric presentations.
+    public var vocabulary: ReportVocabulary
+    /// Whether cells also show the number of test samples behind them (`n = 412`).
+    public var showCount: Bool
+
+    /// Whether larger values are better: decides bold and underline (from the vocabulary).
+    public var higherIsBetter: Bool { metric.map(vocabulary.higherIsBetter) ?? true }
 
     /// Creates a request.
     public init(name: String, experiment: String, tasks: [String], rows: [ReportCoordinate],
                 columns: [ReportCoordinate], metric: String? = nil, summary: ReportSummary = .meanStd,
                 caption: String? = nil, valueOrder: [ReportCoordinate: [String]] = [:], decimals: Int = 3,
-                higherIsBetter: Bool = true) {
+                vocabulary: ReportVocabulary = ReportVocabulary(), showCount: Bool = false) {
         precondition(!tasks.isEmpty, "a report table needs at least one task")
         self.name = name
         self.experiment = experiment
@@ -59,22 +64,25 @@ public struct ReportTableRequest: Sendable, Hashable {
         self.caption = caption
         self.valueOrder = valueOrder
         self.decimals = decimals
-        self.higherIsBetter = higherIsBetter
+        self.vocabulary = vocabulary
+        self.showCount = showCount
     }
 
-    /// Whether a recorded metric belongs in this table.
+    /// Whether a recorded metric belongs in this table: `family@k` takes every parameter of the
+    /// family (`precision@k`: `precision@5`, `precision@10`, ...); interval bounds never.
     func includes(metric recorded: String) -> Bool {
-        switch metric {
-        case nil: return true
-        case "precision@k": return ReportCoordinate.precisionK(recorded) != nil
-        case let wanted?: return recorded == wanted
-        }
+        let name = MetricName(recorded)
+        guard name.bound == nil else { return false }
+        guard let metric else { return true }
+        if metric.hasSuffix("@k") { return name.parameter != nil && name.family == String(metric.dropLast(2)) }
+        return recorded == metric
     }
 
     /// The caption printed above the table.
     var title: String {
         if let caption { return caption }
-        let metricText = metric.map { $0 == "precision@k" ? "Precision@k" : ReportCoordinate.metricLabel($0) } ?? "Metrics"
+        let metricText = metric.map { $0.hasSuffix("@k") ? vocabulary.metricName(String($0.dropLast(2))) + "@k"
+                                                         : vocabulary.metricName($0) } ?? "Metrics"
         return "\(metricText) of \(experiment): \(tasks.joined(separator: ", "))"
     }
 }

@@ -77,7 +77,7 @@ extension ResultReader {
                 task: row["task"], backbone: row["backbone"], dataset: row["dataset"], head: row["head"],
                 features: row["features"], fraction: row["fraction"], seed: row["seed"],
                 trainSubgroup: row["train_subgroup"], testSubgroup: row["test_subgroup"], label: row["label"],
-                metric: row["metric"], value: row["value"], note: row["note"])
+                metric: row["metric"], value: row["value"], note: row["note"], sampleCount: row["n"])
         }
     }
 

@@ -63,15 +63,18 @@ public struct RetrievalGallery: Sendable, Hashable {
 
     /// The gallery as a self-contained SVG document.
     public func svg() -> String {
-        let tile = 96.0, gap = 10.0, captionHeight = 30.0, left = 16.0, top = 44.0, queryGap = 24.0
+        let tile = 96.0, gap = 10.0, captionHeight = 30.0, left = 16.0, firstRow = 44.0, queryGap = 24.0
         let columnCount = rows.map { $0.neighbours.count }.max() ?? 0
         let width = left * 2 + tile + queryGap + Double(columnCount) * (tile + gap)
+        let heading = SVGTitle(title, width: width - 2 * left)
+        let top = firstRow + heading.extraHeight
         let height = top + Double(rows.count) * (tile + captionHeight + gap) + 24
         var lines = [
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" "
                 + "viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\" font-family=\"Helvetica, Arial, sans-serif\">",
             "  <rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-            "  <text x=\"\(Self.number(left))\" y=\"24\" font-size=\"15\" font-weight=\"bold\">\(HTMLText.escape(title))</text>",
+            "  " + heading.svg(x: left, y: "24", anchor: nil, attributes: " font-weight=\"bold\"", number: Self.number,
+                               escape: HTMLText.escape),
         ]
         for (rowIndex, row) in rows.enumerated() {
             let y = top + Double(rowIndex) * (tile + captionHeight + gap)
