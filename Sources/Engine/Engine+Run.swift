@@ -129,7 +129,8 @@ extension Engine {
         try store.markRunsOfEndedProcesses(host: ProcessInfo.processInfo.hostName)
         let runID = try store.beginRun(RunRecord(
             specDigest: compiled.spec.digest, experiment: compiled.spec.experiment, engineVersion: configuration.engineVersion,
-            gitCommit: gitCommit(near: specURL), host: ProcessInfo.processInfo.hostName, startedAt: began))
+            gitCommit: gitCommit(near: specURL), host: ProcessInfo.processInfo.hostName, startedAt: began,
+            specPath: specURL.standardizedFileURL.path))
         let recorder = RunRecorder(executor: executor, cache: cache, store: store, runID: runID)
         var interruptHandler: InterruptHandler?
         if configuration.handlesInterrupts { interruptHandler = InterruptHandler(flag: configuration.cancellation) }

@@ -42,10 +42,13 @@ public struct RunRecord: Codable, Sendable, Hashable {
     public var host: String
     /// When the run started.
     public var startedAt: Date
+    /// The spec file's absolute path, so `xrbench tables` can find its declarations.
+    public var specPath: String?
 
     /// Creates a run record; its status starts as `running` and its end time as unknown.
     public init(specDigest: String, experiment: String, engineVersion: String, gitCommit: String?,
-                host: String, startedAt: Date) {
+                host: String, startedAt: Date, specPath: String? = nil) {
+        self.specPath = specPath
         self.specDigest = specDigest
         self.experiment = experiment
         self.engineVersion = engineVersion

@@ -104,7 +104,7 @@ public final class ResultStore: Sendable {
             var record = RunTableRecord(
                 id: nil, specDigest: run.specDigest, experiment: run.experiment, engineVersion: run.engineVersion,
                 gitCommit: run.gitCommit, host: run.host, startedAt: run.startedAt, endedAt: nil, status: .running,
-                processID: getpid())
+                processID: getpid(), specPath: run.specPath)
             try record.insert(db)
             return record.id!
         }

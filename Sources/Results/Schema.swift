@@ -275,6 +275,10 @@ enum Schema {
                 FROM ranked WHERE recency = 1;
                 """)
         }
+        migrator.registerMigration("v5: the spec file of a run") { db in
+            // NULL for runs recorded before this migration and for runs of a spec given as text.
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN spec_path TEXT")
+        }
         return migrator
     }
 }

@@ -18,10 +18,12 @@ struct RunTableRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var status: RunStatus
     /// The process recording the run (`getpid()`).
     var processID: Int32?
+    /// The spec file's path.
+    var specPath: String?
 
     enum CodingKeys: String, CodingKey {
         case id, experiment, host, status
-        case processID = "pid"
+        case processID = "pid", specPath = "spec_path"
         case specDigest = "spec_digest", engineVersion = "engine_version", gitCommit = "git_commit"
         case startedAt = "started_at", endedAt = "ended_at"
     }

@@ -47,7 +47,7 @@ struct SpecDeclarations {
     ///   - latestDigests: the latest run's spec digest per experiment, to choose between specs
     ///     that declare the same experiment.
     /// - Throws: `CommandError` naming an explicit spec that does not load, and why.
-    init(explicit: [String], latestDigests: [String: String]) throws {
+    init(explicit: [String], latestDigests: [String: String], latestPaths: [String: String] = [:]) throws {
         let loader = SpecLoader(catalog: makeRegistry().catalog)
         if !explicit.isEmpty {
             for path in explicit {
@@ -73,6 +73,19 @@ struct SpecDeclarations {
                 skipped.append("\(url.relativePath): not read (\(error.diagnostics[0].description))")
             } catch {
                 skipped.append("\(url.relativePath): not read (\(error))")
+            }
+        }
+        // An experiment whose spec lives elsewhere: the spec file its latest run recorded.
+        for (experiment, path) in latestPaths.sorted(by: { $0.key < $1.key }) where specs[experiment] == nil {
+            guard FileManager.default.fileExists(atPath: path) else {
+                skipped.append("\(path) (the spec of the latest run of \(experiment)) no longer exists; pass --spec")
+                continue
+            }
+            do {
+                let spec = try loader.load(URL(fileURLWithPath: path))
+                if spec.experiment == experiment { specs[experiment] = spec }
+            } catch {
+                skipped.append("\(path) (the spec of the latest run of \(experiment)): not read (\(error)); pass --spec")
             }
         }
     }

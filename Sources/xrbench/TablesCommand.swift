@@ -19,7 +19,8 @@ extension XRBench {
             Tables and figures are those declared under `tables:` and `figures:` in the experiment's \
             spec. Without --spec, every spec under Experiments/ is read and matched to the \
             experiments in the database by name (when two specs declare one experiment, the one the \
-            latest run executed wins); an experiment with no declarations, or whose spec cannot be \
+            latest run executed wins), and an experiment whose spec is elsewhere gets the spec file \
+            its latest run recorded; an experiment with no declarations, or whose spec cannot be \
             read here, gets automatic tables (one per task and metric: rows = backbones, columns = \
             training fraction, or k for retrieval) and figures. So `make tables` after `make demo` \
             needs no arguments.
@@ -68,7 +69,8 @@ extension XRBench {
 
         func run() throws {
             let reader = try database.openReader()
-            let declarations = try SpecDeclarations(explicit: spec, latestDigests: try reader.latestSpecDigests())
+            let declarations = try SpecDeclarations(explicit: spec, latestDigests: try reader.latestSpecDigests(),
+                                                    latestPaths: try reader.latestSpecPaths())
             let outFolder = URL(fileURLWithPath: out)
             let tablesFolder = outFolder.appendingPathComponent("tables")
             let figuresFolder = outFolder.appendingPathComponent("figures")
@@ -120,7 +122,8 @@ extension XRBench {
                 }
             }
             if !undeclared.isEmpty {
-                warn("no spec declares tables for \(undeclared.joined(separator: ", ")): rendered automatic tables"
+                warn("no spec declares tables for \(undeclared.joined(separator: ", ")): rendered automatic tables "
+                    + "(pass the experiment's spec with --spec SPEC to render its tables: and figures:)"
                     + (declarations.skipped.isEmpty ? "" : "; specs not read:\n  " + declarations.skipped.joined(separator: "\n  ")))
             }
             if recorded.isEmpty { warn("\(database.db) holds no results yet; run a spec first (`xrbench runs` lists runs)") }

@@ -43,3 +43,34 @@ import TestSupport
         }
     }
 }
+
+/// `xrbench tables` finds the spec of an experiment from its runs when it is not under Experiments/.
+@Suite struct TablesFromRunsTests {
+    @Test func declaredTablesOfASpecOutsideExperimentsAreRendered() throws {
+        let folder = try makeTemporaryDirectory()
+        let elsewhere = folder.appendingPathComponent("studies/mine")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try """
+            experiment: mine
+            backbones: {pixels: {kind: pixels, size: 8, display: Pixels 8×8}}
+            datasets: {phantom: {kind: phantom, count: 48, seed: 2, size: 32}}
+            heads: {quick: {kind: linear, max_epochs: 5}}
+            tasks:
+              - name: anatomy
+                kind: classification
+                labels: [anatomy]
+                target: multiclass
+                metric: accuracy
+                matrix: {backbone: [pixels], dataset: [phantom], head: [quick], seed: [0, 1]}
+            tables:
+              - {name: my-table, tasks: anatomy, rows: backbone, columns: fraction, metric: accuracy, show_count: true}
+            """.write(to: elsewhere.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
+        let run = try CLI.run(["run", "studies/mine/spec.yaml", "--quiet"], in: folder)
+        #expect(run.status == 0, "\(run.errorOutput)")
+        let tables = try CLI.run(["tables"], in: folder)
+        #expect(tables.status == 0, "\(tables.errorOutput)")
+        #expect(!tables.errorOutput.contains("no spec declares tables"))
+        let markdown = try String(contentsOf: folder.appendingPathComponent("results/tables/my-table.md"), encoding: .utf8)
+        #expect(markdown.contains("| Pixels 8×8 |") && markdown.contains("(n = "), "\(markdown)")
+    }
+}

@@ -55,6 +55,17 @@ extension ResultReader {
         }
     }
 
+    /// The spec file of each experiment's latest run that recorded one (for finding its declarations).
+    public func latestSpecPaths() throws -> [String: String] {
+        try read("reading spec paths") { db in
+            var paths: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT experiment, spec_path FROM run WHERE spec_path IS NOT NULL ORDER BY id") {
+                paths[row["experiment"]] = row["spec_path"]
+            }
+            return paths
+        }
+    }
+
     /// The latest spec digest each experiment was run with (for matching spec files to results).
     public func latestSpecDigests() throws -> [String: String] {
         try read("reading spec digests") { db in
