@@ -274,13 +274,70 @@ public struct StageOutputs: Codable, Sendable, Hashable {
     public var statisticalTests: [StatisticalTestRow]
     /// Per-sample predictions.
     public var predictions: [PredictionRow]
+    /// Problems with samples of a dataset that did not stop the stage (an unreadable image
+    /// skipped, a patient whose rows disagree on sex).
+    public var sampleIssues: [SampleIssueRow]
 
     /// Creates stage outputs; every list defaults to empty.
     public init(results: [ResultRow] = [], bootstrapReplicates: [BootstrapReplicateRow] = [],
-                statisticalTests: [StatisticalTestRow] = [], predictions: [PredictionRow] = []) {
+                statisticalTests: [StatisticalTestRow] = [], predictions: [PredictionRow] = [],
+                sampleIssues: [SampleIssueRow] = []) {
         self.results = results
         self.bootstrapReplicates = bootstrapReplicates
         self.statisticalTests = statisticalTests
         self.predictions = predictions
+        self.sampleIssues = sampleIssues
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case results, bootstrapReplicates, statisticalTests, predictions, sampleIssues
+    }
+
+    /// Decodes outputs; `sampleIssues` is absent from artifacts written before it existed.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        results = try container.decode([ResultRow].self, forKey: .results)
+        bootstrapReplicates = try container.decode([BootstrapReplicateRow].self, forKey: .bootstrapReplicates)
+        statisticalTests = try container.decode([StatisticalTestRow].self, forKey: .statisticalTests)
+        predictions = try container.decode([PredictionRow].self, forKey: .predictions)
+        sampleIssues = try container.decodeIfPresent([SampleIssueRow].self, forKey: .sampleIssues) ?? []
+    }
+}
+
+/// One problem with one sample (or patient) of a dataset; one row of `sample_issue`.
+public struct SampleIssueRow: Codable, Sendable, Hashable {
+    /// How bad it is.
+    public enum Severity: String, Codable, Sendable, Hashable, CaseIterable {
+        /// Recorded; the sample stays in.
+        case warning
+        /// The sample was left out (`on_error: skip`).
+        case skipped
+    }
+
+    /// The dataset's name in the spec (or the adapter's, when the stage has no spec name).
+    public var dataset: String
+    /// The sample, when the issue is about one.
+    public var sampleID: String?
+    /// The patient, when the issue is about one.
+    public var patientID: String?
+    /// The file involved (a label file, an image).
+    public var file: String
+    /// The line in `file`, when it is a text file.
+    public var line: Int?
+    /// Warning or skipped.
+    public var severity: Severity
+    /// What is wrong.
+    public var message: String
+
+    /// Creates an issue.
+    public init(dataset: String, sampleID: String? = nil, patientID: String? = nil, file: String, line: Int? = nil,
+                severity: Severity, message: String) {
+        self.dataset = dataset
+        self.sampleID = sampleID
+        self.patientID = patientID
+        self.file = file
+        self.line = line
+        self.severity = severity
+        self.message = message
     }
 }

@@ -228,6 +228,14 @@ public final class ResultStore: Sendable {
             for row in outputs.predictions {
                 try insertPrediction.execute(arguments: [stageKey, row.sampleID, row.label, row.score, row.target])
             }
+            let insertIssue = try db.cachedStatement(sql: """
+                INSERT INTO sample_issue (stage_key, dataset, sample_id, patient_id, file, line, severity, message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for issue in outputs.sampleIssues {
+                try insertIssue.execute(arguments: [stageKey, issue.dataset, issue.sampleID, issue.patientID, issue.file, issue.line,
+                                                    issue.severity.rawValue, issue.message])
+            }
         }
     }
 

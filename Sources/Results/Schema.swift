@@ -279,6 +279,27 @@ enum Schema {
             // NULL for runs recorded before this migration and for runs of a spec given as text.
             try db.execute(sql: "ALTER TABLE run ADD COLUMN spec_path TEXT")
         }
+        migrator.registerMigration("v6: sample issues") { db in
+            try db.execute(sql: """
+                CREATE TABLE sample_issue (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    stage_key TEXT NOT NULL REFERENCES stage_output(stage_key) ON DELETE CASCADE,
+                    dataset TEXT NOT NULL,
+                    sample_id TEXT,
+                    patient_id TEXT,
+                    file TEXT NOT NULL,
+                    line INTEGER CHECK (line IS NULL OR line >= 1),
+                    severity TEXT NOT NULL CHECK (severity IN ('warning', 'skipped')),
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX sample_issue_on_stage_key ON sample_issue(stage_key);
+
+                -- The issues of the stages each experiment's current run used.
+                CREATE VIEW latest_sample_issue AS
+                SELECT i.* FROM sample_issue i
+                WHERE i.stage_key IN (SELECT stage_key FROM current_stage);
+                """)
+        }
         return migrator
     }
 }
