@@ -127,10 +127,14 @@ public enum FeatureKind: String, Sendable, Hashable, Codable, CaseIterable {
 public enum Metric: String, Sendable, Hashable, Codable, CaseIterable {
     /// Area under the ROC curve, per label and macro mean.
     case auroc
+    /// Average precision (area under the precision–recall curve), per label and macro mean.
+    case auprc
     /// Matthews correlation coefficient.
     case mcc
     /// Fraction of correct predictions.
     case accuracy
+    /// Mean recall over the classes present.
+    case balancedAccuracy = "balanced-accuracy"
 }
 
 /// How labels are organised.
