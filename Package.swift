@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "Datasets", "Imaging", "TestSupport"],
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "Datasets", "Imaging", "Evaluation", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Results", "Imaging", "Tensor", "TestSupport"]),
     ]
