@@ -97,7 +97,7 @@ fi
 if [ "$enforce_limits" = 1 ]; then
   enforce="AccountingStorageEnforce=associations,limits,qos" part_limits=ALL
 else
-  enforce="AccountingStorageEnforce=none" part_limits=NO
+  enforce="# AccountingStorageEnforce is not set: any account or QOS name is accepted" part_limits=NO
 fi
 
 mkdir -p "$conf_dir" "$state_dir/slurmctld" "$state_dir/slurmd" "$run_dir" "$log_dir" /run/munge
