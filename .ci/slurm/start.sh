@@ -90,7 +90,7 @@ else
   job_acct_gather=jobacct_gather/linux job_acct_params=OverMemoryKill
 fi
 if [ "$accounting" = 1 ]; then
-  accounting_type=accounting_storage/slurmdbd accounting_host="AccountingStorageHost=$host"
+  accounting_type=accounting_storage/slurmdbd accounting_host="AccountingStorageHost=127.0.0.1"
 else
   accounting_type=accounting_storage/none accounting_host=""
 fi

@@ -69,8 +69,7 @@ public struct SlurmClient: Sendable {
             do {
                 markers = try ExitMarkers.read(directory: directory)
             } catch {
-                throw SlurmError.launchFailed(command: "read exit markers in \(directory.path)",
-                                              reason: "\(error); create the directory before submitting")
+                throw SlurmError.markerDirectoryUnreadable(path: directory.path, reason: "\(error)")
             }
             return ExitMarkers.merge(squeue: queue, markers: markers)
         }

@@ -35,6 +35,8 @@ public enum SlurmError: Error, Sendable, Hashable, CustomStringConvertible {
     case unparsableOutput(command: String, line: String, expected: String)
     /// A request field the client refuses before running anything.
     case invalidRequest(field: String, value: String, expected: String)
+    /// The exit-marker directory cannot be listed.
+    case markerDirectoryUnreadable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -64,6 +66,9 @@ public enum SlurmError: Error, Sendable, Hashable, CustomStringConvertible {
             return "`\(command)` printed \"\(line)\", expected \(expected); is this a Slurm version the client supports (22.05 or later)?"
         case .invalidRequest(let field, let value, let expected):
             return "invalid \(field) \"\(value)\": expected \(expected)"
+        case .markerDirectoryUnreadable(let path, let reason):
+            return "cannot list the exit-marker directory \(path) (\(reason)): create it before submitting, "
+                + "on a filesystem that the nodes and this machine share"
         }
     }
 

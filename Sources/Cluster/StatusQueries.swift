@@ -35,6 +35,30 @@ public struct TaskStatus: Sendable, Hashable {
     }
 }
 
+/// One poll's answer, looked up by task.
+///
+/// A job array cancelled before any of its tasks started is reported by its job id alone
+/// (measured on Slurm 22.05: `squeue --array` and `sacct` both print `10`, ArrayTaskID `N/A`, and
+/// no line per task), so a task without a line of its own takes its array's line.
+public struct StatusSnapshot: Sendable, Hashable {
+    public let statuses: [TaskID: TaskStatus]
+
+    /// - Parameter statuses: one query's answer; a later line for the same task wins.
+    public init(_ statuses: [TaskStatus]) {
+        self.statuses = Dictionary(statuses.map { ($0.task, $0) }, uniquingKeysWith: { $1 })
+    }
+
+    /// The status of `task`, its array's when it has no line of its own, or `nil` when the
+    /// source does not list it (not known yet to `sacct`, forgotten by `squeue`).
+    public subscript(task: TaskID) -> TaskStatus? {
+        if let status = statuses[task] { return status }
+        guard task.arrayIndex != nil, let array = statuses[TaskID(job: task.job)] else { return nil }
+        var status = array
+        status.task = task
+        return status
+    }
+}
+
 /// The `sacct` query: one call for every job of a run, found by the run's job name.
 ///
 /// `-X` keeps one line per job or task (not its steps). A pending array part that has not been

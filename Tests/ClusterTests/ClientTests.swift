@@ -56,9 +56,12 @@ import Testing
     @Test func aMissingMarkerDirectoryIsAnError() async throws {
         let squeue = try CapturedOutput("marker/status-final")
         let client = SlurmClient(runner: ReplayRunner(["squeue": squeue.output]))
-        await #expect(throws: SlurmError.self) {
+        await #expect {
             _ = try await client.status(jobName: "r", since: Date(),
                                         source: .queueAndMarkers(directory: URL(fileURLWithPath: "/nonexistent/markers")))
+        } throws: { error in
+            guard case SlurmError.markerDirectoryUnreadable(let path, _) = error else { return false }
+            return path == "/nonexistent/markers"
         }
     }
 

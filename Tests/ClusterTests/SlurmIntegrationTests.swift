@@ -36,20 +36,20 @@ struct SlurmIntegrationTests {
     /// Polls `source` with one query per cycle until every task in `expected` has finished.
     /// - Returns: the last answer and the number of queries.
     func pollUntilFinished(name: String, since: Date, source: StatusSource, expected: [TaskID],
-                           backoff initial: PollBackoff, limit: Duration) async throws -> ([TaskID: TaskStatus], Int) {
+                           backoff initial: PollBackoff, limit: Duration) async throws -> (StatusSnapshot, Int) {
         var backoff = initial
-        var last: [TaskID: TaskStatus] = [:]
+        var last = StatusSnapshot([])
         var queries = 0
         let deadline = ContinuousClock.now + limit
         while true {
             let statuses = try await client.status(jobName: name, since: since, source: source)
             queries += 1
-            let current = Dictionary(statuses.map { ($0.task, $0) }, uniquingKeysWith: { $1 })
+            let current = StatusSnapshot(statuses)
             let changed = current != last
             last = current
             if expected.allSatisfy({ current[$0]?.state.isFinished == true }) { return (current, queries) }
             guard ContinuousClock.now < deadline else {
-                Issue.record("not finished after \(limit): \(current.values.sorted { $0.task < $1.task })")
+                Issue.record("not finished after \(limit): \(current.statuses.values.sorted { $0.task < $1.task })")
                 return (current, queries)
             }
             try await Task.sleep(for: backoff.next(sawChange: changed))
@@ -149,8 +149,11 @@ struct SlurmIntegrationTests {
         let root = try makeRunDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         let first = try await client.submit(request(name: name, root: root, body: "sleep 300"))
-        let second = try await client.submit(request(name: name, root: root, body: "sleep 300",
-                                                     arrayIndices: ArrayIndices(0...2)))
+        // Held, so that the array is cancelled before it is split into tasks: Slurm then reports
+        // it by its job id alone.
+        var heldArray = request(name: name, root: root, body: "sleep 300", arrayIndices: ArrayIndices(0...2))
+        heldArray.extraArguments = ["--hold"]
+        let second = try await client.submit(heldArray)
         try await client.cancel(jobName: name)
         let expected = [TaskID(job: first)] + (0...2).map { TaskID(job: second, arrayIndex: $0) }
         let (statuses, _) = try await pollUntilFinished(

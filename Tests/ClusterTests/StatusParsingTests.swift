@@ -86,12 +86,13 @@ import Testing
     }
 
     @Test func sacctListsPendingJobsLateOrNever() throws {
-        // Two seconds after submission the accounting database had not heard of the batch (eight
-        // pending tasks), and a held job never reached it, while squeue listed it all along: an
-        // executor must treat a task sacct does not list as not known yet, not as lost.
+        // Two seconds after submission the accounting database had not heard of most of the batch,
+        // and a held job never reached it, while squeue listed it all along: an executor must
+        // treat a task sacct does not list as not known yet, not as lost.
         let running = try CapturedOutput("accounting/status-running")
         #expect(running.output.status == 0)
-        #expect(try SacctQuery.parse(running.output.standardOutput).count < 8)
+        let submitted = try SqueueQuery.parse(try CapturedOutput("marker/status-running").output.standardOutput).count
+        #expect(try SacctQuery.parse(running.output.standardOutput).count < submitted)
         let held = try #require(CapturedOutput.jobs("accounting")["held"])
         let final = try SacctQuery.parse(try CapturedOutput("accounting/status-final").output.standardOutput)
         #expect(!final.contains { $0.task.job == held })
@@ -106,6 +107,25 @@ import Testing
         #expect(arguments == ["--name=run-7", "--allocations", "--parsable2", "--noheader",
                               "--starttime=2026-12-06T06:33:59",
                               "--format=JobID,JobIDRaw,State,ExitCode,Reason,NodeList,Elapsed"])
+    }
+
+    @Test func anArrayCancelledBeforeItStartedIsOneLineForAllItsTasks() throws {
+        let statuses = try SqueueQuery.parse(try CapturedOutput("marker/status-cancelled").output.standardOutput)
+        let array = try #require(CapturedOutput.jobs("marker")["held_array"])
+        #expect(statuses.filter { $0.task.job == array }.map(\.task) == [TaskID(job: array)])
+        let snapshot = StatusSnapshot(statuses)
+        for index in 0...2 {
+            let task = try #require(snapshot[TaskID(job: array, arrayIndex: index)], "task \(index)")
+            #expect(task.state == .cancelled(byUser: nil))
+            #expect(task.task == TaskID(job: array, arrayIndex: index))
+        }
+        // A plain job has no array line to fall back on.
+        #expect(snapshot[TaskID(job: 999_999)] == nil)
+        // sacct had not heard of the held array three seconds after the cancel (the integration
+        // test saw it later as one `CANCELLED by 0` line); it never lists its tasks one by one.
+        let accounted = try SacctQuery.parse(try CapturedOutput("accounting/status-cancelled").output.standardOutput)
+        let accountedArray = try #require(CapturedOutput.jobs("accounting")["held_array"])
+        #expect(!accounted.contains { $0.task.job == accountedArray && $0.task.arrayIndex != nil })
     }
 
     @Test func jobIDsInEverySlurmForm() {
