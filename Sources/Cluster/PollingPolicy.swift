@@ -32,7 +32,9 @@ public struct PollBackoff: Sendable, Hashable {
 }
 
 /// A token bucket over every Slurm command a process issues: `burst` commands at once, then
-/// `perSecond` on average. Time is passed in, so the policy is tested without waiting.
+/// `perSecond` on average (by default 10, then one a second: a driver that polls once per cycle
+/// and submits a few arrays at a time never waits, a runaway loop cannot flood the controller).
+/// Time is passed in, so the policy is tested without waiting.
 public struct CommandRateLimit: Sendable, Hashable {
     public let burst: Double
     public let perSecond: Double
@@ -40,7 +42,7 @@ public struct CommandRateLimit: Sendable, Hashable {
     private var last: ContinuousClock.Instant?
 
     /// - Precondition: `burst >= 1`, `perSecond > 0`.
-    public init(burst: Int = 5, perSecond: Double = 0.5) {
+    public init(burst: Int = 10, perSecond: Double = 1) {
         precondition(burst >= 1 && perSecond > 0, "need burst >= 1 and perSecond > 0")
         self.burst = Double(burst)
         self.perSecond = perSecond

@@ -91,7 +91,7 @@ public enum SlurmError: Error, Sendable, Hashable, CustomStringConvertible {
     ///   - output: what the command printed; its standard error decides the case.
     public static func classify(command: String, output: CommandOutput) -> SlurmError {
         let message = output.standardError + output.standardOutput
-        let detail = firstErrorLine(of: message)
+        let detail = errorLine(of: message)
         if message.contains("Unable to contact slurm controller") || message.contains("is DOWN")
             || message.contains("Slurm backup controller in standby mode") {
             return .controllerUnreachable(command: command, detail: detail)
@@ -126,7 +126,7 @@ public enum SlurmError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The line that says what failed: the last `error:` line (sbatch prints the submission
     /// failure last), else the first non-empty line.
-    private static func firstErrorLine(of message: String) -> String {
+    private static func errorLine(of message: String) -> String {
         let lines = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.allSatisfy { $0 == "*" } }
         if let failure = lines.last(where: { $0.contains("error") }) {

@@ -19,12 +19,14 @@ public struct TaskStatus: Sendable, Hashable {
         self.nodeList = nodeList
     }
 
-    /// Pending reasons that never clear by themselves: the request exceeds a limit or names
-    /// something that does not exist (a cluster with `EnforcePartLimits=NO` accepts such jobs and
-    /// leaves them pending). An executor cancels such a task and reports the reason.
+    /// Pending reasons that waiting does not clear: the request itself exceeds a per-job limit
+    /// or names something that does not exist (a cluster with `EnforcePartLimits=NO` accepts such
+    /// jobs and leaves them pending), or a dependency failed. Only an administrator changing the
+    /// limits would start them, so an executor cancels such a task and reports the reason.
+    /// (A partition that is down, or a job held by an administrator, can still start later.)
     public static let unsatisfiablePendingReasons: Set<String> = [
-        "PartitionTimeLimit", "PartitionNodeLimit", "PartitionConfig", "PartitionDown", "PartitionInactive",
-        "InvalidAccount", "InvalidQOS", "DependencyNeverSatisfied", "JobHeldAdmin",
+        "PartitionTimeLimit", "PartitionNodeLimit", "PartitionConfig",
+        "InvalidAccount", "InvalidQOS", "DependencyNeverSatisfied",
         "QOSMaxWallDurationPerJobLimit", "AssocMaxWallDurationPerJobLimit",
         "QOSMaxCpuPerJobLimit", "QOSMaxMemoryPerJob", "QOSMaxGRESPerJob",
     ]
