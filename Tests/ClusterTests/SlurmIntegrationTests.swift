@@ -108,17 +108,20 @@ struct SlurmIntegrationTests {
         #expect(arrayTasks.map { markers[$0]?.exitStatus } == [0, 0, 3, 0])
         #expect(markers[TaskID(job: timeout)] == nil && markers[TaskID(job: cancelled)] == nil)
 
-        // The other path agrees while squeue still knows the jobs (within MinJobAge).
+        // The other path agrees while squeue still knows the jobs (within MinJobAge). sacct can
+        // report TIMEOUT while squeue still shows the job COMPLETING (its processes being killed),
+        // so squeue is polled until it, too, has every task finished.
         if configuration.accountingEnabled {
-            let viaQueue = try await client.status(jobName: name, since: since,
-                                                   source: .queueAndMarkers(directory: root.appendingPathComponent("markers")))
-            for status in viaQueue where expected.contains(status.task) {
-                let accounted = try #require(statuses[status.task])
-                #expect(status.state.description.hasPrefix("CANCELLED")
-                        ? accounted.state.description.hasPrefix("CANCELLED") : status.state == accounted.state,
-                        "\(status) vs \(accounted)")
+            let (viaQueue, _) = try await pollUntilFinished(
+                name: name, since: since, source: .queueAndMarkers(directory: root.appendingPathComponent("markers")),
+                expected: expected, backoff: PollBackoff(initial: .seconds(1), maximum: .seconds(2)), limit: .seconds(60))
+            for task in expected {
+                let queued = try #require(viaQueue[task])
+                let accounted = try #require(statuses[task])
+                #expect(queued.state.description.hasPrefix("CANCELLED")
+                        ? accounted.state.description.hasPrefix("CANCELLED") : queued.state == accounted.state,
+                        "\(queued) vs \(accounted)")
             }
-            #expect(viaQueue.filter { expected.contains($0.task) }.count == expected.count)
         }
     }
 
