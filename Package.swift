@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "Results", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Slurm client: runs the Slurm commands and parses their output; knows nothing of stages.
+        .target(name: "Cluster"),
         .target(name: "Engine", dependencies: [
             "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor",
             .product(name: "Logging", package: "swift-log"),
@@ -72,6 +74,7 @@ let package = Package(
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "Datasets", "Imaging", "Evaluation", "TestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Results", "Imaging", "Tensor", "TestSupport"]),
     ]
 )
