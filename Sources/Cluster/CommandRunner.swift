@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -139,16 +140,17 @@ private final class ProcessWatch: Sendable {
     private struct State {
         var finished = false
         var timedOut = false
-        var watchdog: Task<Void, Never>?
     }
     private let state = Mutex(State())
 
     var timedOut: Bool { state.withLock { $0.timedOut } }
 
+    /// Arms the watchdog on a Dispatch timer, not a Swift task: the cooperative pool has as many
+    /// threads as cores, and when tests or stages block them all a `Task.sleep` never wakes.
     func start(processIdentifier: Int32, limit: Duration) {
-        let watchdog = Task.detached { [self] in
-            try? await Task.sleep(for: limit)
-            guard !Task.isCancelled else { return }
+        let (seconds, attoseconds) = limit.components
+        let nanoseconds = Double(seconds) * 1e9 + Double(attoseconds) / 1e9
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
             state.withLock { state in
                 guard !state.finished else { return }
                 state.timedOut = true
@@ -157,15 +159,15 @@ private final class ProcessWatch: Sendable {
                 kill(processIdentifier, SIGKILL)
             }
         }
-        state.withLock { $0.watchdog = watchdog }
     }
 
     func finish() {
         state.withLock { $0.finished = true }
     }
 
+    /// The child has been waited for: the watchdog, if it fires later, does nothing.
     func stopWatching() {
-        state.withLock { $0.watchdog?.cancel() }
+        state.withLock { $0.finished = true }
     }
 }
 

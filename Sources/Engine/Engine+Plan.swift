@@ -115,8 +115,10 @@ extension Engine {
     public static func plan(specURL: URL, configuration: EngineConfiguration) throws -> PlanReport {
         let compiled = try compile(specURL: specURL, configuration: configuration)
         let cache = try ArtifactCache(root: configuration.cacheDirectory)
-        try cache.saveDescriptors(compiled.graph.stages)
-        return plan(compiled.graph, experiment: compiled.spec.experiment, cache: cache, runners: configuration.registry.runners,
+        // The manifests of datasets read from outside the cache run now: what they read keys the rest.
+        let (graph, _) = try resolveVolatileStages(compiled.graph, cache: cache, configuration: configuration)
+        try cache.saveDescriptors(graph.stages)
+        return plan(graph, experiment: compiled.spec.experiment, cache: cache, runners: configuration.registry.runners,
                     thorough: configuration.verifyArtifacts)
     }
 

@@ -27,28 +27,34 @@ struct HistogramFamily: BackboneFamily {
     }
 }
 
-struct HistogramBackbone: Backbone {
+struct HistogramBackbone: ImageBackbone {
     let bins: Int
     let gamma: Double
 
     var description: String { "\(bins)-bin intensity histogram" }
+    var dimension: Int { bins }
+    var patchGrid: (height: Int, width: Int)? { nil }
 
-    func embed(_ manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact {
-        var rows: [Float] = []
-        for sample in manifest.samples {
+    func embed(images: [URL], outputs: EmbeddingOutputs, context: StageContext) throws -> EmbeddingBatch {
+        var batch = EmbeddingBatch(rows: [], cls: [], mean: [])
+        for (position, url) in images.enumerated() {
             try context.checkCancellation()
-            let image = try decodeImage(at: manifest.imageURL(of: sample))
-            let top = Double((1 << image.bitDepth) - 1)
-            var histogram = [Float](repeating: 0, count: bins)
-            for value in image.samples {
-                let bin = min(bins - 1, Int(pow(Double(value) / top, gamma) * Double(bins)))
-                histogram[bin] += 1 / Float(image.samples.count)
+            do {
+                let image = try decodeImage(at: url)
+                let top = Double((1 << image.bitDepth) - 1)
+                var histogram = [Float](repeating: 0, count: bins)
+                for value in image.samples {
+                    let bin = min(bins - 1, Int(pow(Double(value) / top, gamma) * Double(bins)))
+                    histogram[bin] += 1 / Float(image.samples.count)
+                }
+                batch.rows.append(position)
+                batch.cls += histogram
+                batch.mean += histogram
+            } catch {
+                batch.failures[position] = "\(error)"
             }
-            rows += histogram
         }
-        return EmbeddingArtifact(info: .init(ids: manifest.samples.map(\.id), dimension: bins, backbone: description, hasMean: false,
-                                             note: "fraction of pixels per intensity bin"),
-                                 cls: rows, mean: nil)
+        return batch
     }
 }
 

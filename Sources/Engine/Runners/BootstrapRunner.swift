@@ -28,7 +28,7 @@ public struct BootstrapRunner: StageRunner {
         let parameters = try context.parameters(BootstrapParameters.self)
         let metric = try MetricRunner.classificationMetric(named: parameters.metric, in: context.registry.metrics, stage: context.stage.label)
         let probe = try ProbeArtifact.read(from: context.input("probe").directory)
-        let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
+        let manifest = try context.manifestInput().manifest
         let test = try ProbeTestPredictions(probe: probe, manifest: manifest, testFilter: parameters.testFilter,
                                             aggregate: parameters.aggregate, stage: context.stage.label)
         let label = probe.labels.count == 1 ? probe.labels[0] : MetricRunner.meanLabel

@@ -31,7 +31,7 @@ public struct MetricRunner: StageRunner {
         let parameters = try context.parameters(MetricParameters.self)
         let resolved = try parameters.metrics.map { try Self.classificationMetric(named: $0, in: context.registry.metrics, stage: context.stage.label) }
         let probe = try ProbeArtifact.read(from: context.input("probe").directory)
-        let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
+        let manifest = try context.manifestInput().manifest
         let test = try ProbeTestPredictions(probe: probe, manifest: manifest, testFilter: parameters.testFilter,
                                             aggregate: parameters.aggregate, stage: context.stage.label)
         var results: [ResultRow] = []

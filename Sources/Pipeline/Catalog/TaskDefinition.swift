@@ -14,12 +14,19 @@ public protocol TaskDefinition: Sendable {
     /// subgroup the task does not train on), run when the spec loads.
     /// - Returns: problems with key paths relative to the task.
     func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem]
+    /// What the task needs the embeddings of each of its (backbone, dataset) cells to store
+    /// besides CLS and mean-pooled tokens (patch tokens, intermediate blocks); the embedding
+    /// stage a cell shares with other tasks stores what all of them need.
+    func embeddingOutputs(_ task: TaskSpec, in spec: Spec) -> EmbeddingOutputs
     /// Adds the task's stages for every cell of its matrix. Checks that need files or the
     /// datasets' fields (labels, attributes) report through `graph.report`.
     func compile(_ task: TaskSpec, into graph: inout GraphBuilder)
 }
 
 extension TaskDefinition {
+    /// CLS and mean-pooled tokens only.
+    public func embeddingOutputs(_ task: TaskSpec, in spec: Spec) -> EmbeddingOutputs { .pooled }
+
     /// No checks across fields.
     public func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem] { [] }
 }
