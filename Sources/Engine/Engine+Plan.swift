@@ -28,6 +28,10 @@ public struct PlanReport: Sendable {
     public var experiment: String
     /// Stages in topological order.
     public var stages: [PlannedStage]
+    /// What each embedding stage to run will add to the embedding store.
+    public var storage: [StorageEstimate] = []
+    /// Free bytes on the cache's file system, when known.
+    public var freeBytes: Int64?
 
     /// Stage counts by kind and state.
     public var counts: [StageKind: [PlanState: Int]] {
@@ -76,6 +80,14 @@ public struct PlanReport: Sendable {
         }
         lines.append("total    " + [count(.cached), count(.toRun), count(.blocked)].map { String($0).leftPadded(8) }.joined()
                      + String(stages.count).leftPadded(7))
+        if !storage.isEmpty {
+            let size = { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) }
+            lines.append("")
+            lines.append("embedding storage:")
+            lines += storage.map { "  " + $0.description }
+            let total = storage.reduce(Int64(0)) { $0 + $1.bytes }
+            lines.append("  total \(size(total))" + (freeBytes.map { ", \(size($0)) free in the cache" } ?? ""))
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -118,8 +130,12 @@ extension Engine {
         // The manifests of datasets read from outside the cache run now: what they read keys the rest.
         let (graph, _) = try resolveVolatileStages(compiled.graph, cache: cache, configuration: configuration)
         try cache.saveDescriptors(graph.stages)
-        return plan(graph, experiment: compiled.spec.experiment, cache: cache, runners: configuration.registry.runners,
-                    thorough: configuration.verifyArtifacts)
+        var report = plan(graph, experiment: compiled.spec.experiment, cache: cache, runners: configuration.registry.runners,
+                          thorough: configuration.verifyArtifacts)
+        report.storage = storageEstimates(graph, toRun: Set(report.stages.filter { $0.state == .toRun }.map(\.stage.key)),
+                                          cache: cache, registry: configuration.registry)
+        report.freeBytes = freeBytes(at: cache.root)
+        return report
     }
 
     static func plan(_ graph: StageGraph, experiment: String, cache: ArtifactCache, runners: StageRunnerRegistry, thorough: Bool) -> PlanReport {

@@ -138,6 +138,13 @@ extension Engine {
         let recorder = RunRecorder(executor: executor, cache: cache, store: store, runID: runID)
 
         let triage = try triage(graph, cache: cache, thorough: configuration.verifyArtifacts)
+        do {
+            try checkSpace(storageEstimates(graph, toRun: Set(triage.toRun.map { graph.stages[$0].key }), cache: cache,
+                                            registry: configuration.registry), cache: cache)
+        } catch {
+            try? store.finishRun(id: runID, status: .failed, endedAt: Date())
+            throw error
+        }
         var rerecorded = 0
         var toRun = triage.toRun
         var cachedRecords: [StageExecutionRecord] = []

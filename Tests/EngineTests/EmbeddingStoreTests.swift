@@ -197,3 +197,76 @@ struct StoreProject {
         #expect(project.embedded.take() == 24)
     }
 }
+
+@Suite struct UnreadableImageTests {
+    /// Breaks two images of the dataset; returns their paths.
+    func breakTwoImages(_ project: StoreProject) throws -> [String] {
+        let images = project.folder.appendingPathComponent("data/images")
+        let files = try FileManager.default.contentsOfDirectory(atPath: images.path).sorted()
+        let broken = [files[3], files[17]].map { images.appendingPathComponent($0) }
+        for url in broken { try Data("not a png: \(url.lastPathComponent)".utf8).write(to: url) }
+        return broken.map(\.path)
+    }
+
+    @Test func everyUnreadableImageIsListedAtOnceAndTheOthersAreKept() throws {
+        let project = try StoreProject()
+        let broken = try breakTwoImages(project)
+        let report = try project.run(project.spec())
+        #expect(report.status == .failed)
+        let message = report.failures.first { $0.label.hasPrefix("embed") }?.message ?? ""
+        #expect(message.contains("2 images cannot be read") && broken.allSatisfy(message.contains), "\(report.summary)")
+        #expect(message.contains("on_error: skip"))
+        // The readable images' shards were committed: fixing the two embeds only them.
+        #expect(project.embedded.take() == 24)
+        var options = PhantomOptions()
+        options.imageSize = 32
+        try generatePhantomDataset(at: project.folder.appendingPathComponent("data"), count: 24, seed: 5, options: options)
+        #expect(try project.run(project.spec()).status == .succeeded)
+        #expect(project.embedded.take() == 2)
+    }
+
+    @Test func skippedImagesAreRecordedAndLeftOutForEveryBackbone() throws {
+        let project = try StoreProject()
+        let broken = try breakTwoImages(project)
+        let spec = project.spec(onError: "skip")
+            .replacingOccurrences(of: "  hist: {kind: histogram, bins: 8}", with: "  hist: {kind: histogram, bins: 8}\n  pixels: {kind: pixels, size: 8}")
+            .replacingOccurrences(of: "backbone: [hist]", with: "backbone: [hist, pixels]")
+        let report = try project.run(spec)
+        #expect(report.status == .succeeded, "\(report.summary)")
+        #expect(project.embedded.take() == 22)
+        let reader = try ResultStore.openReadOnly(path: project.configuration.databasePath)
+        let issues = try reader.query("SELECT file, severity, dataset FROM latest_sample_issue ORDER BY file").rows
+        #expect(issues.map { $0[0].textValue ?? "" } == broken.sorted())
+        #expect(issues.allSatisfy { $0[1].textValue == "skipped" && $0[2].textValue == "phantom" })
+        // Both backbones were tested on the same samples (one split, 22 images).
+        let counts = try reader.query("SELECT DISTINCT n FROM latest_result WHERE task = 'marker'").rows
+        #expect(counts.count == 1)
+    }
+}
+
+@Suite struct EmbeddingStoragePlanTests {
+    @Test func planSaysWhatEachEmbeddingWillStore() throws {
+        var project = try ViTStoreProject(shardImages: 8)
+        project.configuration.registry.register(task: TokenProbeTask())
+        let url = project.folder.appendingPathComponent("spec.yaml")
+        try ViTStoreProject.spec.replacingOccurrences(of: "kind: retrieval, k: [1], relevance: marker,", with: "kind: token-probe,")
+            .write(to: url, atomically: true, encoding: .utf8)
+        let plan = try Engine.plan(specURL: url, configuration: project.configuration)
+        let estimate = try #require(plan.storage.first)
+        // 40 images of a ViT-Ti at 56 px: 192-wide rows, a 4×4 grid, patch tokens and two blocks.
+        #expect(estimate.images == 40 && estimate.newImages == 40)
+        #expect(estimate.bytes == 40 * (192 * 8 + 3 * 16 * 192 * 2))
+        #expect(plan.text().contains("embed tiny × images: 40 of 40 images × (CLS+mean 192×2×4 B + patch tokens 4×4×192×2 B + 2 blocks 4×4×192×2 B)"))
+        // Once embedded, nothing more is needed.
+        _ = try Engine.run(specURL: url, configuration: project.configuration)
+        #expect(try Engine.plan(specURL: url, configuration: project.configuration).storage.isEmpty)
+    }
+
+    @Test func aRunThatWouldFillTheDiskIsRefused() {
+        let estimate = StorageEstimate(label: "embed big × chexpert", images: 224_316, newImages: 224_316,
+                                       shape: EmbeddingShape(dimension: 768, grid: [37, 37]), outputs: EmbeddingOutputs(patchTokens: true, layers: []))
+        let problem = Engine.spaceProblem([estimate], freeBytes: 100 << 30, folder: "/cache")
+        #expect(problem.map { "\($0)" }?.contains("need 473") == true)
+        #expect(Engine.spaceProblem([estimate], freeBytes: 1 << 40, folder: "/cache") == nil)
+    }
+}

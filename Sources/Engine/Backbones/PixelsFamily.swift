@@ -19,6 +19,11 @@ public struct PixelsFamily: BackboneFamily {
     /// Creates the family.
     public init() {}
 
+    public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? {
+        let size = options["size"]?.integerValue ?? 16
+        return EmbeddingShape(dimension: size * size, grid: nil)
+    }
+
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {
         let size = try options.integer("size") ?? 16
         guard (2...512).contains(size) else {

@@ -48,6 +48,15 @@ public struct DINOv2Family: BackboneFamily {
         return problems
     }
 
+    public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? {
+        guard let path = options["path"]?.stringValue,
+              let configuration = try? ViTConfiguration(contentsOf: URL(fileURLWithPath: path).appendingPathComponent("config.json")) else {
+            return nil
+        }
+        let side = (options["resolution"]?.integerValue ?? Self.defaultResolution) / configuration.patchSize
+        return EmbeddingShape(dimension: configuration.hiddenSize, grid: [side, side])
+    }
+
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {
         let folder = try options.requiredPath("path")
         let model = try VisionTransformer(contentsOf: folder)
@@ -85,6 +94,11 @@ public struct TinyRandomViTFamily: BackboneFamily {
 
     public func check(_ options: [String: ParameterValue]) -> [SpecProblem] {
         ViTResolution.problem(options["resolution"]?.integerValue ?? Self.defaultResolution, patch: 14).map { [$0] } ?? []
+    }
+
+    public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? {
+        let side = (options["resolution"]?.integerValue ?? Self.defaultResolution) / 14
+        return EmbeddingShape(dimension: 192, grid: [side, side])
     }
 
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {

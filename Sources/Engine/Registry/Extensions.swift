@@ -18,6 +18,35 @@ public protocol BackboneFamily: ComponentDefinition {
     /// Builds the backbone its options describe (already validated against `options`).
     /// - Throws: errors naming the option or file at fault (a model folder that does not load).
     func makeBackbone(_ options: ComponentOptions) throws -> any Backbone
+    /// The width of its rows and the patch grid of its tokens, told cheaply from the options
+    /// (a model folder's `config.json`), for the storage `xrbench plan` estimates; nil when
+    /// it cannot tell or keeps nothing in the embedding store.
+    func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape?
+}
+
+extension BackboneFamily {
+    /// Unknown.
+    public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? { nil }
+}
+
+/// The shape of one image's rows: `dimension` wide, and for a backbone with tokens a patch grid.
+public struct EmbeddingShape: Sendable, Hashable {
+    /// Width of each row.
+    public var dimension: Int
+    /// Patch grid of its tokens (rows, columns), nil without tokens.
+    public var grid: [Int]?
+
+    /// Creates a shape.
+    public init(dimension: Int, grid: [Int]?) {
+        self.dimension = dimension
+        self.grid = grid
+    }
+
+    /// Bytes one image takes in the store: float32 CLS and mean, float16 tokens.
+    public func bytesPerImage(_ outputs: EmbeddingOutputs) -> Int {
+        let tokens = (grid?.reduce(1, *) ?? 0) * dimension
+        return dimension * 8 + (outputs.patchTokens ? tokens * 2 : 0) + outputs.layers.count * tokens * 2
+    }
 }
 
 /// A backbone ready to embed: images one by one (`ImageBackbone`, whose embeddings the

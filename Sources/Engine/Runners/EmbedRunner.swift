@@ -84,6 +84,7 @@ public struct EmbedRunner: StageRunner {
         var problems: [String: String] = [:]   // image path → problem
         var order: [String] = []
         var urlOf: [String: URL] = [:]
+        var pathsOf: [String: [String]] = [:]   // every sample image with that content
         for (sample, digest) in zip(manifest.samples, input.imageDigests) {
             let url = manifest.imageURL(of: sample)
             guard let digest else {
@@ -94,6 +95,7 @@ public struct EmbedRunner: StageRunner {
                 urlOf[digest] = url
                 order.append(digest)
             }
+            pathsOf[digest, default: []].append(url.path)
         }
         let grid = backbone.patchGrid
         let tokenValues = grid.map { $0.height * $0.width * backbone.dimension } ?? 0
@@ -110,7 +112,9 @@ public struct EmbedRunner: StageRunner {
                     return try backbone.embed(images: needed.map { urlOf[$0]! }, outputs: outputs, context: context)
                 }
             guard let outcome else { return false }
-            for (position, problem) in outcome.failures { problems[urlOf[needed[position]]!.path] = problem }
+            for (position, problem) in outcome.failures {
+                for path in pathsOf[needed[position]] ?? [] { problems[path] = problem }
+            }
             return true
         }
         for start in stride(from: 0, to: order.count, by: shardSize) {
@@ -127,8 +131,9 @@ public struct EmbedRunner: StageRunner {
         context.logger.debug("\(context.stage.label): \(computed) of \(order.count) images embedded, the rest from the store")
         let index = store.index(space: space.key, outputs: outputs)
         for digest in order where index[digest] == nil {
-            let path = urlOf[digest]!.path
-            if problems[path] == nil { problems[path] = "could not be read (by another process embedding the same images)" }
+            for path in pathsOf[digest] ?? [] where problems[path] == nil {
+                problems[path] = "could not be read (by another process embedding the same images)"
+            }
         }
         guard problems.isEmpty else {
             throw UnreadableImagesError(images: manifest.samples.map { manifest.imageURL(of: $0).path }
