@@ -61,7 +61,7 @@ let package = Package(
         ]),
         // `make bench`: a plain release executable, so CI never pays for a benchmark framework.
         .executableTarget(name: "xrbench-bench", dependencies: [
-            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine",
+            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine", "Imaging", "Datasets",
         ]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
