@@ -107,13 +107,23 @@ struct ViTStoreProject {
         try String(project.embedded.take()).write(to: folder.appendingPathComponent("embedded-\(getpid())"), atomically: true, encoding: .utf8)
     }
 
+    /// The children's stderr, for a failure message.
+    func childLogs(in folder: URL) -> String {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("child-") }
+        return names.map { (try? String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8)) ?? "" }
+            .map { String($0.suffix(4000)) }.joined(separator: "\n---\n")
+    }
+
     func launchChild(in folder: URL) throws -> Process {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         child.arguments = ["--testing-library", "swift-testing", "--filter", "embeddingChild"]
         child.environment = ProcessInfo.processInfo.environment.merging([Self.folderVariable: folder.path]) { $1 }
         child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
+        // Its stderr goes to a file, quoted when it fails.
+        let log = folder.appendingPathComponent("child-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        child.standardError = try FileHandle(forWritingTo: log)
         try child.run()
         return child
     }
@@ -160,7 +170,7 @@ struct ViTStoreProject {
         let project = try ViTStoreProject(shardImages: 4)
         let children = try (0..<2).map { _ in try launchChild(in: project.folder) }
         for child in children { child.waitUntilExit() }
-        #expect(children.map(\.terminationStatus) == [0, 0])
+        #expect(children.map(\.terminationStatus) == [0, 0], "\(childLogs(in: project.folder))")
         let counts = try FileManager.default.contentsOfDirectory(atPath: project.folder.path).filter { $0.hasPrefix("embedded-") }
             .map { Int(try String(contentsOf: project.folder.appendingPathComponent($0), encoding: .utf8)) ?? -1 }
         // Every image embedded once, by one of the two.
