@@ -15,6 +15,13 @@ public struct LinearTap: Sendable, Equatable {
     public let index1: Int
     public let weight0: Float
     public let weight1: Float
+
+    public init(index0: Int, index1: Int, weight0: Float, weight1: Float) {
+        self.index0 = index0
+        self.index1 = index1
+        self.weight0 = weight0
+        self.weight1 = weight1
+    }
 }
 
 /// A bilinear resize from `inputHeight × inputWidth` to `outputHeight × outputWidth`.
