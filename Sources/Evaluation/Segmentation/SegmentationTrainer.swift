@@ -140,6 +140,9 @@ public final class SegmentationTrainer {
     /// The parameters' gradients by name (as left by `computeGradients`).
     func gradientDictionary() -> [String: Tensor] { decoder.parameters.gradientDictionary() }
 
+    /// Sets the gradients to zero without updating (after a `computeGradients` used for checks).
+    func zeroGradients() { decoder.parameters.gradients.update(repeating: 0, count: decoder.parameters.count) }
+
     /// An Adam step from the current gradients, which it sets back to zero.
     func update() {
         let constants = optimizer.nextStep()
