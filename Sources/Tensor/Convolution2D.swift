@@ -11,7 +11,7 @@
 // on an im2col copy would, and the copy (k² times the input) is gone. Other geometries (stride 2,
 // no border) run one GEMM per tap and output row instead.
 //
-// Work is cut into tasks fixed by the problem (blocks of `blockPixels` pixels, or bands of rows)
+// Work is cut into tasks fixed by the problem (blocks of consecutive pixels, or bands of rows)
 // and dealt to the members of a WorkerTeam, each GEMM on one OpenBLAS thread: every call has the
 // same shape on any number of threads, so results are bit-identical across thread counts.
 
@@ -27,8 +27,13 @@ public struct Convolution2D: Sendable, Equatable {
     public let stride: Int
     public let padding: Int
 
-    /// Pixels per task on the contiguous path; fixed so that GEMM shapes do not depend on threads.
-    static let blockPixels = 1024
+    /// Pixels per task on the contiguous path: an eighth of the span (so that a few threads share
+    /// small maps), within 256–4096 and a multiple of 64. OpenBLAS packs the tap's weight on every
+    /// call, so large maps want long blocks: at 4096 pixels that costs a few percent of a 512→512
+    /// tap, at 1024 several times more. It depends on the problem only, never on the thread count.
+    static func blockPixels(_ span: Range<Int>) -> Int {
+        min(4096, max(256, (span.count / 8 + 63) / 64 * 64))
+    }
     /// Output rows per task on the row-by-row path.
     static let bandRows = 4
 
@@ -126,13 +131,14 @@ public struct Convolution2D: Sendable, Equatable {
         return first..<(last + 1)
     }
 
-    /// The `block`th run of `blockPixels` pixels of `span`.
+    /// The `block`th run of `blockPixels(span)` pixels of `span`.
     static func block(_ block: Int, of span: Range<Int>) -> Range<Int> {
-        let start = span.lowerBound + block * blockPixels
-        return start..<min(start + blockPixels, span.upperBound)
+        let length = blockPixels(span)
+        let start = span.lowerBound + block * length
+        return start..<min(start + length, span.upperBound)
     }
 
-    static func blockCount(_ span: Range<Int>) -> Int { (span.count + blockPixels - 1) / blockPixels }
+    static func blockCount(_ span: Range<Int>) -> Int { (span.count + blockPixels(span) - 1) / blockPixels(span) }
 
     private func forwardContiguous(input: UnsafePointer<Float>, _ inputLayout: FeatureMapLayout,
                                    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
