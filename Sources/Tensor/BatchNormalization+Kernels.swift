@@ -183,13 +183,34 @@ extension BatchNormalization {
         }
     }
 
-    /// Per-channel constants of the backward kernels (pointers into arrays the caller keeps alive).
-    struct Terms {
+    /// Per-channel constants of the backward kernels: the saved statistics, the forward's
+    /// `scale`/`shift` (to recompute the ReLU mask exactly), and the means of g and g·x̂.
+    final class Terms {
         let mean: UnsafePointer<Float>
         let inverseDeviation: UnsafePointer<Float>
-        let scale: UnsafePointer<Float>
-        let shift: UnsafePointer<Float>
-        let meanGradient: UnsafePointer<Float>
-        let meanProduct: UnsafePointer<Float>
+        let scale: UnsafeMutablePointer<Float>
+        let shift: UnsafeMutablePointer<Float>
+        let meanGradient: UnsafeMutablePointer<Float>
+        let meanProduct: UnsafeMutablePointer<Float>
+
+        init(mean: UnsafePointer<Float>, inverseDeviation: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+             bias: UnsafePointer<Float>, channels: Int) {
+            self.mean = mean
+            self.inverseDeviation = inverseDeviation
+            let (scale, shift) = affineTerms(mean: mean, inverseDeviation: inverseDeviation, weight: weight, bias: bias,
+                                             channels: channels)
+            self.scale = .allocate(capacity: max(channels, 1))
+            self.scale.initialize(from: scale, count: channels)
+            self.shift = .allocate(capacity: max(channels, 1))
+            self.shift.initialize(from: shift, count: channels)
+            meanGradient = .allocate(capacity: max(channels, 1))
+            meanGradient.initialize(repeating: 0, count: channels)
+            meanProduct = .allocate(capacity: max(channels, 1))
+            meanProduct.initialize(repeating: 0, count: channels)
+        }
+
+        deinit {
+            for buffer in [scale, shift, meanGradient, meanProduct] { buffer.deallocate() }
+        }
     }
 }

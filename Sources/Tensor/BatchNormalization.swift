@@ -98,52 +98,39 @@ public enum BatchNormalization {
         let channels = inputLayout.channels, count = inputLayout.pixelCount
         precondition(gradientLayout.height == inputLayout.height && gradientLayout.width == inputLayout.width
                      && gradientLayout.channels == channels, "output gradient \(gradientLayout) for input \(inputLayout)")
-        let (scale, shift) = affineTerms(mean: savedMean, inverseDeviation: savedInverseDeviation, weight: weight, bias: bias,
-                                         channels: channels)
-        var meanGradient = [Float](repeating: 0, count: channels), meanProduct = [Float](repeating: 0, count: channels)
-        scale.withUnsafeBufferPointer { scale in
-        shift.withUnsafeBufferPointer { shift in
-        meanGradient.withUnsafeMutableBufferPointer { meanGradient in
-        meanProduct.withUnsafeMutableBufferPointer { meanProduct in
-            let terms = Terms(mean: savedMean, inverseDeviation: savedInverseDeviation, scale: scale.baseAddress!,
-                              shift: shift.baseAddress!, meanGradient: meanGradient.baseAddress!,
-                              meanProduct: meanProduct.baseAddress!)
-            // Per channel Σ g and Σ g·x̂, side by side in one accumulator of 2C.
-            let sums = channelSums(inputLayout, width: 2 * channels, team: team) { image, y, accumulator in
+        let terms = Terms(mean: savedMean, inverseDeviation: savedInverseDeviation, weight: weight, bias: bias, channels: channels)
+        // Per channel Σ g and Σ g·x̂, side by side in one accumulator of 2C.
+        let sums = channelSums(inputLayout, width: 2 * channels, team: team) { image, y, accumulator in
+            let inputRow = input + inputLayout.offset(image: image, y: y, x: 0)
+            let gradientRow = outputGradient + gradientLayout.offset(image: image, y: y, x: 0)
+            for x in 0..<inputLayout.width {
+                addGradientSums(accumulator, inputRow + x * inputLayout.pixelStride,
+                                gradientRow + x * gradientLayout.pixelStride, terms, relu: relu, channels)
+            }
+        }
+        for channel in 0..<channels {
+            biasGradient[channel] += Float(sums[channel])
+            weightGradient[channel] += Float(sums[channels + channel])
+            terms.meanGradient[channel] = Float(sums[channel] / Double(count))
+            terms.meanProduct[channel] = Float(sums[channels + channel] / Double(count))
+        }
+        guard let inputGradient else { return }
+        let targetLayout = inputGradientLayout ?? inputLayout
+        precondition(targetLayout.height == inputLayout.height && targetLayout.width == inputLayout.width
+                     && targetLayout.channels == channels, "input gradient \(targetLayout) for input \(inputLayout)")
+        let rows = inputLayout.batch * inputLayout.height
+        Parallel.forEachChunk(count: rows, minimumChunk: max(1, 8192 / max(1, inputLayout.width * channels)), on: team) { range in
+            for rowIndex in range {
+                let image = rowIndex / inputLayout.height, y = rowIndex % inputLayout.height
                 let inputRow = input + inputLayout.offset(image: image, y: y, x: 0)
                 let gradientRow = outputGradient + gradientLayout.offset(image: image, y: y, x: 0)
+                let targetRow = inputGradient + targetLayout.offset(image: image, y: y, x: 0)
                 for x in 0..<inputLayout.width {
-                    addGradientSums(accumulator, inputRow + x * inputLayout.pixelStride,
-                                    gradientRow + x * gradientLayout.pixelStride, terms, relu: relu, channels)
+                    inputGradientPixel(targetRow + x * targetLayout.pixelStride, inputRow + x * inputLayout.pixelStride,
+                                       gradientRow + x * gradientLayout.pixelStride, terms, relu: relu,
+                                       accumulate: accumulate, channels)
                 }
             }
-            for channel in 0..<channels {
-                biasGradient[channel] += Float(sums[channel])
-                weightGradient[channel] += Float(sums[channels + channel])
-                meanGradient[channel] = Float(sums[channel] / Double(count))
-                meanProduct[channel] = Float(sums[channels + channel] / Double(count))
-            }
-            guard let inputGradient else { return }
-            let targetLayout = inputGradientLayout ?? inputLayout
-            precondition(targetLayout.height == inputLayout.height && targetLayout.width == inputLayout.width
-                         && targetLayout.channels == channels, "input gradient \(targetLayout) for input \(inputLayout)")
-            let rows = inputLayout.batch * inputLayout.height
-            Parallel.forEachChunk(count: rows, minimumChunk: max(1, 8192 / max(1, inputLayout.width * channels)), on: team) { range in
-                for rowIndex in range {
-                    let image = rowIndex / inputLayout.height, y = rowIndex % inputLayout.height
-                    let inputRow = input + inputLayout.offset(image: image, y: y, x: 0)
-                    let gradientRow = outputGradient + gradientLayout.offset(image: image, y: y, x: 0)
-                    let targetRow = inputGradient + targetLayout.offset(image: image, y: y, x: 0)
-                    for x in 0..<inputLayout.width {
-                        inputGradientPixel(targetRow + x * targetLayout.pixelStride, inputRow + x * inputLayout.pixelStride,
-                                           gradientRow + x * gradientLayout.pixelStride, terms, relu: relu,
-                                           accumulate: accumulate, channels)
-                    }
-                }
-            }
-        }
-        }
-        }
         }
     }
 }

@@ -28,9 +28,33 @@ extension Convolution2D {
                               packedWeights: UnsafePointer<Float>,
                               inputGradient: UnsafeMutablePointer<Float>, _ inputLayout: FeatureMapLayout,
                               accumulate: Bool = false, team: WorkerTeam? = nil) {
+        backwardInput(outputGradient: outputGradient, outputLayout, packedWeights: packedWeights, inputGradient: inputGradient,
+                      inputLayout, accumulate: accumulate, team: team, routine: .preferred)
+    }
+
+    /// `backwardInput` with a chosen product routine (tests run both).
+    func backwardInput(outputGradient: UnsafePointer<Float>, _ outputLayout: FeatureMapLayout,
+                       packedWeights: UnsafePointer<Float>,
+                       inputGradient: UnsafeMutablePointer<Float>, _ inputLayout: FeatureMapLayout,
+                       accumulate: Bool, team: WorkerTeam?, routine: ProductRoutine) {
         checkShapes(input: inputLayout, output: outputLayout)
         BLASBackend.withSingleThreadedCalls {
-            if isContiguous(source: outputLayout, target: inputLayout) {
+            if isContiguous(source: outputLayout, target: inputLayout) && routine == .tiled {
+                let span = Self.interiorSpan(inputLayout)
+                let outStride = outputLayout.pixelStride, inStride = inputLayout.pixelStride
+                let offsets = (0..<taps).map { -tapOffset($0, paddedWidth: inputLayout.paddedWidth) * outStride }
+                Parallel.forEachTask(count: Self.blockCount(span), on: team) { task in
+                    let pixels = Self.block(task, of: span)
+                    let target = inputGradient + pixels.lowerBound * inStride
+                    if !accumulate {
+                        for row in 0..<pixels.count { (target + row * inStride).update(repeating: 0, count: inChannels) }
+                    }
+                    accumulateTapProducts(rows: pixels.count, depth: outChannels, columns: inChannels,
+                                          a: outputGradient + pixels.lowerBound * outStride, aRow: outStride, tapOffsets: offsets,
+                                          b: packedWeights, c: target, cRow: inStride, scratch: TileScratch())
+                    Self.zeroBorderPixels(inputGradient, inputLayout, pixels: pixels, channels: inChannels)
+                }
+            } else if isContiguous(source: outputLayout, target: inputLayout) {
                 inputGradientContiguous(outputGradient, outputLayout, packedWeights, inputGradient, inputLayout,
                                         accumulate: accumulate, team: team)
             } else {
@@ -106,6 +130,15 @@ extension Convolution2D {
                                 input: UnsafePointer<Float>, _ inputLayout: FeatureMapLayout,
                                 weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
                                 team: WorkerTeam? = nil) {
+        backwardWeights(outputGradient: outputGradient, outputLayout, input: input, inputLayout, weightGradient: weightGradient,
+                        biasGradient: biasGradient, team: team, routine: .preferred)
+    }
+
+    /// `backwardWeights` with a chosen product routine (tests run both).
+    func backwardWeights(outputGradient: UnsafePointer<Float>, _ outputLayout: FeatureMapLayout,
+                         input: UnsafePointer<Float>, _ inputLayout: FeatureMapLayout,
+                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+                         team: WorkerTeam?, routine: ProductRoutine) {
         checkShapes(input: inputLayout, output: outputLayout)
         let contiguous = isContiguous(source: inputLayout, target: outputLayout)
         let parts = contiguous ? Self.weightParts(taps: taps) : 1
@@ -123,6 +156,13 @@ extension Convolution2D {
                     // partial[part][tap] = ∂Y[pixels]ᵀ · X[pixels + offset]
                     let target = partials + (part * taps + tap) * tapSize
                     guard end > start else { target.update(repeating: 0, count: tapSize); return }
+                    if routine == .tiled {
+                        weightGradientProduct(outputs: outChannels, inputs: inChannels, depth: end - start,
+                                              a: outputGradient + start * outputLayout.pixelStride, aStride: outputLayout.pixelStride,
+                                              b: input + (start + tapOffset(tap, paddedWidth: paddedWidth)) * inputLayout.pixelStride,
+                                              bStride: inputLayout.pixelStride, c: target, scratch: TileScratch())
+                        return
+                    }
                     BLASBackend.sgemm(transposeA: true, m: outChannels, n: inChannels, k: end - start,
                                       a: outputGradient + start * outputLayout.pixelStride, leadingA: outputLayout.pixelStride,
                                       b: input + (start + tapOffset(tap, paddedWidth: paddedWidth)) * inputLayout.pixelStride,

@@ -88,6 +88,20 @@ public struct Convolution2D: Sendable, Equatable {
             && source.border == target.border && source.border >= padding
     }
 
+    /// What runs the products of the contiguous passes: the register-tiled kernels of
+    /// ConvolutionKernels.swift on AVX-512 builds (`XRBENCH_WIDE_VECTORS`), OpenBLAS elsewhere.
+    enum ProductRoutine: Sendable, CaseIterable {
+        case tiled, blas
+
+        static var preferred: ProductRoutine {
+            #if XRBENCH_WIDE_VECTORS
+            .tiled
+            #else
+            .blas
+            #endif
+        }
+    }
+
     /// `output = conv(input) + bias`.
     ///
     /// Writes the output's interior; its border (if any) stays zero.
@@ -103,9 +117,20 @@ public struct Convolution2D: Sendable, Equatable {
                         packedWeights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         output: UnsafeMutablePointer<Float>, _ outputLayout: FeatureMapLayout,
                         team: WorkerTeam? = nil) {
+        forward(input: input, inputLayout, packedWeights: packedWeights, bias: bias, output: output, outputLayout,
+                team: team, routine: .preferred)
+    }
+
+    /// `forward` with a chosen product routine (tests run both).
+    func forward(input: UnsafePointer<Float>, _ inputLayout: FeatureMapLayout,
+                 packedWeights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                 output: UnsafeMutablePointer<Float>, _ outputLayout: FeatureMapLayout,
+                 team: WorkerTeam?, routine: ProductRoutine) {
         checkShapes(input: inputLayout, output: outputLayout)
         BLASBackend.withSingleThreadedCalls {
-            if isContiguous(source: inputLayout, target: outputLayout) {
+            if isContiguous(source: inputLayout, target: outputLayout) && routine == .tiled {
+                forwardTiled(input: input, inputLayout, weights: packedWeights, bias: bias, output: output, outputLayout, team: team)
+            } else if isContiguous(source: inputLayout, target: outputLayout) {
                 forwardContiguous(input: input, inputLayout, weights: packedWeights, bias: bias,
                                   output: output, outputLayout, team: team)
             } else {
@@ -158,6 +183,33 @@ public struct Convolution2D: Sendable, Equatable {
                                   leadingA: inStride, b: weights + tap * outChannels * inChannels, leadingB: inChannels,
                                   beta: 1, c: target, leadingC: outStride)
             }
+            Self.zeroBorderPixels(output, outputLayout, pixels: pixels, channels: outChannels)
+        }
+    }
+
+    /// The contiguous forward on the register-tiled kernels: per block, bias rows, then every
+    /// tap's product added by `accumulateTapProducts` from the weights transposed to `[k·k, Cin, Cout]`.
+    private func forwardTiled(input: UnsafePointer<Float>, _ inputLayout: FeatureMapLayout,
+                              weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                              output: UnsafeMutablePointer<Float>, _ outputLayout: FeatureMapLayout, team: WorkerTeam?) {
+        let span = Self.interiorSpan(outputLayout)
+        let inStride = inputLayout.pixelStride, outStride = outputLayout.pixelStride
+        let transposed = UnsafeMutablePointer<Float>.allocate(capacity: weightCount)
+        defer { transposed.deallocate() }
+        for tap in 0..<taps {
+            let source = weights + tap * outChannels * inChannels, target = transposed + tap * outChannels * inChannels
+            for output in 0..<outChannels {
+                for input in 0..<inChannels { target[input * outChannels + output] = source[output * inChannels + input] }
+            }
+        }
+        let offsets = (0..<taps).map { tapOffset($0, paddedWidth: inputLayout.paddedWidth) * inStride }
+        Parallel.forEachTask(count: Self.blockCount(span), on: team) { task in
+            let pixels = Self.block(task, of: span)
+            let target = output + pixels.lowerBound * outStride
+            fillRows(target, rows: pixels.count, stride: outStride, bias: bias)
+            accumulateTapProducts(rows: pixels.count, depth: inChannels, columns: outChannels,
+                                  a: input + pixels.lowerBound * inStride, aRow: inStride, tapOffsets: offsets,
+                                  b: transposed, c: target, cRow: outStride, scratch: TileScratch())
             Self.zeroBorderPixels(output, outputLayout, pixels: pixels, channels: outChannels)
         }
     }

@@ -175,5 +175,13 @@ import Tensor
         #expect(predictions.count == 4 * 12 * 12 && predictions.allSatisfy { $0 <= 1 })
         let probabilities = try trainer.probabilities(samples)
         #expect(zip(probabilities, predictions).allSatisfy { ($0 > 0.5) == ($1 == 1) })
+        // Batch-by-batch scoring (batch 8 over 4 samples here, 3 + 3 + 2 below) equals scoring all at once.
+        let scores = try trainer.evaluate(samples)
+        #expect(scores == (try segmentationScores(predictions: predictions, targets: samples.masks, images: 4, classes: ["class 0"],
+                                                  pixelsPerPlane: 144)))
+        let batched = try SegmentationTrainer(train: samples, validation: samples, configuration: SegmentationTrainingConfiguration(batchSize: 3))
+        let eight = try Self.samples(count: 8, seed: 10)
+        #expect(try batched.evaluate(eight) == (try segmentationScores(predictions: try batched.predict(eight), targets: eight.masks,
+                                                                       images: 8, classes: ["class 0"], pixelsPerPlane: 144)))
     }
 }

@@ -194,17 +194,5 @@ public final class SegmentationTrainer {
     }
 
     /// Mean Dice of the current decoder's hard predictions on the validation samples.
-    public func validationDice() -> Double {
-        let predictions = hardMasks(validation)
-        let classes = (0..<validation.classes).map { "class \($0)" }
-        let targets = [UInt8](unsafeUninitializedCapacity: predictions.count) { buffer, initialized in
-            let size = validation.classes * validation.maskHeight * validation.maskWidth
-            for sample in 0..<validation.count { validation.copyMasks(sample: sample, into: buffer.baseAddress! + sample * size) }
-            initialized = predictions.count
-        }
-        // Shapes agree by construction (checked when the trainer was made).
-        let scores = try! segmentationScores(predictions: predictions, targets: targets, images: validation.count,
-                                             classes: classes, pixelsPerPlane: validation.maskHeight * validation.maskWidth)
-        return scores.meanDice
-    }
+    public func validationDice() -> Double { scores(validation).meanDice }
 }
