@@ -89,12 +89,14 @@ public struct Convolution2D: Sendable, Equatable {
     }
 
     /// What runs the products of the contiguous passes: the register-tiled kernels of
-    /// ConvolutionKernels.swift on AVX-512 builds (`XRBENCH_WIDE_VECTORS`), OpenBLAS elsewhere.
+    /// ConvolutionKernels.swift on optimised AVX-512 builds (`XRBENCH_WIDE_VECTORS`), OpenBLAS
+    /// elsewhere. Debug builds use OpenBLAS too: unoptimised, the SIMD tiles run ~250× slower, and
+    /// the tests of the tiled kernels call them by name.
     enum ProductRoutine: Sendable, CaseIterable {
         case tiled, blas
 
         static var preferred: ProductRoutine {
-            #if XRBENCH_WIDE_VECTORS
+            #if XRBENCH_WIDE_VECTORS && !DEBUG
             .tiled
             #else
             .blas

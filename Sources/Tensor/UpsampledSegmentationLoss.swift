@@ -88,6 +88,7 @@ final class RowWorkspace {
     let probabilities: UnsafeMutablePointer<Float>   // [C, Wp]
     let targets: UnsafeMutablePointer<Float>         // [C, Wp]
     let gradient: UnsafeMutablePointer<Float>        // [C, Wp]
+    let logSumExp: UnsafeMutablePointer<Float>       // [Wp]: log Σ_c e^z_c (softmax)
 
     init(classes: Int, resize: BilinearResize) {
         self.classes = classes
@@ -102,10 +103,12 @@ final class RowWorkspace {
         targets = .allocate(capacity: rowCount)
         gradient = .allocate(capacity: rowCount)
         for buffer in [logits, probabilities, targets, gradient] { buffer.initialize(repeating: 0, count: rowCount) }
+        logSumExp = .allocate(capacity: paddedWidth)
+        logSumExp.initialize(repeating: 0, count: paddedWidth)
     }
 
     deinit {
-        for buffer in [horizontal, vertical, logits, probabilities, targets, gradient] { buffer.deallocate() }
+        for buffer in [horizontal, vertical, logits, probabilities, targets, gradient, logSumExp] { buffer.deallocate() }
     }
 }
 
@@ -137,6 +140,7 @@ extension UpsampledSegmentationLoss {
                     storeVector(e, w.probabilities + offset)
                     total += e
                 }
+                storeVector(largest + VectorMath.log(total), w.logSumExp + x)
                 let inverse = 1 / total
                 for c in 0..<classes {
                     let offset = c * w.paddedWidth + x
@@ -187,10 +191,8 @@ extension UpsampledSegmentationLoss {
                             let term = VectorMath.maximum(z, Vector()) - z * t + VectorMath.softplusOfNegativeMagnitude(z)
                             rowCrossEntropy = rowCrossEntropy.addingProduct(term, valid)
                         case .softmax:
-                            // y_c·(−log p_c); p underflowing to 0 where y_c = 0 contributes nothing.
-                            let logP = VectorMath.log(VectorMath.maximum(loadVector(w.probabilities + offset),
-                                                                         Vector(repeating: .leastNormalMagnitude)))
-                            rowCrossEntropy -= t * logP
+                            // y_c·(−log p_c) = y_c·(log Σ e^z − z_c), finite even where p_c underflows.
+                            rowCrossEntropy = rowCrossEntropy.addingProduct(t, loadVector(w.logSumExp + x) - z)
                         }
                     }
                     x += 16

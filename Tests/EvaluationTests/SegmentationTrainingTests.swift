@@ -145,6 +145,15 @@ import Tensor
             _ = try SegmentationArrays(layers: [[Float](repeating: 0, count: 12)], grid: grid, masks: masks, classes: 1,
                                        maskHeight: 4, maskWidth: 4)
         }
+        #expect(throws: SegmentationError.nonBinaryMask(what: "masks", index: 3, value: 0.5)) {
+            var masks = [Float](repeating: 1, count: 16)
+            masks[3] = 0.5
+            _ = try SegmentationArrays(layers: [[Float](repeating: 0, count: 12)], grid: grid, masks: masks, classes: 1,
+                                       maskHeight: 4, maskWidth: 4)
+        }
+        let fromFloats = try SegmentationArrays(layers: [[Float](repeating: 0, count: 12)], grid: grid,
+                                                masks: (0..<16).map { Float($0 % 2) }, classes: 1, maskHeight: 4, maskWidth: 4)
+        #expect(fromFloats.masks == (0..<16).map { UInt8($0 % 2) })
         #expect(throws: SegmentationError.nonFiniteToken(what: "token layer 0", index: 7)) {
             var tokens = [Float](repeating: 0, count: 12)
             tokens[7] = .nan

@@ -7,7 +7,7 @@ public enum SegmentationError: Error, CustomStringConvertible, Equatable, Sendab
     /// Two inputs that must agree (sample counts, grid sizes, widths) do not.
     case inconsistent(what: String, reason: String)
     /// A mask value other than 0 or 1.
-    case nonBinaryMask(what: String, index: Int, value: UInt8)
+    case nonBinaryMask(what: String, index: Int, value: Double)
     /// A token value that is NaN or infinite.
     case nonFiniteToken(what: String, index: Int)
     /// A setting outside its allowed range.

@@ -59,7 +59,7 @@ public struct SegmentationArrays: SegmentationSamples {
             throw SegmentationError.shapeMismatch(what: "masks", expected: [count, classes, maskHeight, maskWidth], actualCount: masks.count)
         }
         if let bad = masks.firstIndex(where: { $0 > 1 }) {
-            throw SegmentationError.nonBinaryMask(what: "masks", index: bad, value: masks[bad])
+            throw SegmentationError.nonBinaryMask(what: "masks", index: bad, value: Double(masks[bad]))
         }
         self.count = count
         self.grid = grid
@@ -68,6 +68,16 @@ public struct SegmentationArrays: SegmentationSamples {
         self.maskWidth = maskWidth
         self.layers = layers
         self.masks = masks
+    }
+
+    /// The same from float masks (`[N, C, H, W]`, each exactly 0 or 1).
+    /// - Throws: `SegmentationError` naming the first problem.
+    public init(layers: [[Float]], grid: TokenGrid, masks: [Float], classes: Int, maskHeight: Int, maskWidth: Int) throws {
+        if let bad = masks.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            throw SegmentationError.nonBinaryMask(what: "masks", index: bad, value: Double(masks[bad]))
+        }
+        let binary: [UInt8] = masks.map { $0 == 1 ? 1 : 0 }
+        try self.init(layers: layers, grid: grid, masks: binary, classes: classes, maskHeight: maskHeight, maskWidth: maskWidth)
     }
 
     public func copyTokens(layer: Int, sample: Int, into target: UnsafeMutablePointer<Float>) {
