@@ -10,7 +10,6 @@ Usage: python scripts/bench/torch_dense.py linear|upernet [timed iterations]
 Prints `torch dense <decoder> iteration s: <median wall seconds>` (with CPU seconds) and `torch dense <decoder> peak RSS MB: <peak>`;
 run one decoder per process, so that the peak is that decoder's.
 """
-import resource
 import sys
 import time
 from pathlib import Path
@@ -51,7 +50,17 @@ def main() -> None:
     cpu_times.sort()
     print(f"torch dense {decoder} iteration s: {times[len(times) // 2]:.4f}  ({cpu_times[len(times) // 2]:.4f} CPU s; "
           f"{torch.get_num_threads()} threads, median of {timed})")
-    print(f"torch dense {decoder} peak RSS MB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    print(f"torch dense {decoder} peak RSS MB: {peak_resident_megabytes():.0f}")
+
+
+def peak_resident_megabytes():
+    """VmHWM of this process. Not ru_maxrss: Linux carries that over from the parent through
+    fork and exec, so a child of the (large) xrbench bench would report the bench's peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 if __name__ == "__main__":
