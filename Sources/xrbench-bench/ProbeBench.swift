@@ -66,7 +66,7 @@ func runProbeBench() -> BenchMeasurements {
 }
 
 /// User plus system CPU time of this process so far, in seconds.
-private func processCPUSeconds() -> Double {
+func processCPUSeconds() -> Double {
     var usage = rusage()
     #if os(Linux)
     getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -53,10 +53,11 @@ private func anchorsFolder() -> URL? {
     return nil
 }
 
-private func runScript(python: String, script: URL) -> String? {
+/// Runs `python script arguments…` and returns its standard output, or nil (with a note) on failure.
+func runScript(python: String, script: URL, arguments: [String] = []) -> String? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [script.path]
+    process.arguments = [script.path] + arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     do {
