@@ -173,3 +173,11 @@ func readVinDrRibJSON(at url: URL) throws(DatasetError) -> [VinDrRibRow] {
     }
     return rows
 }
+
+/// Checks that a VinDr-RibCXR JSON file has the structure `loadVinDrRibCXRManifest` reads,
+/// without looking at images (for plan-time checks).
+/// - Returns: its number of rows.
+/// - Throws: `DatasetError` as `loadVinDrRibCXRManifest` for the file's content.
+public func checkVinDrRibJSON(at url: URL) throws(DatasetError) -> Int {
+    try readVinDrRibJSON(at: url).count
+}

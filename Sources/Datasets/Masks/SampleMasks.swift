@@ -13,16 +13,17 @@ public struct SampleMasks: Sendable, Hashable {
     /// (the layout `SegmentationSamples.copyMasks` takes).
     public let planes: [UInt8]
 
-    /// The plane of class `index`, row-major.
-    public func plane(_ index: Int) -> ArraySlice<UInt8> {
+    /// A copy of the plane of class `index`, row-major `height * width`.
+    public func plane(_ index: Int) -> [UInt8] {
         precondition(classes.indices.contains(index), "class \(index) outside 0..<\(classes.count)")
         let size = height * width
-        return planes[(index * size)..<((index + 1) * size)]
+        return Array(planes[(index * size)..<((index + 1) * size)])
     }
 
     /// Foreground pixels per class.
     public var pixelCounts: [Int] {
-        classes.indices.map { index in plane(index).reduce(0) { $0 + Int($1) } }
+        let size = height * width
+        return classes.indices.map { index in planes[(index * size)..<((index + 1) * size)].reduce(0) { $0 + Int($1) } }
     }
 }
 

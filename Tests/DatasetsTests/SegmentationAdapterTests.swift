@@ -1,0 +1,403 @@
+import Datasets
+import Foundation
+import Imaging
+import Testing
+import TestSupport
+
+/// What `scripts/fixtures/masks.py` wrote beside the small segmentation datasets: numpy's pixel
+/// counts of the masks as written, skimage's polygon fills, torch's resampled planes.
+struct SegmentationExpectations: Decodable {
+    struct CSVCounts: Decodable {
+        let lung: Int
+        let heart: Int
+        let labelmap: [String: Int]
+        let bits: [String: Int]
+    }
+
+    struct Plane: Decodable {
+        let height: Int
+        let width: Int
+        let lung: [UInt8]
+        let heart: [UInt8]
+    }
+
+    struct CSV: Decodable {
+        let counts: [String: CSVCounts]
+        let planes: [String: Plane]
+    }
+
+    struct Counts: Decodable {
+        let counts: [String: [String: Int]]
+    }
+
+    struct Box: Decodable, Equatable {
+        let minRow: Int, maxRow: Int, minColumn: Int, maxColumn: Int
+    }
+
+    struct SIIM: Decodable {
+        let counts: [String: [String: Int]]
+        let boxes: [String: Box]
+    }
+
+    struct VinDr: Decodable {
+        let counts: [String: [String: Int]]
+        let semantic: [String: [String: Int]]
+    }
+
+    let csv: CSV
+    let jsrt: Counts
+    let jsrtFolds: Counts
+    let siim: SIIM
+    let vindr: VinDr
+
+    enum CodingKeys: String, CodingKey {
+        case csv, jsrt, siim, vindr
+        case jsrtFolds = "jsrt_folds"
+    }
+
+    static let folder = fixturesDirectory().appendingPathComponent("segmentation")
+
+    static func load() throws -> SegmentationExpectations {
+        try JSONDecoder().decode(SegmentationExpectations.self, from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
+    }
+}
+
+/// A copy of a fixture dataset in a temporary folder, to break.
+func copyOfSegmentationFixture(_ name: String) throws -> URL {
+    let target = try makeTemporaryDirectory("xrbench-seg").appendingPathComponent(name)
+    try FileManager.default.copyItem(at: SegmentationExpectations.folder.appendingPathComponent(name), to: target)
+    return target
+}
+
+func csvSegmentationOptions(_ masks: CSVMasks) -> CSVManifestOptions {
+    CSVManifestOptions(file: "labels.csv", imageColumn: "path", patientColumn: "patient", labels: [], masks: masks)
+}
+
+let perClassMasks = CSVMasks.perClass([CSVMaskColumn(column: "lung_mask", name: "lung"), CSVMaskColumn(column: "heart_mask", name: "heart")])
+
+@Suite struct CSVSegmentationTests {
+    let expected: SegmentationExpectations
+    let root = SegmentationExpectations.folder.appendingPathComponent("csv")
+
+    init() throws {
+        expected = try SegmentationExpectations.load()
+    }
+
+    func stem(_ sample: Sample) -> String { URL(fileURLWithPath: sample.imagePath).deletingPathExtension().lastPathComponent }
+
+    @Test func perClassMasksOfEveryPNGFlavourCountAsNumpy() throws {
+        // 0/255, 0/1, 1-bit and RGB masks, and a blank cell (an empty heart).
+        let manifest = try loadCSVManifest(root: root, options: csvSegmentationOptions(perClassMasks))
+        #expect(manifest.segmentation == SegmentationSchema(classes: ["lung", "heart"], exclusive: false))
+        #expect(manifest.samples.count == 6)
+        for sample in manifest.samples {
+            let reference = try #require(expected.csv.counts[stem(sample)])
+            #expect(try manifest.maskPixelCounts(of: sample) == [reference.lung, reference.heart], "\(sample.id)")
+            let masks = try manifest.masks(of: sample)
+            #expect(masks.height == 20 && masks.width == 24)
+            #expect(masks.pixelCounts == [reference.lung, reference.heart])
+        }
+        #expect(manifest.samples[2].masks?["heart"] == .empty)
+    }
+
+    @Test func planesAtAnotherSizeEqualTorchNearest() throws {
+        let manifest = try loadCSVManifest(root: root, options: csvSegmentationOptions(perClassMasks))
+        for (name, plane) in expected.csv.planes {
+            let sample = try #require(manifest.samples.first { stem($0) == name })
+            let masks = try manifest.masks(of: sample, size: MaskSize(width: plane.width, height: plane.height))
+            #expect(Array(masks.plane(0)) == plane.lung && Array(masks.plane(1)) == plane.heart, "\(name)")
+            #expect(masks.planes.count == 2 * plane.height * plane.width)
+        }
+    }
+
+    @Test func labelMapsOfValuesAndOfBits() throws {
+        let values = try loadCSVManifest(root: root, options: csvSegmentationOptions(.labelMap(column: "labelmap", classes: ["lung", "heart"], encoding: .values)))
+        let bits = try loadCSVManifest(root: root, options: csvSegmentationOptions(.labelMap(column: "bitmap", classes: ["lung", "heart"], encoding: .bits)))
+        #expect(values.segmentation?.exclusive == true && bits.segmentation?.exclusive == false)
+        for (manifest, key) in [(values, \SegmentationExpectations.CSVCounts.labelmap), (bits, \.bits)] {
+            for sample in manifest.samples {
+                let reference = try #require(expected.csv.counts[stem(sample)])[keyPath: key]
+                #expect(try manifest.maskPixelCounts(of: sample) == [reference["lung"]!, reference["heart"]!], "\(sample.id)")
+            }
+        }
+        // A label map is decoded once for all its classes, and value 7 (no class) is background.
+        let masks = try values.masks(of: values.samples[0])
+        #expect(masks.plane(0)[0] == 0 && masks.plane(1)[0] == 0)
+    }
+
+    @Test func theDescriptionCountsImagesAndPixelsPerClass() throws {
+        let manifest = try loadCSVManifest(root: root, options: csvSegmentationOptions(perClassMasks))
+        let section = try DatasetDescription.maskSection(of: manifest, threads: 3)
+        let counts = expected.csv.counts.values
+        #expect(section.key == "masks" && section.columns == ["images with mask", "mask pixels"])
+        #expect(section.rows.map(\.name) == ["lung", "heart", "(any class)"])
+        #expect(section.rows[0].values == [.count(counts.filter { $0.lung > 0 }.count), .count(counts.reduce(0) { $0 + $1.lung })])
+        #expect(section.rows[1].values == [.count(counts.filter { $0.heart > 0 }.count), .count(counts.reduce(0) { $0 + $1.heart })])
+        var description = DatasetDescription(manifest)
+        description.sections.append(section)
+        #expect(description.text().contains("segmentation masks (2 classes, may overlap; pixels at the masks' own size)"))
+        #expect(description.json().contains("\"masks\": {"))
+    }
+
+    @Test func aMissingMaskColumnNamesTheHeader() {
+        let options = csvSegmentationOptions(.perClass([CSVMaskColumn(column: "lungs_mask")]))
+        #expect(throws: DatasetError.missingColumn(file: root.appendingPathComponent("labels.csv").path, column: "lungs_mask",
+                                                   available: ["path", "patient", "lung_mask", "heart_mask", "labelmap", "bitmap"])) {
+            _ = try loadCSVManifest(root: root, options: options)
+        }
+        #expect(throws: DatasetError.self) {
+            _ = try loadCSVManifest(root: root, options: csvSegmentationOptions(.labelMap(column: "labelmap", classes: ["a", "a"], encoding: .values)))
+        }
+    }
+
+    @Test func brokenMaskFilesAreNamedWithSampleAndClass() throws {
+        let copy = try copyOfSegmentationFixture("csv")
+        let manifest = try loadCSVManifest(root: copy, options: csvSegmentationOptions(perClassMasks))
+        let lung0 = copy.appendingPathComponent("masks/lung/img0.png")
+        try FileManager.default.removeItem(at: lung0)
+        #expect(throws: MaskError.missingFile(path: lung0.path, sampleID: "images/img0.png", className: "lung")) {
+            _ = try manifest.masks(of: manifest.samples[0])
+        }
+        let heart1 = copy.appendingPathComponent("masks/heart/img1.png")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0]).write(to: heart1)
+        #expect {
+            _ = try manifest.maskPixelCounts(of: manifest.samples[1])
+        } throws: { error in
+            guard case MaskError.unreadableFile(let path, "images/img1.png", "heart", _) = error else { return false }
+            return path == heart1.path && "\(error)".contains("Masks must be PNG files")
+        }
+        // A mask of another size than the sample's other masks.
+        try DecodedImage(width: 5, height: 4, channels: 1, bitDepth: 8, samples: Array(repeating: 255, count: 20))
+            .writePNG(to: copy.appendingPathComponent("masks/heart/img3.png"))
+        #expect {
+            _ = try manifest.masks(of: manifest.samples[3], size: MaskSize(width: 8, height: 8))
+        } throws: { error in
+            guard case MaskError.sizeMismatch(_, "heart", _, MaskSize(width: 5, height: 4), MaskSize(width: 24, height: 20), _) = error else { return false }
+            return "\(error)".contains("must have one size")
+        }
+        #expect(throws: MaskError.invalidSize(height: 0, width: 3)) {
+            _ = try manifest.masks(of: manifest.samples[4], size: MaskSize(width: 3, height: 0))
+        }
+    }
+
+    @Test func aColourLabelMapIsRefused() throws {
+        let copy = try copyOfSegmentationFixture("csv")
+        let manifest = try loadCSVManifest(root: copy, options: csvSegmentationOptions(.labelMap(column: "labelmap", classes: ["lung", "heart"], encoding: .values)))
+        let map = copy.appendingPathComponent("labelmaps/img0.png")
+        try DecodedImage(width: 24, height: 20, channels: 3, bitDepth: 8, samples: Array(repeating: 1, count: 24 * 20 * 3)).writePNG(to: map)
+        #expect(throws: MaskError.colourLabelMap(path: map.path, className: "lung")) { _ = try manifest.masks(of: manifest.samples[0]) }
+    }
+
+    @Test func emptyMasksTakeTheImageSizeOrTheSizeAskedFor() throws {
+        let copy = try copyOfSegmentationFixture("csv")
+        let csv = "path,patient,lung_mask\nimages/img0.png,P0,\nimages/missing.png,P1,\n"
+        try csv.write(to: copy.appendingPathComponent("labels.csv"), atomically: true, encoding: .utf8)
+        let manifest = try loadCSVManifest(root: copy, options: csvSegmentationOptions(.perClass([CSVMaskColumn(column: "lung_mask")])))
+        let native = try manifest.masks(of: manifest.samples[0])
+        #expect(native.height == 20 && native.width == 24 && native.pixelCounts == [0])
+        let sized = try manifest.masks(of: manifest.samples[1], size: MaskSize(width: 7, height: 5))
+        #expect(sized.planes == Array(repeating: 0, count: 35))
+        #expect(throws: MaskError.self) { _ = try manifest.masks(of: manifest.samples[1]) }
+    }
+}
+
+@Suite struct JSRTAdapterTests {
+    let expected: SegmentationExpectations
+
+    init() throws {
+        expected = try SegmentationExpectations.load()
+    }
+
+    func check(_ manifest: Manifest, against counts: [String: [String: Int]]) throws {
+        #expect(manifest.segmentation?.classes == JSRTStructure.allCases.map(\.rawValue))
+        #expect(manifest.samples.map(\.id) == ["JPCLN001", "JPCLN002", "JPCNN001"])
+        #expect(manifest.samples.map { $0.label("nodule") } == [.positive, .positive, .negative])
+        for sample in manifest.samples {
+            let reference = try #require(counts[sample.id])
+            #expect(try manifest.maskPixelCounts(of: sample) == JSRTStructure.allCases.map { reference[$0.rawValue]! }, "\(sample.id)")
+            // SCR's masks have half the images' resolution; they are read at any size.
+            let masks = try manifest.masks(of: sample, size: MaskSize(width: 32, height: 32))
+            #expect(masks.pixelCounts == JSRTStructure.allCases.map { 4 * reference[$0.rawValue]! }, "\(sample.id) doubled")
+        }
+    }
+
+    @Test func scrStructureFoldersBesideTheImages() throws {
+        let root = SegmentationExpectations.folder.appendingPathComponent("jsrt")
+        let manifest = try loadJSRTManifest(root: root, options: JSRTOptions())
+        try check(manifest, against: expected.jsrt.counts)
+        #expect(manifest.samples.allSatisfy { $0.attributes["fold"] == nil })
+    }
+
+    @Test func scrsOwnFoldLayout() throws {
+        let root = SegmentationExpectations.folder.appendingPathComponent("jsrt_folds")
+        let manifest = try loadJSRTManifest(root: root, options: JSRTOptions(masksFolder: "scratch"))
+        try check(manifest, against: expected.jsrtFolds.counts)
+        #expect(manifest.samples.map { $0.attributes["fold"] } == ["fold1", "fold2", "fold1"])
+    }
+
+    @Test func aSubsetOfStructures() throws {
+        let root = SegmentationExpectations.folder.appendingPathComponent("jsrt")
+        let manifest = try loadJSRTManifest(root: root, options: JSRTOptions(structures: [.heart, .leftClavicle]))
+        #expect(manifest.segmentation?.classes == ["heart", "left_clavicle"])
+        let reference = try #require(expected.jsrt.counts["JPCNN001"])
+        #expect(try manifest.maskPixelCounts(of: manifest.samples[2]) == [reference["heart"]!, reference["left_clavicle"]!])
+    }
+
+    @Test func layoutProblemsNameTheFolderAndWhatToDo() throws {
+        let copy = try copyOfSegmentationFixture("jsrt")
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("masks/heart/JPCLN002.png"))
+        #expect {
+            _ = try loadJSRTManifest(root: copy, options: JSRTOptions())
+        } throws: { error in
+            guard case DatasetError.invalidMasks(_, "JPCLN002", let reason) = error else { return false }
+            return reason.contains("1 masks are missing: JPCLN002 (heart)")
+        }
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("masks/heart"))
+        #expect {
+            _ = try loadJSRTManifest(root: copy, options: JSRTOptions())
+        } throws: { error in
+            guard case DatasetError.fileNotFound(_, let hint) = error else { return false }
+            return hint.contains("No folder of the structure heart")
+        }
+        try Data("GIF89a".utf8).write(to: copy.appendingPathComponent("masks/left lung/JPCLN001.gif"))
+        #expect {
+            _ = try loadJSRTManifest(root: copy, options: JSRTOptions(structures: [.leftLung]))
+        } throws: { error in
+            guard case DatasetError.unreadable(let path, let reason) = error else { return false }
+            return path.hasSuffix("JPCLN001.gif") && reason.contains("convert them to PNG")
+        }
+        #expect(throws: DatasetError.self) { _ = try loadJSRTManifest(root: copy, options: JSRTOptions(imagesFolder: "pictures")) }
+    }
+}
+
+@Suite struct SIIMAdapterTests {
+    let expected: SegmentationExpectations
+    let root = SegmentationExpectations.folder.appendingPathComponent("siim")
+
+    init() throws {
+        expected = try SegmentationExpectations.load()
+    }
+
+    @Test func rowsOfAnImageAreUnitedInColumnMajorOrder() throws {
+        let manifest = try loadSIIMManifest(root: root, options: SIIMOptions(rleFile: "train-rle.csv"))
+        #expect(manifest.samples.count == 4)
+        for sample in manifest.samples {
+            let count = try #require(expected.siim.counts[sample.id]?["Pneumothorax"])
+            #expect(try manifest.maskPixelCounts(of: sample) == [count], "\(sample.id)")
+            #expect(sample.label("Pneumothorax") == (count > 0 ? .positive : .negative))
+            #expect(sample.imagePath == sample.id + ".png" && sample.patientID == sample.id)
+            guard let box = expected.siim.boxes[sample.id] else { continue }
+            let masks = try manifest.masks(of: sample)
+            #expect(masks.height == 1024 && masks.width == 1024 && masks.pixelCounts == [count])
+            let set = masks.planes.indices.filter { masks.planes[$0] == 1 }
+            let rows = set.map { $0 / 1024 }, columns = set.map { $0 % 1024 }
+            #expect(SegmentationExpectations.Box(minRow: rows.min()!, maxRow: rows.max()!, minColumn: columns.min()!, maxColumn: columns.max()!) == box)
+        }
+    }
+
+    @Test func aTestFileSetsTheOfficialSplit() throws {
+        let copy = try copyOfSegmentationFixture("siim")
+        try "ImageId,EncodedPixels\nX.1,-1\nX.2,5 3\n".write(to: copy.appendingPathComponent("test.csv"), atomically: true, encoding: .utf8)
+        let manifest = try loadSIIMManifest(root: copy, options: SIIMOptions(rleFile: "train-rle.csv", testRLEFile: "test.csv"))
+        #expect(manifest.samples.filter { $0.officialSplit == .test }.map(\.id) == ["X.1", "X.2"])
+        #expect(manifest.samples.filter { $0.officialSplit == .train }.count == 4)
+        try "ImageId,EncodedPixels\n1.2.276.0.7230010.3.1.4.8323329.1,-1\n".write(to: copy.appendingPathComponent("test.csv"), atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.self) {
+            _ = try loadSIIMManifest(root: copy, options: SIIMOptions(rleFile: "train-rle.csv", testRLEFile: "test.csv"))
+        }
+    }
+
+    @Test func badCellsNameFileLineAndColumn() throws {
+        let copy = try copyOfSegmentationFixture("siim")
+        let file = copy.appendingPathComponent("bad.csv")
+        try "ImageId, EncodedPixels\nA,-1\nB,10 3 x 2\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try loadSIIMManifest(root: copy, options: SIIMOptions(rleFile: "bad.csv"))
+        } throws: { error in
+            guard case DatasetError.badValue(file.path, 3, " EncodedPixels", _, let expected) = error else { return false }
+            return expected.contains("\"x\" is not a whole number")
+        }
+        try "ImageId,EncodedPixels\nA,1048570 10\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.self) { _ = try loadSIIMManifest(root: copy, options: SIIMOptions(rleFile: "bad.csv")) }
+        try "Image,EncodedPixels\nA,-1\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try loadSIIMManifest(root: copy, options: SIIMOptions(rleFile: "bad.csv"))
+        } throws: { error in
+            guard case DatasetError.missingColumn(_, "ImageId", _) = error else { return false }
+            return true
+        }
+        #expect {
+            _ = try loadSIIMManifest(root: copy, options: SIIMOptions(rleFile: "train-rle.csv", checkImages: true))
+        } throws: { error in
+            guard case DatasetError.missingImages(_, _, let missing, 4) = error else { return false }
+            return missing.count == 4
+        }
+    }
+}
+
+@Suite struct VinDrRibCXRAdapterTests {
+    let expected: SegmentationExpectations
+    let root = SegmentationExpectations.folder.appendingPathComponent("vindr")
+    let options = VinDrRibOptions(trainJSON: "Vindr_RibCXR_train_mask.json", validationJSON: "Vindr_RibCXR_val_mask.json")
+
+    init() throws {
+        expected = try SegmentationExpectations.load()
+    }
+
+    @Test func everyRibIsFilledAsSkimage() throws {
+        let manifest = try loadVinDrRibCXRManifest(root: root, options: options)
+        #expect(manifest.segmentation?.classes == VinDrRibOptions.ribs)
+        #expect(manifest.samples.map(\.officialSplit) == [.train, .train, .test])
+        for sample in manifest.samples {
+            let reference = try #require(expected.vindr.counts[sample.id])
+            #expect(try manifest.maskPixelCounts(of: sample) == VinDrRibOptions.ribs.map { reference[$0]! }, "\(sample.id)")
+            // Found by name: the JSON says data/<split>/img/, the copy is in img/.
+            #expect(sample.imagePath == "img/\(sample.id).png")
+            let masks = try manifest.masks(of: sample)
+            #expect(masks.pixelCounts == VinDrRibOptions.ribs.map { reference[$0]! })
+        }
+        #expect(manifest.samples[0].masks?["L1"] == .empty)
+    }
+
+    @Test func theSemanticVariantUnitesTheRibs() throws {
+        var semantic = options
+        semantic.semantic = true
+        semantic.validationSplit = .validation
+        let manifest = try loadVinDrRibCXRManifest(root: root, options: semantic)
+        #expect(manifest.segmentation?.classes == ["ribs"])
+        #expect(manifest.samples.last?.officialSplit == .validation)
+        for sample in manifest.samples {
+            #expect(try manifest.maskPixelCounts(of: sample) == [expected.vindr.semantic[sample.id]!["ribs"]!], "\(sample.id)")
+        }
+    }
+
+    @Test func malformedJSONNamesTheKey() throws {
+        let copy = try copyOfSegmentationFixture("vindr")
+        let file = copy.appendingPathComponent("Vindr_RibCXR_train_mask.json")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        var rib = try #require(object["R2"] as? [String: Any])
+        rib["1"] = [["x": 3.0, "y": 4.0], ["x": 5.0]]
+        object["R2"] = rib
+        try JSONSerialization.data(withJSONObject: object).write(to: file)
+        #expect(throws: DatasetError.malformedJSON(file: file.path, key: "R2[\"1\"][1]", reason: "expected a point {\"x\": number, \"y\": number}")) {
+            _ = try loadVinDrRibCXRManifest(root: copy, options: options)
+        }
+        object.removeValue(forKey: "L7")
+        try JSONSerialization.data(withJSONObject: object).write(to: file)
+        #expect(throws: DatasetError.self) { _ = try checkVinDrRibJSON(at: file) }
+        try Data("{".utf8).write(to: file)
+        #expect(throws: DatasetError.self) { _ = try checkVinDrRibJSON(at: file) }
+    }
+
+    @Test func missingImagesAreListedAtOnce() throws {
+        let copy = try copyOfSegmentationFixture("vindr")
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("img"))
+        #expect {
+            _ = try loadVinDrRibCXRManifest(root: copy, options: options)
+        } throws: { error in
+            guard case DatasetError.missingImages(_, _, let missing, 3) = error else { return false }
+            return missing == ["data/train/img/VinDr_RibCXR_train_000.png", "data/train/img/VinDr_RibCXR_train_001.png",
+                               "data/val/img/VinDr_RibCXR_val_000.png"]
+        }
+    }
+}
