@@ -32,9 +32,10 @@ public struct ManifestRunner: StageRunner {
     /// Creates the runner.
     public init() {}
 
-    /// Runs the adapter, digests the images and writes `manifest.json` and `facets.json`.
+    /// Runs the adapter, digests the images and mask files and writes `manifest.json` and `facets.json`.
     /// - Throws: `DatasetError` (the adapter's, naming file and line), `RunnerError` for bad
-    ///   options, `ImageDigestError` listing every image that cannot be read.
+    ///   options, `UnreadableMasksError` listing every mask file that cannot be read (unless
+    ///   `on_error: skip`).
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(ManifestParameters.self)
         guard let adapter = context.registry.datasets[parameters.adapter] else {
