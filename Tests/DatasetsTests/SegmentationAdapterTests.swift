@@ -19,6 +19,10 @@ struct SegmentationExpectations: Decodable {
         let width: Int
         let lung: [UInt8]
         let heart: [UInt8]
+        /// Padded to a square as images are, then resampled to `paddedSide` squared.
+        let paddedSide: Int
+        let paddedLung: [UInt8]
+        let paddedHeart: [UInt8]
     }
 
     struct CSV: Decodable {
@@ -105,8 +109,13 @@ let perClassMasks = CSVMasks.perClass([CSVMaskColumn(column: "lung_mask", name: 
         for (name, plane) in expected.csv.planes {
             let sample = try #require(manifest.samples.first { stem($0) == name })
             let masks = try manifest.masks(of: sample, size: MaskSize(width: plane.width, height: plane.height))
-            #expect(Array(masks.plane(0)) == plane.lung && Array(masks.plane(1)) == plane.heart, "\(name)")
+            #expect(masks.plane(0) == plane.lung && masks.plane(1) == plane.heart, "\(name)")
             #expect(masks.planes.count == 2 * plane.height * plane.width)
+            let padded = try manifest.masks(of: sample, size: MaskSize(width: plane.paddedSide, height: plane.paddedSide), padToSquare: true)
+            #expect(padded.plane(0) == plane.paddedLung && padded.plane(1) == plane.paddedHeart, "\(name) padded")
+            let square = try manifest.masks(of: sample, padToSquare: true)
+            let counts = try manifest.maskPixelCounts(of: sample)
+            #expect(square.height == 24 && square.width == 24 && square.pixelCounts == counts, "padding adds and drops no pixel")
         }
     }
 
@@ -177,6 +186,9 @@ let perClassMasks = CSVMasks.perClass([CSVMaskColumn(column: "lung_mask", name: 
         }
         #expect(throws: MaskError.invalidSize(height: 0, width: 3)) {
             _ = try manifest.masks(of: manifest.samples[4], size: MaskSize(width: 3, height: 0))
+        }
+        #expect(throws: MaskError.invalidSize(height: 1 << 20, width: 1 << 20)) {
+            _ = try manifest.masks(of: manifest.samples[4], size: MaskSize(width: 1 << 20, height: 1 << 20))
         }
     }
 

@@ -19,7 +19,7 @@ public enum MaskError: Error, Sendable, Hashable, CustomStringConvertible, Local
     case invalidRunLength(reason: String)
     /// Polygon data that cannot be filled.
     case invalidPolygon(reason: String)
-    /// The requested output size is not positive.
+    /// The requested output size is not positive, or has more pixels than the decoding limit.
     case invalidSize(height: Int, width: Int)
 
     /// A message naming the file or sample, the problem and the remedy.
@@ -47,7 +47,7 @@ public enum MaskError: Error, Sendable, Hashable, CustomStringConvertible, Local
         case .invalidPolygon(let reason):
             "invalid polygon mask: \(reason). Check the annotation's coordinates."
         case .invalidSize(let height, let width):
-            "masks cannot be read at \(width) x \(height) pixels; ask for a positive size."
+            "masks cannot be read at \(width) x \(height) pixels; ask for a positive size within the decoding limit."
         }
     }
 

@@ -36,28 +36,40 @@ extension Manifest {
     /// which must all agree; a sample whose masks are all empty takes its image's size (read
     /// from the image header) unless `size` is given.
     ///
+    /// With `padToSquare`, the masks are first zero-padded to a square as `Preprocessing` pads
+    /// images (the shorter side symmetrically, an odd pixel to the right or bottom), so planes
+    /// line up with the patch tokens of an image embedded with its default preprocessing. A
+    /// mask at another resolution than its image (SCR's 1024² masks of 2048² radiographs) pads
+    /// in its own pixels: the same field of view, to within a mask pixel.
+    ///
     /// - Parameters:
     ///   - sample: a sample of this manifest.
-    ///   - size: the planes' size; nil for the masks' own.
-    ///   - maximumPixelCount: mask files declaring more pixels are refused.
+    ///   - size: the planes' size; nil for the masks' own (padded to a square with `padToSquare`).
+    ///   - padToSquare: pad to a square before resampling, as images are.
+    ///   - maximumPixelCount: mask files declaring more pixels are refused, and so is a `size` of more.
     /// - Throws: `MaskError` naming the file, sample and class: no segmentation in the manifest,
     ///   a missing or unreadable mask file (JPEG included), a colour file read as a label map,
     ///   masks of different sizes, an unreadable image (all-empty masks at their own size).
     /// - Complexity: O(pixels of the mask files + classes × output pixels).
-    public func masks(of sample: Sample, size: MaskSize? = nil,
+    public func masks(of sample: Sample, size: MaskSize? = nil, padToSquare: Bool = false,
                       maximumPixelCount: Int = defaultMaximumPixelCount) throws(MaskError) -> SampleMasks {
         let loaded = try loadMasks(of: sample, maximumPixelCount: maximumPixelCount)
-        if let size, size.width < 1 || size.height < 1 { throw .invalidSize(height: size.height, width: size.width) }
+        if let size, size.width < 1 || size.height < 1 || size.width > maximumPixelCount / size.height {
+            throw .invalidSize(height: size.height, width: size.width)
+        }
+        func padded(_ size: MaskSize) -> MaskSize {
+            padToSquare ? MaskSize(width: max(size.width, size.height), height: max(size.width, size.height)) : size
+        }
         let output: MaskSize
         if let size {
             output = size
         } else if let native = loaded.size {
-            output = native
+            output = padded(native)
         } else {
             let url = imageURL(of: sample)
             do {
                 let dimensions = try imageDimensions(at: url, maximumPixelCount: maximumPixelCount)
-                output = MaskSize(width: dimensions.width, height: dimensions.height)
+                output = padded(MaskSize(width: dimensions.width, height: dimensions.height))
             } catch {
                 throw .unreadableImage(path: url.path, sampleID: sample.id, reason: "\(error)")
             }
@@ -65,8 +77,16 @@ extension Manifest {
         let pixels = output.width * output.height
         var planes = [UInt8](repeating: 0, count: loaded.sources.count * pixels)
         guard let native = loaded.size else { return SampleMasks(classes: loaded.classes, height: output.height, width: output.width, planes: planes) }
-        let rows = NearestResampling.sourceIndices(inputSize: native.height, outputSize: output.height)
-        let columns = NearestResampling.sourceIndices(inputSize: native.width, outputSize: output.width)
+        // Per output row (column), the mask row (column) it reads; -1 for padding.
+        let square = padded(native)
+        func sources(native: Int, padded: Int, output: Int) -> [Int] {
+            let offset = (padded - native) / 2
+            return NearestResampling.sourceIndices(inputSize: padded, outputSize: output).map { index in
+                index - offset >= 0 && index - offset < native ? index - offset : -1
+            }
+        }
+        let rows = sources(native: native.height, padded: square.height, output: output.height)
+        let columns = sources(native: native.width, padded: square.width, output: output.width)
         planes.withUnsafeMutableBufferPointer { planes in
             for (index, source) in loaded.sources.enumerated() {
                 let base = index * pixels
@@ -75,26 +95,28 @@ extension Manifest {
                     continue
                 case .raster(let raster, let rule):
                     raster.values.withUnsafeBufferPointer { values in
-                        for (outputRow, row) in rows.enumerated() {
+                        for (outputRow, row) in rows.enumerated() where row >= 0 {
                             let sourceRow = row * native.width, outputBase = base + outputRow * output.width
-                            for (outputColumn, column) in columns.enumerated() where rule.contains(values[sourceRow + column]) {
+                            for (outputColumn, column) in columns.enumerated() where column >= 0 && rule.contains(values[sourceRow + column]) {
                                 planes[outputBase + outputColumn] = 1
                             }
                         }
                     }
                 case .runLength(let mask):
                     let plane = mask.plane()
-                    for (outputRow, row) in rows.enumerated() {
+                    for (outputRow, row) in rows.enumerated() where row >= 0 {
                         let sourceRow = row * native.width, outputBase = base + outputRow * output.width
-                        for (outputColumn, column) in columns.enumerated() { planes[outputBase + outputColumn] = plane[sourceRow + column] }
+                        for (outputColumn, column) in columns.enumerated() where column >= 0 {
+                            planes[outputBase + outputColumn] = plane[sourceRow + column]
+                        }
                     }
                 case .polygons(let mask):
                     var line = [UInt8](repeating: 0, count: native.width)
-                    for (outputRow, row) in rows.enumerated() {
+                    for (outputRow, row) in rows.enumerated() where row >= 0 {
                         for index in line.indices { line[index] = 0 }
                         for span in mask.spans(ofRow: row) { for column in span { line[column] = 1 } }
                         let outputBase = base + outputRow * output.width
-                        for (outputColumn, column) in columns.enumerated() { planes[outputBase + outputColumn] = line[column] }
+                        for (outputColumn, column) in columns.enumerated() where column >= 0 { planes[outputBase + outputColumn] = line[column] }
                     }
                 }
             }
