@@ -43,7 +43,7 @@ extension DatasetDescription {
             (segmentation.classes[$0], [.count(images[$0]), .count(pixels[$0])])
         }
         rows.append(("(any class)", [.count(anyClass), .none]))
-        return DescriptionTable(key: "masks", title: "segmentation masks (\(segmentation.classes.count) classes, "
+        return DescriptionTable(key: "masks", title: "segmentation masks (\(segmentation.classes.count) class\(segmentation.classes.count == 1 ? "" : "es"), "
                                     + (segmentation.exclusive ? "exclusive" : "may overlap") + "; pixels at the masks' own size)",
                                 columns: ["images with mask", "mask pixels"], rows: rows)
     }
