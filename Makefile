@@ -18,7 +18,7 @@ SWIFTFLAGS ?= -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_C
 RELEASE    := -c release $(SWIFTFLAGS)
 XRBENCH    := .build/release/xrbench
 
-.PHONY: deps build release test bench demo tables fixtures chexpert-labels nih-labels slurm-up slurm-down clean
+.PHONY: deps build release test bench demo tables fixtures chexpert-labels nih-labels siim-rle slurm-up slurm-down clean
 
 deps:
 	@if ! pkg-config --exists openblas libpng libturbojpeg sqlite3 2>/dev/null; then \
@@ -36,7 +36,7 @@ release: deps
 # Tests run one at a time: several suites start child processes (the xrbench binary, the test
 # binary itself), and Foundation's Process on Linux crashed once in a dispatch worker when
 # such tests overlapped (SIGSEGV in CI). Serial costs ~20 s.
-test: deps chexpert-labels nih-labels
+test: deps chexpert-labels nih-labels siim-rle
 	$(SWIFT) test --no-parallel $(SWIFTFLAGS)
 
 # The real CheXpert label file (223,414 rows) that torchxrayvision's wheel ships, for the
@@ -48,6 +48,11 @@ chexpert-labels:
 # wheel, for the NIH adapter test; skipped likewise only when PyPI cannot be reached.
 nih-labels:
 	@bash scripts/fixtures/nih_labels.sh || echo "warning: could not fetch NIH labels from PyPI; the real-label test will be skipped"
+
+# SIIM-ACR's real run-length file (train-rle.csv, 12,954 rows) from the same wheel, for the
+# siim-acr adapter test; skipped likewise only when PyPI cannot be reached.
+siim-rle:
+	@bash scripts/fixtures/siim_rle.sh || echo "warning: could not fetch the SIIM-ACR run-length file from PyPI; the real-file test will be skipped"
 
 # A real one-node Slurm cluster on this machine (root; Debian packages), for the Cluster
 # integration tests, which skip when no controller answers. SLURM_FLAGS= for the marker path

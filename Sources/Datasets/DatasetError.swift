@@ -28,6 +28,11 @@ public enum DatasetError: Error, Sendable, Hashable, CustomStringConvertible, Lo
     /// Images the label file lists are not under the image root (reported all at once, only
     /// when an adapter is asked to check its images).
     case missingImages(root: String, labelFile: String, missing: [String], total: Int)
+    /// A JSON annotation file does not have the structure the adapter reads; `key` is the
+    /// path to the offending value (`R3["17"][2].x`).
+    case malformedJSON(file: String, key: String, reason: String)
+    /// A sample's segmentation masks do not fit the manifest's classes.
+    case invalidMasks(file: String, sampleID: String, reason: String)
 
     /// A message naming the file, the place in it, the problem and the remedy.
     public var description: String {
@@ -59,6 +64,10 @@ public enum DatasetError: Error, Sendable, Hashable, CustomStringConvertible, Lo
                 + "(looked in it and in the folders up to two levels below it): "
                 + missing.prefix(20).joined(separator: ", ") + (missing.count > 20 ? ", … (\(missing.count - 20) more)" : "")
                 + ". Point root at the folder holding the images (or their images_NNN/ folders), or unpack the missing archives."
+        case .malformedJSON(let file, let key, let reason):
+            "\(file), at \(key.isEmpty ? "the top level" : key): \(reason). Use the annotation file as its publishers distribute it."
+        case .invalidMasks(let file, let sampleID, let reason):
+            "\(file), sample \"\(sampleID)\": \(reason). Give every sample one mask per segmentation class (an empty mask where the class is absent)."
         }
     }
 

@@ -46,7 +46,8 @@ public struct CSVLabelColumn: Sendable, Hashable, Codable {
 /// leaves it out; with a map anything else is an error), `age` whole years above 0 (0 or
 /// blank leaves it out), `view` lower case when it is `frontal`/`lateral` in any case. Other
 /// attributes are copied as text. The split column's values `train`/`training`,
-/// `val`/`valid`/`validation`, `test` (any case) set `officialSplit`.
+/// `val`/`valid`/`validation`, `test` (any case) set `officialSplit`. Segmentation masks are
+/// read from path columns (`masks`, see `CSVMasks`).
 public struct CSVManifestOptions: Sendable, Hashable, Codable {
     /// The label file, relative to the root (or absolute).
     public var file: String
@@ -68,11 +69,14 @@ public struct CSVManifestOptions: Sendable, Hashable, Codable {
     public var splitColumn: String?
     /// The manifest's dataset name.
     public var datasetName: String
+    /// Segmentation mask columns, if the file has them (`CSVMasks`).
+    public var masks: CSVMasks?
 
     /// Creates options.
     public init(file: String, imageColumn: String, idColumn: String? = nil, patientColumn: String? = nil,
                 studyColumn: String? = nil, labels: [CSVLabelColumn], attributeColumns: [String: String] = [:],
-                valueMaps: [String: CSVValueMap] = [:], splitColumn: String? = nil, datasetName: String = "csv") {
+                valueMaps: [String: CSVValueMap] = [:], splitColumn: String? = nil, datasetName: String = "csv",
+                masks: CSVMasks? = nil) {
         self.file = file
         self.imageColumn = imageColumn
         self.idColumn = idColumn
@@ -83,6 +87,7 @@ public struct CSVManifestOptions: Sendable, Hashable, Codable {
         self.valueMaps = valueMaps
         self.splitColumn = splitColumn
         self.datasetName = datasetName
+        self.masks = masks
     }
 
     /// The attribute columns a spec names in its two ways: a plain list of columns, each read
@@ -139,6 +144,7 @@ public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(Datas
     }
     let definitions = try labelDefinitions(options.labels, in: table)
     let labelColumns = try options.labels.map { (label: CSVLabelColumn) throws(DatasetError) in try table.column(named: label.column) }
+    let maskReader = try options.masks.map { (masks: CSVMasks) throws(DatasetError) in try CSVMaskReader(masks, table: table) }
 
     var samples: [Sample] = []
     samples.reserveCapacity(table.rowCount)
@@ -193,10 +199,12 @@ public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(Datas
             }
         }
         samples.append(Sample(id: id, patientID: patient, studyID: study, imagePath: imagePath,
-                              labels: labels, attributes: values, officialSplit: split))
+                              labels: labels, attributes: values, officialSplit: split,
+                              masks: maskReader?.masks(row: row, in: table)))
     }
     guard !samples.isEmpty else { throw .empty(file: table.file, reason: "the file has a header but no rows") }
-    return try Manifest(dataset: options.datasetName, root: root, schema: LabelSchema(definitions), samples: samples, source: table.file)
+    return try Manifest(dataset: options.datasetName, root: root, schema: LabelSchema(definitions), samples: samples,
+                        segmentation: maskReader?.schema, source: table.file)
 }
 
 /// The label definitions of the label columns, with kinds and classes inferred from the cells

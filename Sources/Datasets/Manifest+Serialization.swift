@@ -19,7 +19,17 @@ extension Manifest {
     ///     label	<name>	multiClass	<class 1>	<class 2>	…
     ///     sample	<id>	<patient>	<study>	<image path>	<split or empty>	<one LabelValue.canonicalText per schema label>	<attribute count>	<key>	<value>	…
     ///
-    /// Samples appear in manifest (id) order, attributes sorted by key.
+    /// Samples appear in manifest (id) order, attributes sorted by key. A manifest with masks
+    /// adds, after the labels, `segmentation	<exclusive or overlapping>	<class>	…`, and after each
+    /// sample one line per class, in class order:
+    ///
+    ///     mask	<class>	empty
+    ///     mask	<class>	file	<path>	nonzero | value=<v> | bit=<b>
+    ///     mask	<class>	rle	<width>	<height>	<start> <length> …
+    ///     mask	<class>	polygons	<width>	<height>	<x> <y> … ; <x> <y> …
+    ///
+    /// (coordinates in Swift's shortest round-tripping form), so manifests without masks keep
+    /// their bytes.
     /// - Complexity: O(total size of the manifest).
     public func canonicalSerialization() -> [UInt8] {
         // Built as a String because its appends stay fast in debug builds; fields that need
@@ -39,6 +49,9 @@ extension Manifest {
         append(["dataset", dataset])
         for definition in schema.labels {
             append(["label", definition.name, definition.kind.rawValue] + definition.classes)
+        }
+        if let segmentation {
+            append(["segmentation", segmentation.exclusive ? "exclusive" : "overlapping"] + segmentation.classes)
         }
         let names = schema.names
         for sample in samples {
@@ -64,8 +77,31 @@ extension Manifest {
                 Self.appendEscaped(sample.attributes[key] ?? "", to: &output)
             }
             output += "\n"
+            for name in segmentation?.classes ?? [] {
+                append(["mask", name] + Self.fields(of: sample.masks?[name] ?? .empty))
+            }
         }
         return output.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(output.utf8)
+    }
+
+    /// The fields of a mask source's line in the canonical serialisation.
+    private static func fields(of source: MaskSource) -> [String] {
+        switch source {
+        case .empty:
+            return ["empty"]
+        case .file(let path, let pixels):
+            let rule = switch pixels {
+            case .nonZero: "nonzero"
+            case .value(let value): "value=\(value)"
+            case .bit(let bit): "bit=\(bit)"
+            }
+            return ["file", path, rule]
+        case .runLength(let mask):
+            return ["rle", String(mask.width), String(mask.height), mask.runs.map(String.init).joined(separator: " ")]
+        case .polygons(let mask):
+            return ["polygons", String(mask.width), String(mask.height),
+                    mask.polygons.map { $0.map { "\($0)" }.joined(separator: " ") }.joined(separator: " ; ")]
+        }
     }
 
     private static func appendEscaped(_ field: String, to output: inout String) {

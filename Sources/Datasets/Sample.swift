@@ -26,11 +26,16 @@ public struct Sample: Sendable, Hashable, Codable {
     public let attributes: [String: String]
     /// The publishers' split, if the dataset has one.
     public let officialSplit: OfficialSplit?
+    /// Segmentation masks by class name, one per class of the manifest's `segmentation`; nil
+    /// in a manifest without masks (and then absent from its JSON, so manifests without masks
+    /// encode as they always have).
+    public let masks: [String: MaskSource]?
 
-    /// Creates a sample; `.missing` label values are dropped (absence means missing).
+    /// Creates a sample; `.missing` label values are dropped (absence means missing), and an
+    /// empty `masks` is nil.
     public init(id: String, patientID: String, studyID: String, imagePath: String,
                 labels: [String: LabelValue], attributes: [String: String] = [:],
-                officialSplit: OfficialSplit? = nil) {
+                officialSplit: OfficialSplit? = nil, masks: [String: MaskSource]? = nil) {
         self.id = id
         self.patientID = patientID
         self.studyID = studyID
@@ -39,6 +44,7 @@ public struct Sample: Sendable, Hashable, Codable {
         self.labels = labels.values.contains(.missing) ? labels.filter { $0.value != .missing } : labels
         self.attributes = attributes
         self.officialSplit = officialSplit
+        self.masks = masks?.isEmpty == true ? nil : masks
     }
 
     /// The value of label `name`, `.missing` when the sample has none.

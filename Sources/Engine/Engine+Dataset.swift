@@ -6,8 +6,10 @@ extension Engine {
     /// Reads dataset `name` of a spec with its adapter and describes it (rows, patients,
     /// studies, official splits, label and attribute value counts), without running anything
     /// else and without reading images (a generated dataset is generated into a temporary folder).
+    /// A segmentation dataset's description adds the `masks` section: per class, the images with
+    /// a non-empty mask and the mask pixels (every mask is read).
     /// - Throws: `SpecError` (the spec, or an unknown dataset name with the defined ones); the
-    ///   adapter's `DatasetError`.
+    ///   adapter's `DatasetError`; `MaskError` for a mask that cannot be read.
     public static func describeDataset(specURL: URL, name: String, perOfficialSplit: Bool,
                                        configuration: EngineConfiguration) throws -> DatasetDescription {
         let catalog = configuration.registry.catalog
@@ -30,6 +32,10 @@ extension Engine {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let manifest = try adapter.manifest(ComponentOptions(stage: "dataset \(name)", values: entry.options),
                                             context: DatasetContext(dataFolder: scratch, threads: configuration.jobs))
-        return DatasetDescription(manifest, perOfficialSplit: perOfficialSplit)
+        var description = DatasetDescription(manifest, perOfficialSplit: perOfficialSplit)
+        if manifest.segmentation != nil {
+            description.sections.append(try DatasetDescription.maskSection(of: manifest, threads: configuration.jobs))
+        }
+        return description
     }
 }

@@ -62,7 +62,7 @@ extension DecodedImage {
     }
 }
 
-private func readImageFile(at url: URL) throws -> Data {
+func readImageFile(at url: URL) throws -> Data {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
         throw ImageError.fileNotFound(path: url.path)
@@ -83,7 +83,7 @@ private func readImageFile(at url: URL) throws -> Data {
 }
 
 /// The first bytes as hex plus printable text, so a text file posing as an image is obvious.
-private func describeLeadingBytes(_ data: Data) -> String {
+func describeLeadingBytes(_ data: Data) -> String {
     let head = data.prefix(8)
     let hex = head.map { String(format: "%02X", $0) }.joined(separator: " ")
     let text = String(head.map { (0x20..<0x7F).contains($0) ? Character(UnicodeScalar($0)) : "." })

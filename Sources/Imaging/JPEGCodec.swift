@@ -46,6 +46,24 @@ enum JPEGCodec {
         }
     }
 
+    /// The image's width and height from its header, without decoding pixels.
+    static func dimensions(_ data: Data, path: String) throws -> (width: Int, height: Int) {
+        guard let handle = tjInitDecompress() else {
+            throw ImageError.unreadable(path: path, reason: "could not initialise TurboJPEG: \(lastError(nil))")
+        }
+        defer { tjDestroy(handle) }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colourspace: Int32 = 0
+        let status = data.withUnsafeBytes { raw in
+            tjDecompressHeader3(handle, raw.bindMemory(to: UInt8.self).baseAddress, UInt(raw.count),
+                                &width, &height, &subsampling, &colourspace)
+        }
+        guard status == 0 else { throw ImageError.corruptJPEG(path: path, reason: lastError(handle)) }
+        guard width > 0, height > 0 else {
+            throw ImageError.corruptJPEG(path: path, reason: "header declares \(width) x \(height) pixels")
+        }
+        return (Int(width), Int(height))
+    }
+
     private static func lastError(_ handle: tjhandle?) -> String {
         guard let text = tjGetErrorStr2(handle) else { return "unknown TurboJPEG error" }
         return String(cString: text)

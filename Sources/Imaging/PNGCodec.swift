@@ -9,10 +9,34 @@ enum PNGCodec {
 
     /// Decodes PNG bytes; `path` only names the file in errors.
     static func decode(_ data: Data, path: String, maximumPixelCount: Int) throws -> DecodedImage {
+        try decodeKeepingHeader(data, path: path, maximumPixelCount: maximumPixelCount).image
+    }
+
+    /// The IHDR facts decoding changes: colour type (0 grey, 2 RGB, 3 palette, 4 grey+alpha,
+    /// 6 RGBA) and stored bit depth (1, 2, 4, 8 or 16).
+    struct StoredFormat: Sendable, Hashable {
+        var colorType: Int
+        var bitDepth: Int
+    }
+
+    /// The image's width and height from its header, without decoding pixels.
+    static func dimensions(_ data: Data, path: String, maximumPixelCount: Int) throws -> (width: Int, height: Int) {
         let limit = UInt64(max(maximumPixelCount, 0))
         var message = [CChar](repeating: 0, count: messageCapacity)
         var info = xrb_png_info()
-        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> DecodedImage in
+        let status = data.withUnsafeBytes { raw in
+            xrb_png_read_info(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, limit, &info, &message, message.count)
+        }
+        try check(status, info: info, message: message, path: path, limit: maximumPixelCount)
+        return (Int(info.width), Int(info.height))
+    }
+
+    /// Decodes PNG bytes and tells how they were stored (masks need the stored bit depth).
+    static func decodeKeepingHeader(_ data: Data, path: String, maximumPixelCount: Int) throws -> (image: DecodedImage, stored: StoredFormat) {
+        let limit = UInt64(max(maximumPixelCount, 0))
+        var message = [CChar](repeating: 0, count: messageCapacity)
+        var info = xrb_png_info()
+        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> (image: DecodedImage, stored: StoredFormat) in
             let bytes = raw.bindMemory(to: UInt8.self)
             let headerStatus = xrb_png_read_info(bytes.baseAddress, bytes.count, limit, &info, &message, message.count)
             try check(headerStatus, info: info, message: message, path: path, limit: maximumPixelCount)
@@ -27,8 +51,9 @@ enum PNGCodec {
                 initializedCount = count
             }
             try check(status, info: info, message: message, path: path, limit: maximumPixelCount)
-            return DecodedImage(width: Int(info.width), height: Int(info.height), channels: Int(info.channels),
-                                bitDepth: Int(info.bit_depth), samples: samples, hadAlpha: info.had_alpha != 0)
+            let image = DecodedImage(width: Int(info.width), height: Int(info.height), channels: Int(info.channels),
+                                     bitDepth: Int(info.bit_depth), samples: samples, hadAlpha: info.had_alpha != 0)
+            return (image, StoredFormat(colorType: Int(info.source_color_type), bitDepth: Int(info.source_bit_depth)))
         }
     }
 

@@ -6,11 +6,13 @@ extension XRBench {
     /// `xrbench dataset SPEC NAME`: a dataset as its adapter reads it, before any run.
     struct Dataset: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Describe a dataset of a spec as its adapter reads it: rows, patients, splits, label and attribute counts.",
+            abstract: "Describe a dataset of a spec as its adapter reads it: rows, patients, splits, label, attribute and mask counts.",
             discussion: """
             What to check before trusting a run, without reading any image: how many rows, patients and
             studies the adapter found, the official split sizes, the count of each label value (1, 0,
-            uncertain, missing, or each class) and of each attribute value (sex, age bins, view).
+            uncertain, missing, or each class) and of each attribute value (sex, age bins, view). For a
+            segmentation dataset (phantom with masks, csv with mask columns, siim-acr, jsrt, vindr-ribcxr)
+            also, per class, the images with a non-empty mask and the mask pixels (this reads every mask).
 
             Examples:
               xrbench dataset Experiments/table2-classification.yaml chexpert

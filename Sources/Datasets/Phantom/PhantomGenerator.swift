@@ -3,7 +3,8 @@ import Foundation
 import Imaging
 
 /// Generates the phantom radiograph dataset: `count` PNG images under `directory/images/`,
-/// the label file `directory/manifest.csv` and the settings in `directory/phantom.json`.
+/// the label file `directory/manifest.csv` and the settings in `directory/phantom.json`; with
+/// `masks`, also a label map per image under `directory/masks/` (see `phantomMaskClasses`).
 ///
 /// The images are drawn procedurally (see `docs/PHANTOM.md`): six anatomies (chest, knee,
 /// hand, pelvis, foot, lumbar spine) in frontal and lateral views, built from projected
@@ -34,22 +35,28 @@ import Imaging
 ///   - count: number of images, at least 1.
 ///   - seed: the random seed.
 ///   - options: generator settings.
-/// - Returns: the manifest of the written dataset, as `loadPhantomManifest(root:)` reads it.
+///   - masks: also write each image's label map, `masks/<id>.png` (8-bit grey, bit `k` set where
+///     class `phantomMaskClasses[k]` is: lungs, heart, bones, ribs, clavicles, marker, nodules),
+///     and a `mask` column in `manifest.csv`. The images are the same either way.
+/// - Returns: the manifest of the written dataset, as `loadPhantomManifest(root:)` reads it
+///   (with segmentation classes when `masks`).
 /// - Throws: `DatasetError.invalidOption` for bad settings, `.writeFailed` naming the file
 ///   that could not be written.
 /// - Complexity: O(count × imageSize²); images are drawn on all processor cores.
 @discardableResult
 public func generatePhantomDataset(at directory: URL, count: Int, seed: UInt64,
-                                   options: PhantomOptions = PhantomOptions()) throws(DatasetError) -> Manifest {
+                                   options: PhantomOptions = PhantomOptions(), masks: Bool = false) throws(DatasetError) -> Manifest {
     guard count >= 1 else {
         throw .invalidOption(name: "count", value: String(count), reason: "generate at least one image")
     }
     try options.validate()
-    let imagesDirectory = directory.appendingPathComponent("images", isDirectory: true)
-    do {
-        try FileManager.default.createDirectory(at: imagesDirectory, withIntermediateDirectories: true)
-    } catch {
-        throw .writeFailed(path: imagesDirectory.path, reason: error.localizedDescription)
+    for folder in ["images"] + (masks ? [phantomMaskFolder] : []) {
+        let url = directory.appendingPathComponent(folder, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw .writeFailed(path: url.path, reason: error.localizedDescription)
+        }
     }
     let plans = planPhantomDataset(count: count, seed: seed, options: options)
     let failures = FirstFailure()
@@ -58,15 +65,26 @@ public func generatePhantomDataset(at directory: URL, count: Int, seed: UInt64,
         guard !failures.hasFailed else { return }
         let plan = plans[index]
         let url = directory.appendingPathComponent(plan.imagePath)
+        let maskURL = directory.appendingPathComponent(plan.maskPath)
         do {
-            try renderPhantom(plan, size: size).writePNG(to: url)
+            if masks {
+                let drawn = renderPhantomWithMasks(plan, size: size)
+                try drawn.image.writePNG(to: url)
+                do {
+                    try drawn.labelMap.writePNG(to: maskURL)
+                } catch {
+                    failures.record(index: index, .writeFailed(path: maskURL.path, reason: "\(error)"))
+                }
+            } else {
+                try renderPhantom(plan, size: size).writePNG(to: url)
+            }
         } catch {
             failures.record(index: index, .writeFailed(path: url.path, reason: "\(error)"))
         }
     }
     if let failure = failures.first { throw failure }
-    try writeFile(phantomManifestCSV(plans), to: directory.appendingPathComponent(phantomManifestFileName))
-    try writeFile(phantomSettingsJSON(count: count, seed: seed, options: options),
+    try writeFile(phantomManifestCSV(plans, masks: masks), to: directory.appendingPathComponent(phantomManifestFileName))
+    try writeFile(phantomSettingsJSON(count: count, seed: seed, options: options, masks: masks),
                   to: directory.appendingPathComponent("phantom.json"))
     return try loadPhantomManifest(root: directory)
 }
@@ -84,24 +102,28 @@ func writeFile(_ text: String, to url: URL) throws(DatasetError) {
 }
 
 /// The provenance record: generator version, count, seed and every option, as sorted-key JSON.
-private func phantomSettingsJSON(count: Int, seed: UInt64, options: PhantomOptions) throws(DatasetError) -> String {
+private func phantomSettingsJSON(count: Int, seed: UInt64, options: PhantomOptions, masks: Bool) throws(DatasetError) -> String {
     struct Settings: Encodable {
         let generator = "xrbench-phantom"
         let version = phantomGeneratorVersion
         let count: Int
         let seed: UInt64
         let options: PhantomOptions
+        /// Present (true) only when label maps were written, so image-only datasets keep their bytes.
+        let masks: Bool?
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
     do {
-        return String(decoding: try encoder.encode(Settings(count: count, seed: seed, options: options)), as: UTF8.self) + "\n"
+        return String(decoding: try encoder.encode(Settings(count: count, seed: seed, options: options, masks: masks ? true : nil)),
+                      as: UTF8.self) + "\n"
     } catch {
         throw .writeFailed(path: "phantom.json", reason: "\(error)")
     }
 }
 
-/// Bumped whenever a change to the drawing or planning changes the output for a seed.
+/// Bumped whenever a change to the drawing or planning changes the output for a seed (the
+/// images and labels; adding label maps, which are written only on request, did not).
 public let phantomGeneratorVersion = 1
 
 /// Collects the lowest-index failure of a parallel loop, so the reported error is the same

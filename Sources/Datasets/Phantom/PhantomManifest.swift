@@ -17,9 +17,13 @@ public let phantomLabelSchema = LabelSchema([
 let phantomColumns = ["id", "path", "patient", "study", "sex", "age", "anatomy", "view", "rotation", "mirrored",
                       "marker", "marker_letter", "nodule", "effusion", "cardiomegaly", "bit_depth"]
 
-/// The phantom label file for a list of plans (no field needs quoting).
-func phantomManifestCSV(_ plans: [PhantomImagePlan]) -> String {
-    var text = phantomColumns.joined(separator: ",") + "\n"
+/// The column of `manifest.csv` naming each image's label map, present when masks were written.
+let phantomMaskColumn = "mask"
+
+/// The phantom label file for a list of plans (no field needs quoting); with `masks`, a last
+/// column `mask` names each label map.
+func phantomManifestCSV(_ plans: [PhantomImagePlan], masks: Bool = false) -> String {
+    var text = (phantomColumns + (masks ? [phantomMaskColumn] : [])).joined(separator: ",") + "\n"
     for plan in plans {
         let isChest = plan.anatomy == .chest
         func flag(_ value: Bool) -> String { value ? "1" : "0" }
@@ -31,7 +35,7 @@ func phantomManifestCSV(_ plans: [PhantomImagePlan]) -> String {
             isChest ? flag(!plan.findings.effusionLungs.isEmpty) : "",
             isChest ? flag(plan.findings.cardiomegaly) : "",
             String(plan.bitDepth),
-        ]
+        ] + (masks ? [plan.maskPath] : [])
         text += fields.joined(separator: ",") + "\n"
     }
     return text
@@ -40,7 +44,9 @@ func phantomManifestCSV(_ plans: [PhantomImagePlan]) -> String {
 /// The `phantom` adapter: reads the `manifest.csv` that `generatePhantomDataset` wrote under `root`.
 ///
 /// Labels follow `phantomLabelSchema`; blank finding cells (non-chest images) are missing.
-/// Attributes: `sex`, `age`, `view`, `bitDepth`. There is no official split.
+/// Attributes: `sex`, `age`, `view`, `bitDepth`. There is no official split. When the file has
+/// a `mask` column (the dataset was generated with masks), every sample has one mask per
+/// `phantomMaskClasses` entry, bit `k` of its label map, and the manifest those classes.
 /// - Throws: `DatasetError` naming the file, line and column of the first bad cell, or
 ///   `.fileNotFound` with the command that makes the dataset.
 public func loadPhantomManifest(root: URL) throws(DatasetError) -> Manifest {
@@ -48,6 +54,8 @@ public func loadPhantomManifest(root: URL) throws(DatasetError) -> Manifest {
                                   hint: "Generate the phantom dataset first: xrbench phantom --out \(root.path) --count N --seed S")
     var columns: [String: Int] = [:]
     for name in phantomColumns { columns[name] = try table.column(named: name) }
+    let maskColumn = table.header.firstIndex(of: phantomMaskColumn)
+    if let maskColumn { columns[phantomMaskColumn] = maskColumn }
     func column(_ name: String) -> Int { columns[name]! }
     var samples: [Sample] = []
     samples.reserveCapacity(table.rowCount)
@@ -85,11 +93,20 @@ public func loadPhantomManifest(root: URL) throws(DatasetError) -> Manifest {
             "effusion": try binary("effusion", allowBlank: true),
             "cardiomegaly": try binary("cardiomegaly", allowBlank: true),
         ]
+        var masks: [String: MaskSource]?
+        if let maskColumn {
+            let path = table.string(row: row, column: maskColumn)
+            guard !path.isEmpty else { throw bad(phantomMaskColumn, "the path of the image's label map") }
+            masks = Dictionary(uniqueKeysWithValues: phantomMaskClasses.enumerated().map { ($1, MaskSource.file(path: path, pixels: .bit($0))) })
+        }
         samples.append(Sample(id: cell("id"), patientID: cell("patient"), studyID: cell("study"), imagePath: cell("path"),
                               labels: labels,
                               attributes: [AttributeName.sex: cell("sex"), AttributeName.age: String(age),
-                                           AttributeName.view: cell("view"), "bitDepth": cell("bit_depth")]))
+                                           AttributeName.view: cell("view"), "bitDepth": cell("bit_depth")],
+                              masks: masks))
     }
     guard !samples.isEmpty else { throw .empty(file: table.file, reason: "the label file has a header but no rows") }
-    return try Manifest(dataset: "phantom", root: root, schema: phantomLabelSchema, samples: samples, source: table.file)
+    return try Manifest(dataset: "phantom", root: root, schema: phantomLabelSchema, samples: samples,
+                        segmentation: maskColumn == nil ? nil : SegmentationSchema(classes: phantomMaskClasses, exclusive: false),
+                        source: table.file)
 }

@@ -22,6 +22,9 @@ struct PhantomImagePlan: Sendable, Hashable {
     var bitDepth: Int
     /// Seed of the image's own random stream (pose, exposure, noise).
     var imageSeed: UInt64
+
+    /// Where the image's label map goes when masks are written.
+    var maskPath: String { phantomMaskFolder + "/" + sampleID + ".png" }
 }
 
 /// 5×7 pixel-font glyphs of the lead markers.
@@ -37,8 +40,20 @@ let phantomMarkerGlyphs: [String: [String]] = [
 /// gamma, quantisation to 8 or 16 bits, and finally the mirror and rotation, so those two
 /// are exact pixel permutations.
 func renderPhantom(_ plan: PhantomImagePlan, size: Int) -> DecodedImage {
+    renderPhantom(plan, size: size, drawsMasks: false).image
+}
+
+/// Draws one phantom radiograph and its label map (`PhantomMaskParts` bits, 8-bit grey), which
+/// is mirrored and rotated with the image. The image is the one `renderPhantom(_:size:)` draws:
+/// drawing the map changes no pixel and draws no random number.
+func renderPhantomWithMasks(_ plan: PhantomImagePlan, size: Int) -> (image: DecodedImage, labelMap: DecodedImage) {
+    let drawn = renderPhantom(plan, size: size, drawsMasks: true)
+    return (drawn.image, drawn.labelMap!)
+}
+
+private func renderPhantom(_ plan: PhantomImagePlan, size: Int, drawsMasks: Bool) -> (image: DecodedImage, labelMap: DecodedImage?) {
     var random = PhantomRandom(seed: plan.imageSeed)
-    var canvas = PhantomCanvas(size: size)
+    var canvas = PhantomCanvas(size: size, drawsMasks: drawsMasks)
     canvas.poseScale = random.uniform(0.9...1.04)
     canvas.poseAngle = max(-0.08, min(0.08, 0.035 * random.normal()))
     canvas.poseShiftX = random.uniform(-0.03...0.03)
@@ -57,7 +72,7 @@ func renderPhantom(_ plan: PhantomImagePlan, size: Int) -> DecodedImage {
         let width = 5 * cell, height = 7 * cell
         let x = plan.markerCorner % 2 == 0 ? margin : size - margin - width
         let y = plan.markerCorner < 2 ? margin : size - margin - height
-        canvas.glyph(glyph, x: x, y: y, cell: cell, density: 4)
+        canvas.glyph(glyph, x: x, y: y, cell: cell, density: 4, parts: .marker)
     }
 
     let exposure = random.uniform(0.85...1.3)
@@ -90,11 +105,18 @@ func renderPhantom(_ plan: PhantomImagePlan, size: Int) -> DecodedImage {
             samples[y * size + x] = UInt16((value * maximum).rounded())
         }
     }
-    if plan.mirrored {
-        for y in 0..<size { samples[(y * size)..<((y + 1) * size)].reverse() }
+    func oriented(_ samples: [UInt16]) -> [UInt16] {
+        var samples = samples
+        if plan.mirrored {
+            for y in 0..<size { samples[(y * size)..<((y + 1) * size)].reverse() }
+        }
+        return rotatedClockwise(samples, size: size, degrees: plan.rotation)
     }
-    samples = rotatedClockwise(samples, size: size, degrees: plan.rotation)
-    return DecodedImage(width: size, height: size, channels: 1, bitDepth: plan.bitDepth, samples: samples)
+    let image = DecodedImage(width: size, height: size, channels: 1, bitDepth: plan.bitDepth, samples: oriented(samples))
+    let labelMap = canvas.labels.map {
+        DecodedImage(width: size, height: size, channels: 1, bitDepth: 8, samples: oriented($0.map(UInt16.init)))
+    }
+    return (image, labelMap)
 }
 
 /// A square image rotated clockwise by a multiple of 90 degrees.

@@ -3,7 +3,8 @@ import Foundation
 import Pipeline
 
 /// `phantom`: procedurally generated radiographs (docs/PHANTOM.md), written into the artifact
-/// itself, so the cache holds the dataset and nothing else is needed.
+/// itself, so the cache holds the dataset and nothing else is needed; `masks: true` adds a
+/// label map per image (lungs, heart, bones, ribs, clavicles, marker, nodules).
 public struct PhantomAdapter: DatasetAdapter {
     public var name: String { "phantom" }
     public var summary: String { "procedurally generated phantom radiographs with known labels and a documented subgroup effect" }
@@ -17,6 +18,7 @@ public struct PhantomAdapter: DatasetAdapter {
             SchemaField("bit_depth", .integer(NumberRange(lower: 8, upper: 16))),
             SchemaField("images_per_patient", .integer(.atLeastOne)),
             SchemaField("subgroup_effect", .number(.nonNegative)),
+            SchemaField("masks", .boolean),
         ]
     }
 
@@ -29,7 +31,8 @@ public struct PhantomAdapter: DatasetAdapter {
     }
 
     public func fields(_ options: [String: ParameterValue]) throws(SpecProblem) -> DatasetFields? {
-        DatasetFields(labels: phantomLabelSchema.names, attributes: [AttributeName.sex, AttributeName.age, AttributeName.view, "bitDepth"])
+        DatasetFields(labels: phantomLabelSchema.names, attributes: [AttributeName.sex, AttributeName.age, AttributeName.view, "bitDepth"],
+                      masks: options["masks"] == .bool(true) ? phantomMaskClasses : [])
     }
 
     public func manifest(_ options: ComponentOptions, context: DatasetContext) throws -> Manifest {
@@ -42,7 +45,8 @@ public struct PhantomAdapter: DatasetAdapter {
         if let studies = try options.integer("images_per_patient") { phantom.maximumStudiesPerPatient = studies }
         if let effect = try options.number("subgroup_effect") { phantom.subgroupEffect = effect }
         return try generatePhantomDataset(at: context.dataFolder, count: try options.integer("count") ?? 1,
-                                          seed: UInt64(try options.integer("seed") ?? 0), options: phantom)
+                                          seed: UInt64(try options.integer("seed") ?? 0), options: phantom,
+                                          masks: try options.bool("masks") ?? false)
     }
 }
 

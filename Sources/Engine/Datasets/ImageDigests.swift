@@ -55,8 +55,10 @@ struct ImageDigests {
     }
 
     /// For each image, nil when it decodes, else why not; decoding only images whose digest
-    /// has no verdict yet.
-    func readability(of urls: [URL], digests: [String], threads: Int, cancellation: CancellationFlag) throws -> [String?] {
+    /// has no verdict yet. `decode` and `memoKind` read other files the same way (mask files,
+    /// whose verdicts are kept under `mask:<digest>`).
+    func readability(of urls: [URL], digests: [String], threads: Int, cancellation: CancellationFlag,
+                     memoKind: String = "", decode: @escaping @Sendable (URL) throws -> Void = { _ = try decodeImage(at: $0) }) throws -> [String?] {
         let memo = Mutex((try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: checksURL))) ?? [:])
         let known = memo.withLock { $0 }
         let save: @Sendable () -> Void = { [checksURL] in
@@ -64,11 +66,11 @@ struct ImageDigests {
             try? JSONEncoder().encode(snapshot).write(to: checksURL, options: .atomic)
         }
         let verdicts = try parallelMap(urls.count, threads: threads, cancellation: cancellation, save: save) { index -> String? in
-            let digest = digests[index]
+            let digest = memoKind.isEmpty ? digests[index] : memoKind + ":" + digests[index]
             if let verdict = known[digest] { return verdict.isEmpty ? nil : verdict }
             var problem = ""
             do {
-                _ = try decodeImage(at: urls[index])
+                try decode(urls[index])
             } catch {
                 problem = "\(error)"
             }

@@ -19,6 +19,9 @@ extension Registry {
         registry.register(dataset: MURAAdapter())
         registry.register(dataset: CSVAdapter())
         registry.register(dataset: NIHAdapter())
+        registry.register(dataset: SIIMAdapter())
+        registry.register(dataset: JSRTAdapter())
+        registry.register(dataset: VinDrRibCXRAdapter())
         // Probe heads.
         registry.register(head: MLPHead())
         registry.register(head: LinearHead())

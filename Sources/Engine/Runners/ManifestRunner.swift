@@ -13,8 +13,10 @@ import Results
 /// (`phantom`) writes its images into the artifact itself (`data/`), so the cache holds the
 /// dataset; other adapters read the data where it lives. For those the stage is volatile: it
 /// runs on every plan and run, and `facets.json` gives the digests that key the stages
-/// downstream (`content`: everything but the dataset's location; `images`: sample ids and image
-/// digests), so moving a dataset or editing a column no stage reads recomputes nothing.
+/// downstream (`content`: everything but the dataset's location, with the digest of every mask
+/// file; `images`: sample ids and image digests), so moving a dataset or editing a column no
+/// stage reads recomputes nothing, and a changed mask file re-keys what reads the content but
+/// never an embedding. Every mask file must be readable (missing ones are listed at once).
 ///
 /// With `on_error: skip` every image is decoded once (the verdict memoised by its digest in
 /// `image-checks.json`); unreadable ones are left out of the manifest, so every backbone and
@@ -30,9 +32,10 @@ public struct ManifestRunner: StageRunner {
     /// Creates the runner.
     public init() {}
 
-    /// Runs the adapter, digests the images and writes `manifest.json` and `facets.json`.
+    /// Runs the adapter, digests the images and mask files and writes `manifest.json` and `facets.json`.
     /// - Throws: `DatasetError` (the adapter's, naming file and line), `RunnerError` for bad
-    ///   options, `ImageDigestError` listing every image that cannot be read.
+    ///   options, `UnreadableMasksError` listing every mask file that cannot be read (unless
+    ///   `on_error: skip`).
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(ManifestParameters.self)
         guard let adapter = context.registry.datasets[parameters.adapter] else {
@@ -43,14 +46,24 @@ public struct ManifestRunner: StageRunner {
                                             context: DatasetContext(dataFolder: data, threads: context.threads))
         let rootInArtifact = manifest.root.standardizedFileURL.path == data.standardizedFileURL.path
         try context.checkCancellation()
+        let skipping = parameters.onError == "skip"
         // A missing image is not an error here: embeddings computed elsewhere need none. A backbone
         // that reads images lists every one it cannot read.
         let digester = ImageDigests(cacheDirectory: context.cacheDirectory)
         let urls = manifest.samples.map(manifest.imageURL(of:))
         let results = try digester.digestsOrProblems(of: urls, threads: context.threads, cancellation: context.cancellation)
         var digests = results.map { try? $0.get() }
+        // Mask files are content the segmentation stages key on: every one must be there (with
+        // `on_error: skip`, a sample whose masks cannot be read is left out like an unreadable image).
+        let masks = try MaskDigests.compute(manifest, digester: digester, checkReadable: skipping, threads: context.threads,
+                                            cancellation: context.cancellation)
+        if !skipping, !masks.problems.isEmpty {
+            throw UnreadableMasksError(masks: manifest.maskFilePaths.compactMap { path in
+                masks.problems[path].map { (manifest.maskURL(path).path, $0) }
+            })
+        }
         var issues: [SampleIssueRow] = []
-        if parameters.onError == "skip" {
+        if skipping {
             let present = digests.compactMap { $0 }
             let verdicts = try digester.readability(of: zip(urls, digests).compactMap { $1 == nil ? nil : $0 }, digests: present,
                                                     threads: context.threads, cancellation: context.cancellation)
@@ -59,13 +72,17 @@ public struct ManifestRunner: StageRunner {
             let dataset = context.stage.hints["dataset"]?.stringValue ?? manifest.dataset
             var keep = Set<String>()
             for (index, sample) in manifest.samples.enumerated() {
-                let problem: String? = switch results[index] {
+                var file = urls[index].path
+                var problem: String? = switch results[index] {
                 case .failure(let error): error.problem
                 case .success(let digest): verdictOf[digest] ?? nil
                 }
+                if problem == nil, let bad = MaskDigests.firstProblem(of: sample, in: manifest, problems: masks.problems) {
+                    (file, problem) = (bad.file, "mask: " + bad.problem)
+                }
                 if let problem {
                     issues.append(SampleIssueRow(dataset: dataset, sampleID: sample.id, patientID: sample.patientID,
-                                                 file: urls[index].path, severity: .skipped, message: problem))
+                                                 file: file, severity: .skipped, message: problem))
                 } else {
                     keep.insert(sample.id)
                 }
@@ -73,10 +90,11 @@ public struct ManifestRunner: StageRunner {
             if !issues.isEmpty {
                 digests = manifest.samples.indices.filter { keep.contains(manifest.samples[$0].id) }.map { digests[$0] }
                 manifest = manifest.filtered { keep.contains($0.id) }
-                context.logger.warning("\(context.stage.label): \(issues.count) unreadable images left out (on_error: skip)")
+                context.logger.warning("\(context.stage.label): \(issues.count) unreadable images or masks left out (on_error: skip)")
             }
         }
-        let artifact = ManifestArtifact(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: digests)
+        let maskDigests = manifest.segmentation == nil ? nil : Dictionary(uniqueKeysWithValues: manifest.maskFilePaths.map { ($0, masks.digests[$0]!) })
+        let artifact = ManifestArtifact(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: digests, maskDigests: maskDigests)
         try artifact.write(to: context.outputDirectory)
         context.logger.debug("\(context.stage.label): \(manifest.samples.count) samples, \(Set(manifest.samples.map(\.patientID)).count) patients")
         return StageOutputs(sampleIssues: issues)
@@ -98,21 +116,26 @@ struct ManifestArtifact {
         var rootInArtifact: Bool
         /// SHA-256 of each sample's image, in sample order; nil for an image that was missing.
         var imageDigests: [String?]?
+        /// SHA-256 of every mask file, by its path in the manifest; absent without masks (so
+        /// manifests without masks keep their bytes and their facets).
+        var maskDigests: [String: String]?
     }
 
     var manifest: Manifest
     var rootInArtifact: Bool
     /// SHA-256 of each sample's image, in sample order; nil where it could not be read.
     var imageDigests: [String?]
+    /// SHA-256 of each mask file by its path in the manifest; nil for a manifest without masks.
+    var maskDigests: [String: String]? = nil
 
     /// The digests of the facets stages read (`ManifestFacet`).
     var facets: [String: String] {
         // The location is not content: the same dataset elsewhere has the same facets.
-        let located = try? Manifest(dataset: manifest.dataset, root: URL(fileURLWithPath: "/"), schema: manifest.schema,
-                                    samples: manifest.samples)
+        let located = manifest.relocated(to: URL(fileURLWithPath: "/"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let content = (try? encoder.encode(Stored(manifest: located ?? manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests)))
+        let content = (try? encoder.encode(Stored(manifest: located, rootInArtifact: rootInArtifact, imageDigests: imageDigests,
+                                                  maskDigests: maskDigests)))
             ?? Data()
         var images = SHA256()
         for (sample, digest) in zip(manifest.samples, imageDigests) {
@@ -122,7 +145,8 @@ struct ManifestArtifact {
     }
 
     func write(to directory: URL) throws {
-        try ArtifactJSON.write(Stored(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests),
+        try ArtifactJSON.write(Stored(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests,
+                                      maskDigests: maskDigests),
                                to: directory, name: Self.fileName)
         try ArtifactJSON.write(facets, to: directory, name: Self.facetsFileName)
     }
@@ -139,13 +163,14 @@ struct ManifestArtifact {
         let stored = try ArtifactJSON.read(Stored.self, from: directory, name: fileName)
         let digests = stored.imageDigests ?? Array(repeating: nil, count: stored.manifest.samples.count)
         guard stored.rootInArtifact || root != nil else {
-            return ManifestArtifact(manifest: stored.manifest, rootInArtifact: false, imageDigests: digests)
+            return ManifestArtifact(manifest: stored.manifest, rootInArtifact: false, imageDigests: digests, maskDigests: stored.maskDigests)
         }
         let location = stored.rootInArtifact ? directory.appendingPathComponent(phantomFolder, isDirectory: true)
                                              : URL(fileURLWithPath: root!, isDirectory: true)
         let manifest = try Manifest(dataset: stored.manifest.dataset, root: location, schema: stored.manifest.schema,
-                                    samples: stored.manifest.samples, source: directory.appendingPathComponent(fileName).path)
-        return ManifestArtifact(manifest: manifest, rootInArtifact: stored.rootInArtifact, imageDigests: digests)
+                                    samples: stored.manifest.samples, segmentation: stored.manifest.segmentation,
+                                    source: directory.appendingPathComponent(fileName).path)
+        return ManifestArtifact(manifest: manifest, rootInArtifact: stored.rootInArtifact, imageDigests: digests, maskDigests: stored.maskDigests)
     }
 }
 

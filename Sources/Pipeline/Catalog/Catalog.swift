@@ -85,17 +85,20 @@ extension DatasetDefinition {
     public func fields(_ options: [String: ParameterValue]) throws(SpecProblem) -> DatasetFields? { nil }
 }
 
-/// The label and attribute names a dataset's samples carry.
+/// The label and attribute names a dataset's samples carry, and its segmentation classes.
 public struct DatasetFields: Sendable, Hashable {
     /// Label names.
     public var labels: [String]
     /// Attribute names (`sex`, `age`, `view`, ...).
     public var attributes: [String]
+    /// Segmentation classes, in mask-plane order; empty for a dataset without masks.
+    public var masks: [String]
 
     /// Creates the field list.
-    public init(labels: [String], attributes: [String]) {
+    public init(labels: [String], attributes: [String], masks: [String] = []) {
         self.labels = labels
         self.attributes = attributes
+        self.masks = masks
     }
 
     /// Whether `name` is a label or an attribute (subgroup filters and retrieval relevance
