@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Synchronization
 
 // The only file in this module that imports CBLAS: everything else calls these wrappers.
 
@@ -36,6 +37,12 @@ enum BLAS {
 
     /// Number of threads OpenBLAS uses per call.
     static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets the number of threads OpenBLAS uses per call; only `BLASBackend`'s thread-count
+    /// policy calls it, under its lock.
+    fileprivate static func setThreadCount(_ count: Int) {
+        if threadCount != count { openblas_set_num_threads(Int32(count)) }
+    }
 }
 
 /// The BLAS library behind `matmul` and `linear`: what it runs, and a remedy for a known trap.
@@ -57,23 +64,32 @@ public enum BLASBackend {
         openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
 
-    /// Threads OpenBLAS uses per call (process-wide). Callers that split work over the cores
-    /// themselves (the ViT forward, stages run side by side) set it to 1 so that OpenBLAS's
-    /// spinning pool does not compete with them.
-    public static var threadCount: Int {
-        get { BLAS.threadCount }
-        set { if BLAS.threadCount != newValue { openblas_set_num_threads(Int32(newValue)) } }
+    /// Threads OpenBLAS uses per call right now (process-wide).
+    ///
+    /// `BLASBackend` is the only writer of this count, under one lock and one policy: it is 1
+    /// while any `withSingleThreadedCalls` body runs, and `defaultThreadCount` otherwise.
+    public static var threadCount: Int { BLAS.threadCount }
+
+    /// The thread count OpenBLAS uses outside `withSingleThreadedCalls`: what OpenBLAS chose
+    /// when it loaded (one per core, or `OPENBLAS_NUM_THREADS`) until a caller sets it.
+    ///
+    /// The engine sets it to 1 while it runs stages side by side (one OpenBLAS pool per GEMM on
+    /// top of the scheduler's threads oversubscribes the cores). Setting it while a
+    /// single-threaded body runs takes effect when the last such body ends: the count is never
+    /// raised under a caller that splits its GEMMs over the cores itself, and never restored to
+    /// a stale value after someone lowered the default (with two owners, a probe ending could
+    /// hand a retrieval's GEMMs back to OpenBLAS's pool).
+    public static var defaultThreadCount: Int {
+        get { threadCountPolicy.defaultCount }
+        set { threadCountPolicy.defaultCount = newValue }
     }
 
-    /// Runs `body` with OpenBLAS limited to one thread per call, then restores the previous
-    /// count once no other caller is inside either. For code that splits its GEMMs over the
+    /// Runs `body` with OpenBLAS at one thread per call, for code that splits its GEMMs over the
     /// cores itself (the ViT forward, a probe's training step) and calls BLAS from several threads.
-    /// OpenBLAS's thread count is process-wide, so concurrent users must agree: the first to
-    /// enter saves and lowers it, the last to leave restores it.
+    /// Bodies may run concurrently: the first to start lowers the count, the last to end sets it
+    /// to `defaultThreadCount` (its value then, not when the first started).
     public static func withSingleThreadedCalls<R>(_ body: () throws -> R) rethrows -> R {
-        singleThreadedUsers.enter()
-        defer { singleThreadedUsers.leave() }
-        return try body()
+        try threadCountPolicy.withSingleThreadedCalls(body)
     }
 
     /// `C = alpha * op(A) * op(B) + beta * C` on caller-owned row-major buffers, for code that
@@ -125,28 +141,51 @@ public enum BLASBackend {
     }
 }
 
-/// How many callers currently hold OpenBLAS at one thread, and the count to restore.
-private final class SingleThreadedBLASUsers: @unchecked Sendable {
-    private let lock = NSLock()
-    private var active = 0
-    private var savedThreadCount = 0
-
-    func enter() {
-        lock.lock()
-        defer { lock.unlock() }
-        if active == 0 {
-            savedThreadCount = BLASBackend.threadCount
-            BLASBackend.threadCount = 1
-        }
-        active += 1
+/// The policy behind `BLASBackend.threadCount`: 1 while any single-threaded body runs,
+/// `defaultCount` otherwise. Every change goes through one lock and is applied by `apply`
+/// (OpenBLAS's setter; a recorder in tests).
+final class ThreadCountPolicy: Sendable {
+    private struct State {
+        var defaultCount: Int
+        var singleThreadedBodies = 0
     }
 
-    func leave() {
-        lock.lock()
-        defer { lock.unlock() }
-        active -= 1
-        if active == 0 { BLASBackend.threadCount = savedThreadCount }
+    private let state: Mutex<State>
+    private let apply: @Sendable (Int) -> Void
+
+    /// A policy starting from `defaultCount`, which `apply` is assumed to be in effect.
+    init(defaultCount: Int, apply: @escaping @Sendable (Int) -> Void) {
+        state = Mutex(State(defaultCount: defaultCount))
+        self.apply = apply
+    }
+
+    /// The count outside single-threaded bodies; set while one runs, it applies when the last ends.
+    var defaultCount: Int {
+        get { state.withLock { $0.defaultCount } }
+        set {
+            precondition(newValue >= 1, "OpenBLAS needs at least one thread, got \(newValue)")
+            state.withLock { state in
+                state.defaultCount = newValue
+                if state.singleThreadedBodies == 0 { apply(newValue) }
+            }
+        }
+    }
+
+    /// Runs `body` with the count at 1.
+    func withSingleThreadedCalls<R>(_ body: () throws -> R) rethrows -> R {
+        state.withLock { state in
+            if state.singleThreadedBodies == 0 { apply(1) }
+            state.singleThreadedBodies += 1
+        }
+        defer {
+            state.withLock { state in
+                state.singleThreadedBodies -= 1
+                if state.singleThreadedBodies == 0 { apply(state.defaultCount) }
+            }
+        }
+        return try body()
     }
 }
 
-private let singleThreadedUsers = SingleThreadedBLASUsers()
+/// OpenBLAS's own choice, read on first use, before anyone has changed it.
+private let threadCountPolicy = ThreadCountPolicy(defaultCount: BLAS.threadCount, apply: BLAS.setThreadCount)
