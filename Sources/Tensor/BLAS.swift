@@ -44,14 +44,19 @@ enum BLAS {
     }
 }
 
-/// The BLAS library behind `matmul` and `linear`: what it runs, and a remedy for a known trap.
+/// The BLAS library behind `matmul` and the ViT's and probes' GEMMs: what it runs, on which
+/// kernels, and with how many threads.
 ///
 /// OpenBLAS (built with DYNAMIC_ARCH, as distributions ship it) picks its kernels by CPU model
-/// when it loads. A release that predates the CPU does not recognise it and falls back to SSE3
-/// "Prescott" kernels: OpenBLAS 0.3.21 (Debian 12) on an Intel family 6 model 207 Xeon measures
-/// 16 GFLOP/s for a 2048³ sgemm, against 54 with `OPENBLAS_CORETYPE=Haswell` and 157 with
-/// `OPENBLAS_CORETYPE=SkylakeX`. The variable must be set before the library loads, i.e. in the
-/// environment of the process.
+/// when it loads, and its kernel families round differently. A release that predates the CPU
+/// does not recognise it and falls back to SSE3 "Prescott" kernels: OpenBLAS 0.3.21 (Debian 12)
+/// on an Intel family 6 model 207 Xeon measures 16 GFLOP/s for a 2048³ sgemm, against 54 with
+/// `OPENBLAS_CORETYPE=Haswell` and 157 with `OPENBLAS_CORETYPE=SkylakeX`. On an AMD EPYC Zen 5
+/// (family 26) it picks `Cooperlake`, whose sgemm results differ in the last bits from
+/// `SkylakeX`'s, enough to move 11 of the 50 cells of the demo's tables (scripts/determinism.sh). xrbench
+/// therefore pins the kernels by instruction set (`pinnedCoreType`), so that machines with the
+/// same vector units compute the same bits. The variable must be set before the library loads,
+/// i.e. in the environment of the process.
 public enum BLASBackend {
     /// OpenBLAS's build description, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64`.
     public static var configuration: String {
@@ -109,13 +114,16 @@ public enum BLASBackend {
                    beta: beta, c: c, leadingC: leadingC)
     }
 
-    /// The `OPENBLAS_CORETYPE` that would use this CPU's vector units, when OpenBLAS chose
-    /// kernels older than the CPU (see the type's documentation); `nil` when it did not, when
-    /// the variable is already set, or when the CPU's features are unknown (non-Linux).
-    public static var recommendedCoreType: String? {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return nil }
-        let modern: Set<String> = ["haswell", "skylakex", "cooperlake", "sapphirerapids", "zen"]
-        guard !modern.contains(coreName.lowercased()) else { return nil }
+    /// The OpenBLAS kernels xrbench runs on this CPU: `SkylakeX` where it has AVX-512 (F, BW,
+    /// VL, DQ), `Haswell` where it has AVX2 and FMA; `nil` (OpenBLAS's own choice) otherwise or
+    /// when the CPU's features are unknown (non-Linux).
+    ///
+    /// Chosen by instruction set rather than CPU model so that an Intel and an AMD machine with
+    /// the same vector units run the same kernels: measured, the demo's tables on an AMD EPYC
+    /// Zen 5 with `SkylakeX` equal those made on an Intel Xeon with `SkylakeX`, and differ in 11
+    /// cells with the `Cooperlake` kernels OpenBLAS 0.3.21 picks there by itself. On that Zen 5,
+    /// `SkylakeX` ran a 2048³ sgemm at 162 GFLOP/s per core, `Cooperlake` at 149.
+    public static var pinnedCoreType: String? {
         guard let cpuInfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let flagsLine = cpuInfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
         let flags = Set(flagsLine.split(separator: " ").map(String.init))
@@ -124,12 +132,21 @@ public enum BLASBackend {
         return nil
     }
 
+    /// The `OPENBLAS_CORETYPE` to restart with: `pinnedCoreType` when OpenBLAS chose other
+    /// kernels; `nil` when it chose those, when there is no pinned type, or when the variable is
+    /// already set (the user's choice, or a restart that already happened).
+    public static var recommendedCoreType: String? {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              let pinned = pinnedCoreType, pinned.lowercased() != coreName.lowercased() else { return nil }
+        return pinned
+    }
+
     /// Restarts the running program with `OPENBLAS_CORETYPE=recommendedCoreType` when OpenBLAS
-    /// fell back to old kernels; otherwise returns at once.
+    /// chose other kernels than the pinned ones; otherwise returns at once.
     ///
     /// Call it first thing in `main`, before any other threads exist: on success it does not
     /// return (the process image is replaced, arguments kept); if the restart fails it returns
-    /// and the program continues with the slower kernels. Setting the variable prevents loops.
+    /// and the program continues with OpenBLAS's choice. Setting the variable prevents loops.
     public static func restartWithRecommendedCoreTypeIfNeeded() {
         #if os(Linux)
         guard let coreType = recommendedCoreType else { return }
