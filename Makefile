@@ -47,7 +47,9 @@ test: deps chexpert-labels nih-labels
 # bootstrap), Pipeline (scheduler, cache), Engine (executors, runners end to end), Random; ASan
 # also Imaging (the libpng and TurboJPEG wrappers on corrupt files). The CLI, Datasets and
 # Results suites are left out: child processes and SQLite, no unsafe kernels of ours.
-# LeakSanitizer is off: Foundation and XCTest keep allocations until exit, by design.
+# LeakSanitizer is off: Foundation and XCTest keep allocations until exit, by design. Under TSan
+# a contended Mutex can be reported as a race: on Linux its slow path is a futex inside the
+# uninstrumented Synchronization library (docs/ARCHITECTURE.md, Tests and fixtures).
 SANITIZED_TESTS ?= RandomTests|TensorTests|ModelsTests|EvaluationTests|PipelineTests|EngineTests
 test-asan: deps
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --no-parallel --sanitize=address --scratch-path .build-asan $(SWIFTFLAGS) \
