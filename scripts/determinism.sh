@@ -54,8 +54,12 @@ for target in $targets; do
     "$binary" query --db "$folder/xrbench.sqlite" --format csv \
       "SELECT $coordinates, compared_dimension, group1, group2, statistic, p_value, holm_p_value, effect_size
        FROM latest_statistical_test ORDER BY $coordinates, compared_dimension, group1, group2" > "$folder/tests.csv"
-    (cd "$folder/cache" && find embed -name embeddings.safetensors | sort | xargs sha256sum) > "$folder/embeddings.sha256"
     mv "$folder/results.csv.tmp" "$folder/results.csv"
   done
+done
+for folder in "${configurations[@]}"; do
+  # The embeddings: one file per embed stage, or shards of rows keyed by image content.
+  (cd "$folder/cache" && find embed embedding-shard \( -name embeddings.safetensors -o -name rows.safetensors \) 2>/dev/null \
+    | sort | xargs -r sha256sum) > "$folder/embeddings.sha256"
 done
 python3 scripts/determinism_compare.py "${configurations[@]}" | tee "$out/report.md"

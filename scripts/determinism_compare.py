@@ -43,8 +43,14 @@ def table_cells(folder):
     return cells
 
 
-def seed_spread(results):
-    """{cell key without seed: sample std over its seeds} for cells with at least two seeds."""
+def digests(folder):
+    """{embedding file: SHA-256} from embeddings.sha256 (sha256sum's output)."""
+    lines = (folder / "embeddings.sha256").read_text().splitlines()
+    return {line.split()[1]: line.split()[0] for line in lines if line.strip()}
+
+
+def seed_groups(results):
+    """{cell key without seed: values over its seeds} for values with a seed."""
     groups = {}
     seed_index = COORDINATES.index("seed")
     for key, values in results.items():
@@ -52,7 +58,21 @@ def seed_spread(results):
             continue
         cell = key[:seed_index] + key[seed_index + 1:]
         groups.setdefault(cell, []).append(values["value"])
-    return {cell: statistics.stdev(v) for cell, v in groups.items() if len(v) >= 2}
+    return groups
+
+
+def seed_spread(results):
+    """{cell key without seed: sample std over its seeds} for cells with at least two seeds."""
+    return {cell: statistics.stdev(v) for cell, v in seed_groups(results).items() if len(v) >= 2}
+
+
+def largest_mean_shift(reference, other, spread):
+    """The largest |difference of a cell's mean over seeds| / that cell's seed std (reference)."""
+    ref_groups, other_groups = seed_groups(reference), seed_groups(other)
+    ratios = [abs(statistics.mean(other_groups[cell]) - statistics.mean(values)) / spread[cell]
+              for cell, values in ref_groups.items()
+              if cell in other_groups and spread.get(cell) and len(other_groups[cell]) == len(values)]
+    return max(ratios, default=0.0)
 
 
 def differences(reference, other, column):
@@ -95,13 +115,13 @@ def main(folders):
     test_values = ["statistic", "p_value", "holm_p_value", "effect_size"]
     ref_tests = read_values(reference / "tests.csv", test_keys, test_values)
     ref_cells = table_cells(reference)
-    ref_embeddings = (reference / "embeddings.sha256").read_text().split("\n")
+    ref_embeddings = digests(reference)
     spread = seed_spread(ref_results)
     seed_index = COORDINATES.index("seed")
-    print("| configuration | embeddings identical | results differing | largest abs. difference | "
-          "largest difference / seed std | table cells differing | bootstrap replicates differing | "
+    print("| configuration | embedding files identical | results differing | largest abs. difference | "
+          "largest difference / seed std | largest cell-mean shift / seed std | table cells differing | bootstrap replicates differing | "
           "test statistics differing |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     details = []
     for folder in folders[1:]:
         results = read_values(folder / "results.csv", COORDINATES, ["value"])
@@ -119,12 +139,13 @@ def main(folders):
         test_rows = {d[0] for column in test_values for d in differences(ref_tests, other_tests, column)}
         cells = table_cells(folder)
         cell_changes = sorted(k for k in set(ref_cells) | set(cells) if ref_cells.get(k) != cells.get(k))
-        embeddings = (folder / "embeddings.sha256").read_text().split("\n")
-        same_embeddings = sum(a == b for a, b in zip(ref_embeddings, embeddings) if a)
-        total_embeddings = sum(1 for a in ref_embeddings if a)
+        embeddings = digests(folder)
+        same_embeddings = sum(embeddings.get(path) == digest for path, digest in ref_embeddings.items())
+        total_embeddings = len(ref_embeddings)
         ratio_text = f"{max(ratios):.2f}" if ratios else "–"
         print(f"| `{folder.name}` | {same_embeddings} of {total_embeddings} | {len(found)} of {len(ref_results)} | "
-              f"{largest:.6g} | {ratio_text} | {len(cell_changes)} of {len(ref_cells)} | "
+              f"{largest:.6g} | {ratio_text} | {largest_mean_shift(ref_results, results, spread):.2f} | "
+              f"{len(cell_changes)} of {len(ref_cells)} | "
               f"{len(replicates)} of {len(ref_replicates)} | {len(test_rows)} of {len(ref_tests)} |")
         details.append((folder, found, cell_changes, cells, spread))
     for folder, found, cell_changes, cells, spread in details:

@@ -53,9 +53,9 @@ enum BLAS {
 /// on an Intel family 6 model 207 Xeon measures 16 GFLOP/s for a 2048³ sgemm, against 54 with
 /// `OPENBLAS_CORETYPE=Haswell` and 157 with `OPENBLAS_CORETYPE=SkylakeX`. On an AMD EPYC Zen 5
 /// (family 26) it picks `Cooperlake`, whose sgemm results differ in the last bits from
-/// `SkylakeX`'s, enough to move 11 of the 50 cells of the demo's tables (scripts/determinism.sh). xrbench
-/// therefore pins the kernels by instruction set (`pinnedCoreType`), so that machines with the
-/// same vector units compute the same bits. The variable must be set before the library loads,
+/// `SkylakeX`'s, enough to move 4 of the 50 cells of the demo's tables (the 4 an AMD Zen 4
+/// machine reported; scripts/determinism.sh). xrbench therefore pins the kernels by instruction
+/// set (`pinnedCoreType`), so that machines with the same vector units compute the same bits. The variable must be set before the library loads,
 /// i.e. in the environment of the process.
 public enum BLASBackend {
     /// OpenBLAS's build description, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64`.
@@ -120,7 +120,7 @@ public enum BLASBackend {
     ///
     /// Chosen by instruction set rather than CPU model so that an Intel and an AMD machine with
     /// the same vector units run the same kernels: measured, the demo's tables on an AMD EPYC
-    /// Zen 5 with `SkylakeX` equal those made on an Intel Xeon with `SkylakeX`, and differ in 11
+    /// Zen 5 with `SkylakeX` equal those made on an Intel Xeon with `SkylakeX`, and differ in 4
     /// cells with the `Cooperlake` kernels OpenBLAS 0.3.21 picks there by itself. On that Zen 5,
     /// `SkylakeX` ran a 2048³ sgemm at 162 GFLOP/s per core, `Cooperlake` at 149.
     public static var pinnedCoreType: String? {
