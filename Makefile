@@ -18,7 +18,7 @@ SWIFTFLAGS ?= -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_C
 RELEASE    := -c release $(SWIFTFLAGS)
 XRBENCH    := .build/release/xrbench
 
-.PHONY: deps build release test bench demo tables fixtures chexpert-labels nih-labels siim-rle slurm-up slurm-down clean
+.PHONY: deps build release test test-asan test-tsan bench demo tables fixtures chexpert-labels nih-labels siim-rle slurm-up slurm-down clean swiftflags
 
 deps:
 	@if ! pkg-config --exists openblas libpng libturbojpeg sqlite3 2>/dev/null; then \
@@ -38,6 +38,25 @@ release: deps
 # such tests overlapped (SIGSEGV in CI). Serial costs ~20 s.
 test: deps chexpert-labels nih-labels siim-rle
 	$(SWIFT) test --no-parallel $(SWIFTFLAGS)
+
+# Sanitizers, each in a build folder of its own so that neither invalidates .build:
+# AddressSanitizer (out-of-bounds and use-after-free in Swift and C code) and ThreadSanitizer
+# (data races). They run the suites of the code that computes through unsafe pointers and
+# threads: Tensor (GEMM wrappers, WorkerTeam, Parallel, safetensors and .npy readers), Models
+# (attention kernels, row-split GEMMs, element-wise kernels), Evaluation (probe stepper,
+# bootstrap), Pipeline (scheduler, cache), Engine (executors, runners end to end), Random; ASan
+# also Imaging (the libpng and TurboJPEG wrappers on corrupt files). The CLI, Datasets and
+# Results suites are left out: child processes and SQLite, no unsafe kernels of ours.
+# LeakSanitizer is off: Foundation and XCTest keep allocations until exit, by design. Under TSan
+# a contended Mutex can be reported as a race: on Linux its slow path is a futex inside the
+# uninstrumented Synchronization library (docs/ARCHITECTURE.md, Tests and fixtures).
+SANITIZED_TESTS ?= RandomTests|TensorTests|ModelsTests|EvaluationTests|PipelineTests|EngineTests
+test-asan: deps
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --no-parallel --sanitize=address --scratch-path .build-asan $(SWIFTFLAGS) \
+	  --filter '$(SANITIZED_TESTS)|ImagingTests'
+
+test-tsan: deps
+	$(SWIFT) test --no-parallel --sanitize=thread --scratch-path .build-tsan $(SWIFTFLAGS) --filter '$(SANITIZED_TESTS)'
 
 # The real CheXpert label file (223,414 rows) that torchxrayvision's wheel ships, for the
 # CheXpert adapter test; the test is skipped only when PyPI cannot be reached.
@@ -75,6 +94,10 @@ demo: release
 
 tables: release
 	$(XRBENCH) tables
+
+# The code-generation flags for this machine (or TARGET_CPU=...), for scripts that build elsewhere.
+swiftflags:
+	@echo $(SWIFTFLAGS)
 
 fixtures:
 	bash scripts/fixtures/make_fixtures.sh

@@ -30,12 +30,16 @@ let package = Package(
         // libpng reports errors by longjmp: this small C target catches them with setjmp.
         .target(name: "PNGDecoder", dependencies: ["CLibPNG"]),
 
+        // Seeded generators: at the bottom, because Datasets (no tensors) needs them as much as
+        // Models and Evaluation do.
+        .target(name: "Random"),
+
         // Numerics and models.
         .target(name: "Tensor", dependencies: ["CBLAS"]),
         .target(name: "Imaging", dependencies: ["PNGDecoder", "CTurboJPEG"]),
-        .target(name: "Models", dependencies: ["Tensor"]),
-        .target(name: "Datasets", dependencies: ["Imaging"]),
-        .target(name: "Evaluation", dependencies: ["Tensor"]),
+        .target(name: "Models", dependencies: ["Tensor", "Random"]),
+        .target(name: "Datasets", dependencies: ["Imaging", "Random"]),
+        .target(name: "Evaluation", dependencies: ["Tensor", "Random"]),
 
         // Engine layer: knows nothing about tensors.
         .target(name: "Pipeline", dependencies: [
@@ -61,15 +65,16 @@ let package = Package(
         ]),
         // `make bench`: a plain release executable, so CI never pays for a benchmark framework.
         .executableTarget(name: "xrbench-bench", dependencies: [
-            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine", "Imaging", "Datasets",
+            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine", "Imaging", "Datasets", "Random",
         ]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RandomTests", dependencies: ["Random", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "Random", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Random", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "Random", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "Datasets", "Imaging", "Evaluation", "Models",

@@ -1,3 +1,4 @@
+import Random
 import Tensor
 
 /// Settings of a bootstrap.

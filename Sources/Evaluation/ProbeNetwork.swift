@@ -1,3 +1,4 @@
+import Random
 import Tensor
 
 /// A probe head's shape and parameters, all in one flat buffer so the optimiser updates every

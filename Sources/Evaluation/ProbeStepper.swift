@@ -1,3 +1,4 @@
+import Random
 import Tensor
 
 /// Training steps of a probe head (forward, loss, backward, Adam), each split over a
@@ -378,12 +379,9 @@ final class ProbeStepper {
         }
     }
 
-    /// A layer's dropout key from the step's.
+    /// A layer's dropout key from the step's: output `layer` of SplitMix64 seeded with it.
     static func layerKey(_ stepKey: UInt64, layer: Int) -> UInt64 {
-        var z = stepKey &+ UInt64(layer + 1) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.output(seed: stepKey, index: UInt64(layer))
     }
 }
 

@@ -1,3 +1,4 @@
+import Random
 import Tensor
 
 /// Trains a probe head epoch by epoch: seeded shuffling, batches, forward, explicit backward,

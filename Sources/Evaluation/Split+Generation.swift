@@ -1,3 +1,5 @@
+import Random
+
 /// Splits a dataset into train, validation and test rows: official parts when the manifest has
 /// them, otherwise a seeded patient-disjoint split stratified by label; then draws the training
 /// fraction by patient and applies the subgroup filters.

@@ -1,4 +1,5 @@
 import Foundation
+import Random
 import Tensor
 
 /// A DINOv2 vision transformer backbone (ViT-S/B/L/g, with or without registers) for inference.
@@ -56,7 +57,7 @@ public struct VisionTransformer: Sendable {
     /// LayerNorm, layer scale `configuration.layerScaleValue`. The same configuration and seed
     /// give the same weights on every run.
     public init(randomlyInitialized configuration: ViTConfiguration, seed: UInt64) {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var tensors: [String: Tensor] = [:]
         for specification in configuration.parameterSpecifications {
             let name = specification.name

@@ -1,8 +1,6 @@
-// Matrix products through OpenBLAS `sgemm`.
-//
-// Batched products loop over the batch on the calling thread and let OpenBLAS thread each GEMM
-// (see `BLAS`): for ViT attention (12 heads of 1370×64×1370) one GEMM is already large enough
-// to keep both cores busy, and nesting our threads around OpenBLAS's would oversubscribe them.
+// Matrix products of `Tensor`s through OpenBLAS `sgemm` (retrieval's similarity matrix, the
+// sgemm benchmark). Batched products loop over the batch on the calling thread and let OpenBLAS
+// thread each GEMM (see `BLAS`); nesting our threads around OpenBLAS's would oversubscribe the cores.
 
 /// The matrix product `alpha · op(a) · op(b)`, where `op` transposes the last two axes when asked.
 ///
@@ -42,59 +40,6 @@ public func matmul(
     precondition(output.shape == plan.outputShape,
                  "matmul output has shape \(output.shape), expected \(plan.outputShape)")
     plan.run(a, b, alpha: alpha, beta: beta, into: &output)
-}
-
-/// A fully connected layer, `x · weightᵀ + bias`, with the weight in PyTorch order.
-///
-/// - Parameters:
-///   - x: `[..., in]`.
-///   - weight: `[out, in]`.
-///   - bias: `[out]`, or `nil`.
-/// - Returns: `[..., out]`.
-/// - Complexity: O(rows · in · out), one GEMM.
-public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-    precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
-    precondition(x.rank >= 1, "linear input must have at least one axis")
-    var output = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [weight.shape[0]])
-    linear(x, weight: weight, bias: bias, into: &output)
-    return output
-}
-
-/// `linear(_:weight:bias:)` writing into an existing `[..., out]` tensor, without allocating.
-///
-/// - Precondition: `output.shape == x.shape.dropLast() + [weight.shape[0]]`.
-public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, into output: inout Tensor) {
-    precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
-    let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
-    precondition(x.shape.last == inFeatures,
-                 "linear input \(x.shape) does not end in \(inFeatures) features (weight \(weight.shape))")
-    precondition(output.shape == Array(x.shape.dropLast()) + [outFeatures],
-                 "linear output has shape \(output.shape), expected \(Array(x.shape.dropLast()) + [outFeatures])")
-    let rows = x.shape.dropLast().reduce(1, *)
-    let destination = output.mutableBase()
-    var beta: Float = 0
-    if let bias {
-        precondition(bias.shape == [outFeatures], "linear bias must be [\(outFeatures)], got \(bias.shape)")
-        // Seed every row with the bias and let the GEMM accumulate onto it (beta = 1): no second pass.
-        bias.withUnsafeBufferPointer { bias in
-            for row in 0..<rows {
-                (destination + row * outFeatures).update(from: bias.baseAddress!, count: outFeatures)
-            }
-        }
-        beta = 1
-    }
-    if inFeatures == 0 {
-        if bias == nil { destination.update(repeating: 0, count: rows * outFeatures) }
-        return
-    }
-    x.withUnsafeBufferPointer { x in
-        weight.withUnsafeBufferPointer { weight in
-            BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                       alpha: 1, a: x.baseAddress!, leadingA: inFeatures,
-                       b: weight.baseAddress!, leadingB: inFeatures,
-                       beta: beta, c: destination, leadingC: outFeatures)
-        }
-    }
 }
 
 /// Shapes and strides of one (possibly batched) matrix product.

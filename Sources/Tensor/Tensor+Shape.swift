@@ -1,4 +1,4 @@
-// Axis rearrangements that copy: permute, transpose, concatenate, slice. (`reshaped` is free
+// Axis rearrangements that copy: permute, concatenate, slice. (`reshaped` is free
 // and lives with the core type.)
 
 extension Tensor {
@@ -34,13 +34,6 @@ extension Tensor {
         return output
     }
 
-    /// The transpose of a matrix: `[m, n] → [n, m]`.
-    /// - Precondition: `rank == 2`.
-    public func transposed() -> Tensor {
-        precondition(rank == 2, "transposed() needs a matrix, got shape \(shape); use permuted(_:)")
-        return permuted([1, 0])
-    }
-
     /// The elements whose index along `axis` lies in `range`, as `x.narrow(axis, start, length)`.
     ///
     /// - Parameter axis: negative counts from the end.
@@ -65,6 +58,13 @@ extension Tensor {
             }
         }
         return output
+    }
+
+    /// `axis` with negative values counted from the end.
+    func normalizedAxis(_ axis: Int) -> Int {
+        let resolved = axis < 0 ? axis + rank : axis
+        precondition(resolved >= 0 && resolved < rank, "axis \(axis) out of range for shape \(shape)")
+        return resolved
     }
 }
 
@@ -103,17 +103,6 @@ public func concatenated(_ tensors: [Tensor], axis: Int) -> Tensor {
         offset += block
     }
     return output
-}
-
-/// The tensors stacked along a new leading axis, as `torch.stack(tensors)`: `n × [...] → [n, ...]`.
-///
-/// - Precondition: at least one tensor; all of the same shape.
-/// - Complexity: O(total count).
-public func stacked(_ tensors: [Tensor]) -> Tensor {
-    precondition(!tensors.isEmpty, "stacked needs at least one tensor")
-    let shape = tensors[0].shape
-    precondition(tensors.allSatisfy { $0.shape == shape }, "stacked needs equal shapes, got \(tensors.map(\.shape))")
-    return concatenated(tensors.map { $0.reshaped([1] + shape) }, axis: 0)
 }
 
 /// Copies the elements of a strided view (outermost axis first; `extents` and `strides` of equal

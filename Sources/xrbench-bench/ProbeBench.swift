@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import Random
 
 /// Times one epoch of the paper's default MLP probe (768 → 512 → 256 → 5, ReLU, dropout 0.2,
 /// batch 64, Adam) on 190,000 random CheXpert-sized embeddings, and 200 bootstrap replicates of

@@ -6,8 +6,10 @@ import Tensor
 @main
 enum XRBenchMain {
     static func main() async {
-        // OpenBLAS releases that predate the CPU fall back to SSE3 kernels (10x slower GEMMs);
-        // this re-executes the process with the right OPENBLAS_CORETYPE before any work starts.
+        // OpenBLAS picks its kernels by CPU model: SSE3 ones (10x slower GEMMs) on CPUs newer than
+        // the release, and kernel families that round differently on Intel and AMD CPUs with the
+        // same vector units. This re-executes the process with OPENBLAS_CORETYPE pinned by
+        // instruction set (BLASBackend.pinnedCoreType) before any work starts.
         BLASBackend.restartWithRecommendedCoreTypeIfNeeded()
         await XRBench.main()
     }

@@ -2,23 +2,22 @@ import Engine
 import Foundation
 import Pipeline
 import Results
+import Synchronization
 
 /// Counts runner calls per stage kind, thread-safely.
-final class CallCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counts: [StageKind: Int] = [:]
+final class CallCounter: Sendable {
+    private let counts = Mutex<[StageKind: Int]>([:])
 
     func increment(_ kind: StageKind) {
-        lock.lock()
-        counts[kind, default: 0] += 1
-        lock.unlock()
+        counts.withLock { $0[kind, default: 0] += 1 }
     }
 
     /// Calls so far, by kind; resets the counts.
     func take() -> [StageKind: Int] {
-        lock.lock()
-        defer { counts = [:]; lock.unlock() }
-        return counts
+        counts.withLock { counts in
+            defer { counts = [:] }
+            return counts
+        }
     }
 }
 

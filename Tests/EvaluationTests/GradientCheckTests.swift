@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import Random
 import Tensor
+import Testing
 @testable import Evaluation
 
 /// Finite-difference checks of every backward pass the probe uses: for an op y = f(x) and a

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Random
 import Testing
 import TestSupport
 
@@ -122,18 +123,5 @@ import TestSupport
             }
         }
         #expect(rejected > 0, "\(file): no corruption was ever detected")
-    }
-}
-
-/// A tiny seeded generator for the corruption test (deterministic across runs).
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }

@@ -1,23 +1,17 @@
 import Foundation
 import Results
+import Synchronization
 import Testing
 
 /// Collects failures from concurrently running writers.
-final class FailureLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var messages: [String] = []
+final class FailureLog: Sendable {
+    private let messages = Mutex<[String]>([])
 
     func add(_ message: String) {
-        lock.lock()
-        messages.append(message)
-        lock.unlock()
+        messages.withLock { $0.append(message) }
     }
 
-    var all: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return messages
-    }
+    var all: [String] { messages.withLock { $0 } }
 }
 
 /// The write pattern of one `xrbench run`: its own stages, plus stages that another run on the

@@ -56,7 +56,7 @@ private func loadingError(_ url: URL) -> TensorFileError? {
         }
         var weight = try #require(loaded["b.weight"])
         #expect(weight.isBorrowingMemory)
-        weight.scaleInPlace(by: 2)  // copies out of the read-only mapping
+        weight.withUnsafeMutableBufferPointer { $0[0] *= 2 }  // copies out of the read-only mapping
         #expect(!weight.isBorrowingMemory)
         #expect(try file.tensor(named: "b.weight").scalars == tensors["b.weight"]!.scalars)
         // The header is padded so that data starts 8-byte aligned.
@@ -68,8 +68,8 @@ private func loadingError(_ url: URL) -> TensorFileError? {
     @Test func readsFilesWrittenByPythonSafetensors() throws {
         let file = try SafetensorsFile(contentsOf: fixturesDirectory().appendingPathComponent("tensor_ops.safetensors"))
         #expect(file.metadata["generator"] == "scripts/fixtures/tensor_ops.py")
-        #expect(file.entry(named: "layernorm_input")?.shape == [3, 5, 48])
-        #expect(try file.tensor(named: "layernorm_input").isBorrowingMemory)
+        #expect(file.entry(named: "permute_input")?.shape == [2, 3, 4, 5])
+        #expect(try file.tensor(named: "permute_input").isBorrowingMemory)
     }
 
     @Test func decodesFloat16AndBFloat16ExactlyAsPyTorch() throws {

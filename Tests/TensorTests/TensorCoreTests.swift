@@ -71,34 +71,14 @@ import TestSupport
         matmul(a, b, beta: 1, into: &output)
         expectClose(output.scalars, product.scalars.map { $0 + 1 }, tolerance: 1e-5, "beta accumulation")
     }
-
-    @Test func linearUsesPyTorchWeightOrderAndBias() {
-        let x = randomTensor([2, 3, 4], seed: 6)
-        let weight = randomTensor([5, 4], seed: 7), bias = randomTensor([5], seed: 8)
-        let result = linear(x, weight: weight, bias: bias)
-        #expect(result.shape == [2, 3, 5])
-        let weightT = transposeArray(weight.scalars, rows: 5, columns: 4)
-        var expected = naiveMatmul(x.scalars, weightT, m: 6, k: 4, n: 5)
-        for index in expected.indices { expected[index] += bias.scalars[index % 5] }
-        expectClose(result.scalars, expected, tolerance: 1e-5, "linear")
-        // Zero input features: the result is the bias alone.
-        let empty = linear(Tensor(zeros: [2, 0]), weight: Tensor(zeros: [3, 0]), bias: Tensor(shape: [3], scalars: [1, 2, 3]))
-        #expect(empty.scalars == [1, 2, 3, 1, 2, 3])
-        #expect(linear(Tensor(zeros: [2, 0]), weight: Tensor(zeros: [3, 0]), bias: nil).scalars == [Float](repeating: 0, count: 6))
-        expectClose(linear(x, weight: weight, bias: nil).scalars,
-                    naiveMatmul(x.scalars, weightT, m: 6, k: 4, n: 5), tolerance: 1e-5, "linear without bias")
-    }
 }
 
 @Suite struct TensorSupportTests {
-    @Test func initialisingInPlaceAndStacking() {
+    @Test func initialisingInPlace() {
         let tensor = Tensor(shape: [2, 2]) { buffer in
             for index in buffer.indices { buffer[index] = Float(index) }
         }
         #expect(tensor.scalars == [0, 1, 2, 3])
-        let stack = stacked([tensor, tensor.scaled(by: -1)])
-        #expect(stack.shape == [2, 2, 2])
-        #expect(stack.scalars == [0, 1, 2, 3, 0, -1, -2, -3])
     }
 
     @Test(arguments: [0, 1, 2, 3])

@@ -1,11 +1,12 @@
 import Foundation
+import Random
 
 extension PhantomCanvas {
     /// Pelvis. Frontal: iliac wings, sacrum with the lowest lumbar vertebrae, obturator rings,
     /// femoral heads, necks, trochanters and shafts, and bowel gas in the patient's left
     /// (image right) lower abdomen, which makes mirroring visible. Lateral: superimposed
     /// femoral heads, the curved sacrum posteriorly (image right), an iliac wing.
-    mutating func drawPelvis(view: PhantomView, subject: PhantomSubject, random: inout PhantomRandom) {
+    mutating func drawPelvis(view: PhantomView, subject: PhantomSubject, random: inout SplitMix64) {
         let bone = 0.6 * subject.boneDensity
         let marrow = PhantomCanvas.Profile.bone(inner: 0.8, marrow: 0.45)
         switch view {
@@ -47,7 +48,7 @@ extension PhantomCanvas {
     /// pedicles seen end-on as rings, spinous and transverse processes, the lowest ribs and
     /// iliac crests, bowel gas on the image right. Lateral: bodies in lordosis with posterior
     /// elements on the image right.
-    mutating func drawSpine(view: PhantomView, subject: PhantomSubject, random: inout PhantomRandom) {
+    mutating func drawSpine(view: PhantomView, subject: PhantomSubject, random: inout SplitMix64) {
         let bone = 0.65 * subject.boneDensity
         let marrow = PhantomCanvas.Profile.bone(inner: 0.8, marrow: 0.4)
         switch view {

@@ -1,4 +1,5 @@
 import Foundation
+import Random
 
 extension PhantomCanvas {
     /// Lung fields of a frontal chest: centre and radii per lung (0 right = image left).
@@ -14,7 +15,7 @@ extension PhantomCanvas {
     /// knob; lateral: body, one superimposed lung field, spine posteriorly (image right),
     /// sternum anteriorly, heart anteriorly. Female patients get breast shadows.
     mutating func drawChest(view: PhantomView, subject: PhantomSubject, findings: PhantomFindings,
-                            random: inout PhantomRandom) {
+                            random: inout SplitMix64) {
         let bone = 0.55 * subject.boneDensity
         let lungAir = -0.78
         switch view {

@@ -1,10 +1,11 @@
 import Foundation
+import Random
 
 extension PhantomCanvas {
     /// Knee. Frontal: femoral shaft and two condyles, tibial plateau and shaft, the fibula on
     /// the lateral side (image right), the patella superimposed on the femur. Lateral: the
     /// knee slightly flexed, the patella anterior (image left), the fibula behind the tibia.
-    mutating func drawKnee(view: PhantomView, subject: PhantomSubject, random: inout PhantomRandom) {
+    mutating func drawKnee(view: PhantomView, subject: PhantomSubject, random: inout SplitMix64) {
         let bone = 0.75 * subject.boneDensity
         let marrow = PhantomCanvas.Profile.bone(inner: 0.7, marrow: 0.35)
         switch view {
@@ -34,7 +35,7 @@ extension PhantomCanvas {
     /// Hand. Frontal (PA): distal radius and ulna, eight carpals, five metacarpals fanning
     /// out, phalanges (three per finger, two for the thumb on the image right), soft tissue
     /// around each finger. Lateral: the finger rays superimposed, the thumb anterior.
-    mutating func drawHand(view: PhantomView, subject: PhantomSubject, random: inout PhantomRandom) {
+    mutating func drawHand(view: PhantomView, subject: PhantomSubject, random: inout SplitMix64) {
         let bone = 0.65 * subject.boneDensity
         let spread = random.uniform(0.8...1.2)
         switch view {
@@ -100,7 +101,7 @@ extension PhantomCanvas {
     /// Foot. Frontal (dorsoplantar): tarsals, five metatarsals converging on them, toes, the
     /// big toe on the image left. Lateral: calcaneus, talus under the distal tibia, navicular
     /// and cuboid, superimposed metatarsals running to the toes on the image right.
-    mutating func drawFoot(view: PhantomView, subject: PhantomSubject, random: inout PhantomRandom) {
+    mutating func drawFoot(view: PhantomView, subject: PhantomSubject, random: inout SplitMix64) {
         let bone = 0.7 * subject.boneDensity
         switch view {
         case .frontal:

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Imaging
+import Synchronization
 
 /// Generates the phantom radiograph dataset: `count` PNG images under `directory/images/`,
 /// the label file `directory/manifest.csv` and the settings in `directory/phantom.json`; with
@@ -128,15 +129,14 @@ public let phantomGeneratorVersion = 1
 
 /// Collects the lowest-index failure of a parallel loop, so the reported error is the same
 /// whatever the thread schedule.
-private final class FirstFailure: @unchecked Sendable {
-    private let lock = NSLock()
-    private var failure: (index: Int, error: DatasetError)?
+private final class FirstFailure: Sendable {
+    private let failure = Mutex<(index: Int, error: DatasetError)?>(nil)
 
-    var hasFailed: Bool { lock.withLock { failure != nil } }
-    var first: DatasetError? { lock.withLock { failure?.error } }
+    var hasFailed: Bool { failure.withLock { $0 != nil } }
+    var first: DatasetError? { failure.withLock { $0?.error } }
 
     func record(index: Int, _ error: DatasetError) {
-        lock.withLock {
+        failure.withLock { failure in
             if failure == nil || index < failure!.index { failure = (index, error) }
         }
     }

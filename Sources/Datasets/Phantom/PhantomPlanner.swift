@@ -1,9 +1,11 @@
+import Random
+
 /// Decides every label of every phantom image from the seed, before anything is drawn.
 ///
 /// Planning is sequential and cheap; each plan carries its own image seed, so images can
 /// then be drawn in any order, or in parallel, and still come out bit-identical.
 func planPhantomDataset(count: Int, seed: UInt64, options: PhantomOptions) -> [PhantomImagePlan] {
-    var random = PhantomRandom(seed: seed)
+    var random = SplitMix64(seed: seed)
     var plans: [PhantomImagePlan] = []
     plans.reserveCapacity(count)
     var patientNumber = 0
@@ -41,7 +43,7 @@ func planPhantomDataset(count: Int, seed: UInt64, options: PhantomOptions) -> [P
 }
 
 /// Chest findings of one study, with the subgroup effect applied to nodules.
-private func planFindings(subject: PhantomSubject, options: PhantomOptions, random: inout PhantomRandom) -> PhantomFindings {
+private func planFindings(subject: PhantomSubject, options: PhantomOptions, random: inout SplitMix64) -> PhantomFindings {
     var findings = PhantomFindings()
     if random.chance(options.noduleProbability) {
         // The documented subgroup effect: fainter, smaller nodules in female patients.

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Random
 
 /// Everything needed to draw one phantom image; made by the planner, drawn independently.
 struct PhantomImagePlan: Sendable, Hashable {
@@ -52,7 +53,7 @@ func renderPhantomWithMasks(_ plan: PhantomImagePlan, size: Int) -> (image: Deco
 }
 
 private func renderPhantom(_ plan: PhantomImagePlan, size: Int, drawsMasks: Bool) -> (image: DecodedImage, labelMap: DecodedImage?) {
-    var random = PhantomRandom(seed: plan.imageSeed)
+    var random = SplitMix64(seed: plan.imageSeed)
     var canvas = PhantomCanvas(size: size, drawsMasks: drawsMasks)
     canvas.poseScale = random.uniform(0.9...1.04)
     canvas.poseAngle = max(-0.08, min(0.08, 0.035 * random.normal()))
@@ -94,7 +95,7 @@ private func renderPhantom(_ plan: PhantomImagePlan, size: Int, drawsMasks: Bool
                 pendingNormal = nil
             } else {
                 // Box–Muller gives two deviates; use both.
-                let u1 = max(random.unit(), 0x1.0p-53), u2 = random.unit()
+                let u1 = max(random.nextUnitDouble(), 0x1.0p-53), u2 = random.nextUnitDouble()
                 let radius = (-2 * log(u1)).squareRoot()
                 deviate = radius * cos(2 * Double.pi * u2)
                 pendingNormal = radius * sin(2 * Double.pi * u2)

@@ -30,7 +30,7 @@ public struct ProbeRunner: StageRunner {
     ///   match, `EvaluationError` for bad embeddings (NaN) or settings.
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(ProbeParameters.self)
-        BLASThreads.useOneThreadPerCall()
+        BLASBackend.defaultThreadCount = 1  // stages run side by side: no OpenBLAS pool on top (docs/ARCHITECTURE.md)
         let split = try SplitArtifact.read(from: context.input("split").directory)
         var artifact = ProbeArtifact(target: parameters.target.rawValue, outputs: [], labels: parameters.labels)
         if let reason = split.notComputable {

@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import Pipeline
 import Results
+import Tensor
 
 /// `retrieval`: Precision@k by cosine similarity of embeddings. Inputs `embed`, `manifest`.
 ///
@@ -30,7 +31,7 @@ public struct RetrievalRunner: StageRunner {
     ///   for embeddings that cannot be compared (zero or non-finite vectors).
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(RetrievalParameters.self)
-        BLASThreads.useOneThreadPerCall()
+        BLASBackend.defaultThreadCount = 1  // stages run side by side: no OpenBLAS pool on top (docs/ARCHITECTURE.md)
         let manifest = try context.manifestInput().manifest
         let embedding = try EmbeddingArtifact.read(from: context.input("embed").directory, cacheDirectory: context.cacheDirectory)
         guard embedding.info.ids == manifest.samples.map(\.id) else {

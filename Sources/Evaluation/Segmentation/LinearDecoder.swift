@@ -1,3 +1,4 @@
+import Random
 import Tensor
 
 /// DINOv2's linear segmentation head (`BNHead`): BatchNorm over the last layer's patch tokens,

@@ -1,3 +1,4 @@
+import Random
 import Tensor
 
 /// mmsegmentation's ViT + UPerNet decoder on four layers of frozen patch tokens:
