@@ -40,6 +40,8 @@ public enum DiagnosticKind: String, Sendable, Hashable, Codable {
     case duplicateName
     /// `${VAR}` names an environment variable that is not set and has no default.
     case unsetVariable
+    /// A `${` that starts no well-formed reference: `${FOO` without its brace, `${}`, `${1X}`.
+    case malformedVariable
     /// An `include:` that cannot be read, or that includes itself.
     case include
     /// A file or folder the spec points at does not exist.
