@@ -23,7 +23,10 @@ measurements.record("sgemm 2048^3 GFLOP/s", measureSgemmGigaflops(), higherIsBet
 print(String(format: "sgemm 2048^3: %.1f GFLOP/s", measurements["sgemm 2048^3 GFLOP/s"]!))
 if wanted("vit") { measurements.merge(runViTBench()) }
 if wanted("probe") { measurements.merge(runProbeBench()) }
-if wanted("engine") { measurements.merge(runEngineBench()) }
+if wanted("engine") {
+    measurements.merge(runEngineBench())
+    measurements.merge(runLargePlanBench())
+}
 
 if let python = ProcessInfo.processInfo.environment["XRBENCH_TORCH_PYTHON"], !python.isEmpty {
     let anchors = runTorchAnchors(python: python, vit: wanted("vit"), probe: wanted("probe"))

@@ -22,8 +22,13 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Where stages are computed (see `xrbench kinds`).", valueName: "NAME"))
     var executor: String = "local"
 
+    @Option(name: .customLong("max-stages"),
+            help: ArgumentHelp("Refuse a spec whose matrices expand to more stages than this.", valueName: "N"))
+    var maximumStages: Int = StageCount.defaultMaximum
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
+        guard maximumStages >= 1 else { throw ValidationError("--max-stages must be at least 1.") }
     }
 
     /// The engine configuration these options describe.
@@ -31,7 +36,7 @@ struct EngineOptions: ParsableArguments {
         EngineConfiguration(
             cacheDirectory: URL(fileURLWithPath: cache), databasePath: URL(fileURLWithPath: database), jobs: jobs,
             registry: makeRegistry(), executor: executor, observer: progress ? StderrProgress() : nil, verifyArtifacts: verify,
-            engineVersion: xrbenchVersion)
+            maximumStages: maximumStages, engineVersion: xrbenchVersion)
     }
 }
 

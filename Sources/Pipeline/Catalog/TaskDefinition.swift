@@ -14,6 +14,10 @@ public protocol TaskDefinition: Sendable {
     /// subgroup the task does not train on), run when the spec loads.
     /// - Returns: problems with key paths relative to the task.
     func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem]
+    /// How many stages `compile` will add for `task`, counted from its matrix without building
+    /// anything (shared stages counted wherever they are added). Specs beyond the compile
+    /// limit are refused with this count before any stage is built.
+    func stageCount(_ task: TaskSpec) -> Int
     /// Adds the task's stages for every cell of its matrix. Checks that need files or the
     /// datasets' fields (labels, attributes) report through `graph.report`.
     func compile(_ task: TaskSpec, into graph: inout GraphBuilder)
@@ -22,4 +26,9 @@ public protocol TaskDefinition: Sendable {
 extension TaskDefinition {
     /// No checks across fields.
     public func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem] { [] }
+
+    /// The shared stages (manifests, embeddings) and one stage per cell of the matrix.
+    public func stageCount(_ task: TaskSpec) -> Int {
+        StageCount.sum([StageCount.sharedStages(task.matrix), task.matrix.cellCount])
+    }
 }

@@ -46,6 +46,8 @@ public enum DiagnosticKind: String, Sendable, Hashable, Codable {
     case include
     /// A file or folder the spec points at does not exist.
     case missingFile
+    /// The matrices expand to more stages than the limit (`--max-stages`).
+    case tooManyStages
 }
 
 /// One problem found in a spec, with where it is and how to fix it.
