@@ -121,20 +121,24 @@ extension Engine {
     }
 
     static func plan(_ graph: StageGraph, experiment: String, cache: ArtifactCache, runners: StageRunnerRegistry, thorough: Bool) -> PlanReport {
-        var states: [StageKey: PlannedStage] = [:]
+        var positions: [StageKey: Int] = [:]
         var planned: [PlannedStage] = []
+        planned.reserveCapacity(graph.stages.count)
+        // One directory listing per kind spares a lookup for each stage not in the cache.
+        var present: [StageKind: Set<StageKey>] = [:]
+        for kind in Set(graph.stages.map(\.kind)) { present[kind] = cache.keysPresent(kind: kind) }
         for stage in graph.stages {
             var entry = PlannedStage(stage: stage, state: .toRun, reason: nil)
-            if case .present = cache.lookup(stage.key, kind: stage.kind, thorough: thorough) {
+            if present[stage.kind]?.contains(stage.key) == true, case .present = cache.lookup(stage.key, kind: stage.kind, thorough: thorough) {
                 entry.state = .cached
             } else if runners.runner(for: stage.kind) == nil {
                 entry.state = .blocked
                 entry.reason = "no runner for kind \(stage.kind.rawValue)"
-            } else if let input = stage.inputs.values.compactMap({ states[$0] }).first(where: { $0.state == .blocked }) {
+            } else if let input = stage.inputs.values.compactMap({ positions[$0].map { planned[$0] } }).first(where: { $0.state == .blocked }) {
                 entry.state = .blocked
                 entry.reason = "needs blocked \(input.stage.label)"
             }
-            states[stage.key] = entry
+            positions[stage.key] = planned.count
             planned.append(entry)
         }
         return PlanReport(experiment: experiment, stages: planned)

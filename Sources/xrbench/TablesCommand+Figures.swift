@@ -174,9 +174,9 @@ final class ThumbnailSource {
     /// manifest in the cache with the same sample ids (say, a phantom set of another size) could
     /// lend its images to the gallery.
     private func imagesOfManifest(readBy stageKey: String) -> [String: URL] {
-        let descriptor = cacheFolder.appendingPathComponent("stages").appendingPathComponent(stageKey + ".json")
-        guard let data = try? Data(contentsOf: descriptor),
-              let stage = try? JSONDecoder().decode(Stage.self, from: data),
+        // Only an existing cache is opened: opening creates the folders it lacks.
+        guard FileManager.default.fileExists(atPath: cacheFolder.appendingPathComponent("stages").path),
+              let stage = try? ArtifactCache(root: cacheFolder).descriptor(StageKey(stageKey)),
               let manifestKey = stage.inputs["manifest"] else { return [:] }
         let saved = images
         images = [:]

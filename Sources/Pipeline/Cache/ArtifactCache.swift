@@ -131,6 +131,13 @@ public struct ArtifactCache: Sendable {
         discard(directory(for: key, kind: kind))
     }
 
+    /// Keys of the artifact folders of `kind` (committed or not yet found corrupt), from one
+    /// directory listing: stages absent from it need no `lookup`.
+    public func keysPresent(kind: StageKind) -> Set<StageKey> {
+        let folder = root.appendingPathComponent(kind.rawValue, isDirectory: true).path
+        return Set(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.map(StageKey.init))
+    }
+
     /// Every committed artifact folder, as (kind, key).
     public func entries() -> [(kind: StageKind, key: StageKey)] {
         let manager = FileManager.default
