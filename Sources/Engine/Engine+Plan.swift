@@ -58,10 +58,10 @@ public struct PlanReport: Sendable {
     /// One line per stage (state, kind, short key, label), then counts per kind.
     public func text() -> String {
         var lines: [String] = []
+        lines.reserveCapacity(stages.count + 16)
         for planned in stages {
-            var line = "\(planned.state.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  "
-                + "\(planned.stage.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  "
-                + "\(planned.stage.key.short)  \(planned.stage.label)"
+            var line = planned.state.rawValue.rightPadded(7) + "  " + planned.stage.kind.rawValue.rightPadded(9) + "  "
+                + planned.stage.key.short + "  " + planned.stage.label
             if let reason = planned.reason { line += "  (\(reason))" }
             lines.append(line)
         }
@@ -104,6 +104,12 @@ public struct PlanReport: Sendable {
 private extension String {
     func leftPadded(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+
+    /// Padded with spaces to `width`, or cut to it, as `padding(toLength:)` does (which is
+    /// ten times slower: it showed in plans of 100,000 stages).
+    func rightPadded(_ width: Int) -> String {
+        count >= width ? String(prefix(width)) : self + String(repeating: " ", count: width - count)
     }
 }
 

@@ -153,9 +153,11 @@ final class ThumbnailSource {
         }
         let stored = folder.appendingPathComponent("manifest.json")
         if let data = try? Data(contentsOf: stored), let decoded = try? JSONDecoder().decode(StoredManifest.self, from: data) {
-            let root = decoded.rootInArtifact ? folder.appendingPathComponent("data") : decoded.manifest.root
+            // Images were read through the embed stage's checks (inside the root, links included)
+            // before any retrieval result names them, so the gallery shows no file a run did not read.
+            let data = folder.appendingPathComponent("data")
             for sample in decoded.manifest.samples where images[sample.id] == nil {
-                images[sample.id] = root.appendingPathComponent(sample.imagePath)
+                images[sample.id] = decoded.rootInArtifact ? data.appendingPathComponent(sample.imagePath) : decoded.manifest.imageURL(of: sample)
             }
             return
         }

@@ -42,7 +42,7 @@ struct PixelBackbone: Backbone {
         for start in stride(from: 0, to: manifest.samples.count, by: batch) {
             try context.checkCancellation()
             let samples = manifest.samples[start..<min(start + batch, manifest.samples.count)]
-            let images = try preprocessImages(samples.map(manifest.imageURL(of:)), with: preprocessing, threads: context.threads)
+            let images = try preprocessImages(manifest.readableImageURLs(of: Array(samples)), with: preprocessing, threads: context.threads)
             for (offset, image) in images.enumerated() {
                 let grey = greyPlane(image)
                 let row = (start + offset) * dimension

@@ -119,7 +119,7 @@ struct ViTBackbone: TransformerBackbone {
         for start in stride(from: 0, to: count, by: batch) {
             try context.checkCancellation()
             let samples = Array(manifest.samples[start..<min(start + batch, count)])
-            let images = try preprocessImages(samples.map(manifest.imageURL(of:)), with: preprocessing, threads: context.threads)
+            let images = try preprocessImages(manifest.readableImageURLs(of: samples), with: preprocessing, threads: context.threads)
             var pixels: [Float] = []
             pixels.reserveCapacity(images.count * 3 * side * side)
             for image in images { pixels.append(contentsOf: image.values) }

@@ -24,7 +24,12 @@ public struct CSVAdapter: DatasetAdapter {
             SchemaField("attribute_columns", .list(.string())),
             SchemaField("attributes", .dictionary(.string(), defines: nil)),
             SchemaField("values", .dictionary(.dictionary(.nullable(.string()), defines: nil), defines: nil)),
-        ]
+            SchemaField("encoding", .string(choices: TextEncoding.allCases.map(\.rawValue))),
+        ] + ImagePathOptions.fields
+    }
+
+    private static func encoding(_ options: [String: ParameterValue]) -> TextEncoding {
+        options["encoding"]?.stringValue.flatMap(TextEncoding.init(rawValue:)) ?? .utf8
     }
 
     /// Creates the adapter.
@@ -35,7 +40,7 @@ public struct CSVAdapter: DatasetAdapter {
         guard let path = options["manifest"]?.stringValue else { return [] }
         let header: [String]
         do {
-            header = try Self.header(of: URL(fileURLWithPath: path))
+            header = try Self.header(of: URL(fileURLWithPath: path), encoding: Self.encoding(options))
         } catch {
             return [SpecProblem(at: "manifest", "\(error)")]
         }
@@ -80,7 +85,7 @@ public struct CSVAdapter: DatasetAdapter {
     }
 
     /// The column names on the first line of a CSV file (without reading the rest).
-    static func header(of url: URL) throws -> [String] {
+    static func header(of url: URL, encoding: TextEncoding) throws -> [String] {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
             throw DatasetError.fileNotFound(path: url.path, hint: "check the csv dataset's `manifest` option")
         }
@@ -93,7 +98,7 @@ public struct CSVAdapter: DatasetAdapter {
             }
             bytes += chunk
         }
-        return try CSVTable(parsing: bytes + [UInt8(ascii: "\n")], file: url.path).header
+        return try CSVTable(parsing: bytes + [UInt8(ascii: "\n")], file: url.path, encoding: encoding).header
     }
 
     public func manifest(_ options: ComponentOptions, context: DatasetContext) throws -> Manifest {
@@ -112,6 +117,8 @@ public struct CSVAdapter: DatasetAdapter {
                                           labels: labels.map { CSVLabelColumn.inferred($0) }, attributeColumns: attributes,
                                           splitColumn: try options.string("split_column"))
         settings.valueMaps = valueMaps
+        settings.encoding = Self.encoding(options.values)
+        settings.imagePolicy = try ImagePathOptions.policy(options)
         return try loadCSVManifest(root: root, options: settings)
     }
 }

@@ -33,7 +33,8 @@ public struct ManifestRunner: StageRunner {
         let rootInArtifact = manifest.root.standardizedFileURL.path == data.standardizedFileURL.path
         try ManifestArtifact.write(manifest, rootInArtifact: rootInArtifact, to: context.outputDirectory)
         context.logger.debug("\(context.stage.label): \(manifest.samples.count) samples, \(Set(manifest.samples.map(\.patientID)).count) patients")
-        return StageOutputs()
+        // Contradicting dataset facts that do not stop the dataset (ManifestConsistency) are recorded.
+        return StageOutputs(sampleIssues: manifest.issues.map { SampleIssueRow($0, dataset: parameters.adapter) })
     }
 }
 
