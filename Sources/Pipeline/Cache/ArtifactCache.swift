@@ -57,9 +57,10 @@ public struct ArtifactCache: Sendable {
     ///   artifact is fed to another stage after a crash, and by `--verify`).
     public func lookup(_ key: StageKey, kind: StageKind, thorough: Bool = false) -> ArtifactState {
         let folder = directory(for: key, kind: kind)
+        // A miss costs one stat (a failed read would build an error to throw away first).
+        guard FileManager.default.fileExists(atPath: folder.path) else { return .missing }
         let manifestURL = folder.appendingPathComponent(ArtifactManifest.fileName)
         guard let data = try? Data(contentsOf: manifestURL) else {
-            guard FileManager.default.fileExists(atPath: folder.path) else { return .missing }
             let problem = "the artifact has no completeness manifest"
             discard(folder)
             return .corrupt(problem)
