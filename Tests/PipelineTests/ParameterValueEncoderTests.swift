@@ -36,6 +36,11 @@ import Testing
         var url = URL(fileURLWithPath: "/data/x y.png")
         var bytes = Data([0, 1, 254, 255])
         var empty: [String: Int] = [:]
+        var flags: [String: Bool] = ["on": true, "off": false]
+        var counts: [String: Int] = ["one": 1]
+        var ratios: [String: Double] = ["whole": 2, "half": 0.5]
+        var floats: [String: Float] = ["tenth": 0.1]
+        var optionals: [Int?] = [1, nil]
     }
 
     private func roundTrip<Value: Encodable>(_ value: Value) throws -> ParameterValue {

@@ -60,10 +60,13 @@ extension ArtifactCache {
         if let data = try? Data(contentsOf: single) {
             found = (data, single.path)
         } else {
-            for pack in packs() {
-                if let json = pack.json(for: key) {
-                    found = (json, pack.url.path)
-                    break
+            // Twice: a pack listed the first time may have been merged away before it was opened.
+            search: for _ in 0..<2 {
+                for pack in packs() {
+                    if let json = pack.json(for: key) {
+                        found = (json, pack.url.path)
+                        break search
+                    }
                 }
             }
         }

@@ -138,12 +138,14 @@ private enum Scalars {
 
     /// A nested value: encoded through a child encoder.
     static func nested(_ value: some Encodable, into slot: Slot, at codingPath: [any CodingKey]) throws {
+        // Scalars reached through generic code (dictionary values, generic wrappers); Bool first,
+        // so that no platform's bridging can read it as a number.
         switch value {
+        case let flag as Bool: slot.content = .scalar(.bool(flag))
+        case let number as Int: slot.content = .scalar(.integer(number))
         case let number as Double: slot.content = .scalar(try Self.number(number, at: codingPath))
         case let number as Float: slot.content = .scalar(try float(number, at: codingPath))
         case let text as String: slot.content = .scalar(.string(text))
-        case let number as Int: slot.content = .scalar(.integer(number))
-        case let flag as Bool: slot.content = .scalar(.bool(flag))
         case let parameter as ParameterValue: slot.content = .scalar(try normalised(parameter, at: codingPath))
         case let url as URL: slot.content = .scalar(.string(url.absoluteString))
         case let data as Data: slot.content = .scalar(.string(data.base64EncodedString()))
