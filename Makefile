@@ -18,7 +18,7 @@ SWIFTFLAGS ?= -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xcc -march=$(TARGET_C
 RELEASE    := -c release $(SWIFTFLAGS)
 XRBENCH    := .build/release/xrbench
 
-.PHONY: deps build release test bench demo tables fixtures chexpert-labels nih-labels clean
+.PHONY: deps build release test bench demo tables fixtures chexpert-labels nih-labels slurm-up slurm-down clean
 
 deps:
 	@if ! pkg-config --exists openblas libpng libturbojpeg sqlite3 2>/dev/null; then \
@@ -48,6 +48,17 @@ chexpert-labels:
 # wheel, for the NIH adapter test; skipped likewise only when PyPI cannot be reached.
 nih-labels:
 	@bash scripts/fixtures/nih_labels.sh || echo "warning: could not fetch NIH labels from PyPI; the real-label test will be skipped"
+
+# A real one-node Slurm cluster on this machine (root; Debian packages), for the Cluster
+# integration tests, which skip when no controller answers. SLURM_FLAGS= for the marker path
+# (no slurmdbd). See docs/SLURM.md.
+SLURM_FLAGS ?= --accounting
+slurm-up:
+	bash .ci/slurm/install.sh $(filter --accounting,$(SLURM_FLAGS))
+	bash .ci/slurm/start.sh $(SLURM_FLAGS)
+
+slurm-down:
+	bash .ci/slurm/stop.sh
 
 bench: release
 	.build/release/xrbench-bench $(BENCH)

@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "Results", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Slurm client: runs the Slurm commands and parses their output; knows nothing of stages.
+        .target(name: "Cluster"),
         .target(name: "Engine", dependencies: [
             "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor",
             .product(name: "Logging", package: "swift-log"),
@@ -59,7 +61,7 @@ let package = Package(
         ]),
         // `make bench`: a plain release executable, so CI never pays for a benchmark framework.
         .executableTarget(name: "xrbench-bench", dependencies: [
-            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine",
+            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine", "Imaging", "Datasets",
         ]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -70,8 +72,10 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "Datasets", "Imaging", "TestSupport"],
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "Datasets", "Imaging", "Evaluation", "Models",
+                                                        "Tensor", "TestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Results", "Imaging", "Tensor", "TestSupport"]),
     ]
 )

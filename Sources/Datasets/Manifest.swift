@@ -89,9 +89,15 @@ public struct Manifest: Sendable, Hashable, Codable {
         Manifest(unchecked: self, samples: samples.filter(isIncluded))
     }
 
-    private init(unchecked manifest: Manifest, samples: [Sample]) {
+    /// The same manifest with its images under `root` (a dataset that moved, a generated one in
+    /// its artifact): samples, issues and image policy as they are, without checking them again.
+    public func relocated(to root: URL) -> Manifest {
+        Manifest(unchecked: self, samples: samples, root: root)
+    }
+
+    private init(unchecked manifest: Manifest, samples: [Sample], root: URL? = nil) {
         self.dataset = manifest.dataset
-        self.root = manifest.root
+        self.root = root ?? manifest.root
         self.schema = manifest.schema
         self.samples = samples
         self.issues = manifest.issues
@@ -102,8 +108,20 @@ public struct Manifest: Sendable, Hashable, Codable {
         case dataset, root, schema, samples, issues, imagePolicy
     }
 
+    /// Encodes a manifest; `issues` and `imagePolicy` only when they are not the defaults (none,
+    /// inside the root), so a manifest without them encodes as it did before they existed.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(dataset, forKey: .dataset)
+        try container.encode(root, forKey: .root)
+        try container.encode(schema, forKey: .schema)
+        try container.encode(samples, forKey: .samples)
+        if !issues.isEmpty { try container.encode(issues, forKey: .issues) }
+        if imagePolicy != .insideRoot { try container.encode(imagePolicy, forKey: .imagePolicy) }
+    }
+
     /// Decodes a manifest; `issues` and `imagePolicy` are absent from manifests written before
-    /// they existed (no issues, images inside the root).
+    /// they existed, or when they are the defaults (no issues, images inside the root).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         dataset = try container.decode(String.self, forKey: .dataset)

@@ -28,6 +28,13 @@ public struct PlanReport: Sendable {
     public var experiment: String
     /// Stages in topological order.
     public var stages: [PlannedStage]
+    /// What each embedding stage to run will add to the embedding store.
+    public var storage: [StorageEstimate] = []
+    /// Free bytes on the cache's file system, when known.
+    public var freeBytes: Int64?
+    /// Warnings the manifest stages recorded about their datasets (rows that contradict each
+    /// other, unreadable images skipped), by stage; a run records them in `sample_issue`.
+    public var sampleIssues: [SampleIssueRow] = []
 
     /// Stage counts by kind and state.
     public var counts: [StageKind: [PlanState: Int]] {
@@ -76,6 +83,23 @@ public struct PlanReport: Sendable {
         }
         lines.append("total    " + [count(.cached), count(.toRun), count(.blocked)].map { String($0).leftPadded(8) }.joined()
                      + String(stages.count).leftPadded(7))
+        if !storage.isEmpty {
+            let size = { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) }
+            lines.append("")
+            lines.append("embedding storage:")
+            lines += storage.map { "  " + $0.description }
+            let total = storage.reduce(Int64(0)) { $0 + $1.bytes }
+            lines.append("  total \(size(total))" + (freeBytes.map { ", \(size($0)) free in the cache" } ?? ""))
+        }
+        if !sampleIssues.isEmpty {
+            lines.append("")
+            lines.append("\(sampleIssues.count) dataset warning\(sampleIssues.count == 1 ? "" : "s") (a run records them; "
+                         + "`xrbench dataset SPEC NAME` lists a dataset's):")
+            for issue in sampleIssues.prefix(5) {
+                lines.append("  \(issue.dataset): " + (issue.line.map { "\(issue.file), line \($0)" } ?? issue.file) + ": \(issue.message)")
+            }
+            if sampleIssues.count > 5 { lines.append("  … \(sampleIssues.count - 5) more") }
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -121,9 +145,18 @@ extension Engine {
     public static func plan(specURL: URL, configuration: EngineConfiguration) throws -> PlanReport {
         let compiled = try compile(specURL: specURL, configuration: configuration)
         let cache = try ArtifactCache(root: configuration.cacheDirectory)
-        try cache.saveDescriptors(compiled.graph.stages)
-        return plan(compiled.graph, experiment: compiled.spec.experiment, cache: cache, runners: configuration.registry.runners,
-                    thorough: configuration.verifyArtifacts)
+        // The manifests of datasets read from outside the cache run now: what they read keys the rest.
+        let (graph, resolved) = try resolveVolatileStages(compiled.graph, cache: cache, configuration: configuration)
+        try cache.saveDescriptors(graph.stages)
+        var report = plan(graph, experiment: compiled.spec.experiment, cache: cache, runners: configuration.registry.runners,
+                          thorough: configuration.verifyArtifacts)
+        report.storage = storageEstimates(graph, toRun: Set(report.stages.filter { $0.state == .toRun }.map(\.stage.key)),
+                                          cache: cache, registry: configuration.registry)
+        report.freeBytes = freeBytes(at: cache.root)
+        report.sampleIssues = resolved.flatMap { volatile in
+            (try? StageOutputsFile.read(from: cache.directory(for: volatile.stage.key, kind: volatile.stage.kind)))?.sampleIssues ?? []
+        }
+        return report
     }
 
     static func plan(_ graph: StageGraph, experiment: String, cache: ArtifactCache, runners: StageRunnerRegistry, thorough: Bool) -> PlanReport {

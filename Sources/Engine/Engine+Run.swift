@@ -128,12 +128,16 @@ extension Engine {
     public static func run(specURL: URL, configuration: EngineConfiguration) throws -> RunReport {
         let began = Date()
         let compiled = try compile(specURL: specURL, configuration: configuration)
-        let graph = compiled.graph
         guard let executorKind = configuration.registry.executors[configuration.executor] else {
             throw EngineError.unknownExecutor(name: configuration.executor, known: configuration.registry.executors.keys.sorted())
         }
         let cache = try ArtifactCache(root: configuration.cacheDirectory)
         cache.removeStaleTemporaries()
+        var interruptHandler: InterruptHandler?
+        if configuration.handlesInterrupts { interruptHandler = InterruptHandler(flag: configuration.cancellation) }
+        defer { withExtendedLifetime(interruptHandler) {} }
+        // Datasets read from outside the cache: their manifests run first, and what they read keys the rest.
+        let (graph, volatile) = try resolveVolatileStages(compiled.graph, cache: cache, configuration: configuration)
         try cache.saveDescriptors(graph.stages)
         let executor = try executorKind.makeExecutor(ExecutorEnvironment(
             cache: cache, registry: configuration.registry, jobs: configuration.jobs, logger: configuration.logger,
@@ -146,16 +150,28 @@ extension Engine {
             gitCommit: gitCommit(near: specURL), host: ProcessInfo.processInfo.hostName, startedAt: began,
             specPath: specURL.standardizedFileURL.path))
         let recorder = RunRecorder(executor: executor, cache: cache, store: store, runID: runID)
-        var interruptHandler: InterruptHandler?
-        if configuration.handlesInterrupts { interruptHandler = InterruptHandler(flag: configuration.cancellation) }
-        defer { withExtendedLifetime(interruptHandler) {} }
 
         let triage = try triage(graph, cache: cache, thorough: configuration.verifyArtifacts)
+        do {
+            try checkSpace(storageEstimates(graph, toRun: Set(triage.toRun.map { graph.stages[$0].key }), cache: cache,
+                                            registry: configuration.registry), cache: cache)
+        } catch {
+            try? store.finishRun(id: runID, status: .failed, endedAt: Date())
+            throw error
+        }
         var rerecorded = 0
         var toRun = triage.toRun
         var cachedRecords: [StageExecutionRecord] = []
         let withOutputs = try store.stageKeysWithOutputs(among: triage.cached.map { graph.stages[$0].key.rawValue })
-        for index in triage.cached {
+        var volatileComputed = 0
+        for entry in volatile {
+            if entry.outcome == .computed || !withOutputs.contains(entry.stage.key.rawValue) { try recorder.recordOutputs(of: entry.stage) }
+            if entry.outcome == .computed { volatileComputed += 1 }
+            cachedRecords.append(recorder.execution(entry.stage, entry.outcome == .computed ? .succeeded : .cached,
+                                                    seconds: entry.outcome == .computed ? entry.seconds : nil))
+        }
+        let volatileKeys = Set(volatile.map(\.stage.key))
+        for index in triage.cached where !volatileKeys.contains(graph.stages[index].key) {
             let stage = graph.stages[index]
             if !withOutputs.contains(stage.key.rawValue) {
                 do {
@@ -199,7 +215,8 @@ extension Engine {
         let elsewhere = recorder.committedElsewhere
         var report = RunReport(
             runID: runID, experiment: compiled.spec.experiment, totalStages: graph.stages.count,
-            executed: schedule.succeeded.count - elsewhere, cached: graph.stages.count - stagesToRun.count + elsewhere,
+            executed: schedule.succeeded.count - elsewhere + volatileComputed,
+            cached: graph.stages.count - stagesToRun.count + elsewhere - volatileComputed,
             rerecorded: rerecorded, rebuilt: triage.corrupt, failures: failures, blocked: blocked, interrupted: interrupted, seconds: 0)
         report.valuelessResults = (try? store.valuelessResults(runID: runID)) ?? []
         report.sampleIssues = (try? store.sampleIssues(runID: runID)) ?? []

@@ -66,12 +66,27 @@ extension Engine {
             referenced = Set(try ResultStore(path: configuration.databasePath).referencedStageKeys().map(StageKey.init))
         }
         for spec in specs {
-            referenced.formUnion(try compile(specURL: spec, configuration: configuration).graph.stages.map(\.key))
+            let (graph, _) = try resolveVolatileStages(try compile(specURL: spec, configuration: configuration).graph,
+                                                       cache: cache, configuration: configuration)
+            referenced.formUnion(graph.stages.map(\.key))
+        }
+        // Embedding shards are kept while a kept embedding names them.
+        let entries = cache.entries()
+        for entry in entries where entry.kind == .embed && referenced.contains(entry.key) {
+            let info = try? EmbeddingArtifact.info(in: cache.directory(for: entry.key, kind: .embed))
+            referenced.formUnion((info?.store?.shards ?? []).map(StageKey.init))
         }
         let temporaries = dryRun ? 0 : cache.removeStaleTemporaries()
+        let store = EmbeddingStore(cache: cache)
+        let shardSpaces = store.shards().mapValues(\.space)
         var removed: [(StageKind, StageKey)] = []
         var kept = 0
-        for entry in cache.entries() {
+        for entry in entries {
+            if entry.kind == EmbeddingStore.kind, !referenced.contains(entry.key) {
+                removed.append(entry)
+                if !dryRun { store.remove(entry.key.rawValue, space: shardSpaces[entry.key.rawValue] ?? "") }
+                continue
+            }
             if referenced.contains(entry.key) {
                 kept += 1
             } else {
@@ -81,5 +96,67 @@ extension Engine {
         }
         if !dryRun { cache.removeDescriptors(Set(removed.map(\.1))) }
         return GarbageReport(removed: removed, kept: kept, temporaries: temporaries)
+    }
+}
+
+/// What the cache holds: bytes and artifacts per stage kind, and the embedding store per backbone.
+public struct CacheUsage: Sendable {
+    /// One line of the report.
+    public struct Entry: Sendable {
+        /// A stage kind, or `embeddings: <backbone>` for the store.
+        public var name: String
+        /// Artifacts (or shards).
+        public var count: Int
+        /// Bytes on disk.
+        public var bytes: Int64
+        /// Images with rows, for the store.
+        public var images: Int?
+    }
+
+    /// The lines, largest first.
+    public var entries: [Entry]
+    /// Free bytes on the cache's file system.
+    public var freeBytes: Int64?
+}
+
+extension Engine {
+    /// What the cache holds, by kind, and the embedding store by backbone (`xrbench cache du`).
+    public static func cacheUsage(configuration: EngineConfiguration) throws -> CacheUsage {
+        let cache = try ArtifactCache(root: configuration.cacheDirectory)
+        let store = EmbeddingStore(cache: cache)
+        let records = store.shards()
+        var byName: [String: CacheUsage.Entry] = [:]
+        for entry in cache.entries() {
+            let bytes = folderSize(cache.directory(for: entry.key, kind: entry.kind))
+            var name = entry.kind.rawValue
+            var images = 0
+            if entry.kind == EmbeddingStore.kind, let record = records[entry.key.rawValue] {
+                name = "embeddings: \(record.backbone)"
+                images = record.images.count
+            }
+            var line = byName[name] ?? CacheUsage.Entry(name: name, count: 0, bytes: 0, images: entry.kind == EmbeddingStore.kind ? 0 : nil)
+            line.count += 1
+            line.bytes += bytes
+            line.images = line.images.map { $0 + images }
+            byName[name] = line
+        }
+        return CacheUsage(entries: byName.values.sorted { $0.bytes > $1.bytes }, freeBytes: freeBytes(at: cache.root))
+    }
+
+    /// Bytes of the regular files under `folder`.
+    static func folderSize(_ folder: URL) -> Int64 {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }
+        var total: Int64 = 0
+        for case let url as URL in walker {
+            total += Int64((try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0)
+        }
+        return total
+    }
+
+    /// Free bytes on the file system holding `folder`, when it can be told.
+    static func freeBytes(at folder: URL) -> Int64? {
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: folder.path),
+              let free = attributes[.systemFreeSize] as? NSNumber else { return nil }
+        return free.int64Value
     }
 }

@@ -14,6 +14,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible, LocalizedErro
     case unreadableOutputs(path: String, reason: String)
     /// `--executor` names no registered executor.
     case unknownExecutor(name: String, known: [String])
+    /// The embeddings to compute would not fit on the cache's file system.
+    case notEnoughSpace(folder: String, needed: Int64, free: Int64, stages: [String])
 
     /// What went wrong and what to do.
     public var description: String {
@@ -30,6 +32,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible, LocalizedErro
             return "\(path): cannot read the stage outputs: \(reason)"
         case .unknownExecutor(let name, let known):
             return "unknown executor \"\(name)\"; this build has \(known.joined(separator: ", "))"
+        case .notEnoughSpace(let folder, let needed, let free, let stages):
+            let size = { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) }
+            return "the embeddings to compute need \(size(needed)) in \(folder), which has \(size(free)) free:\n  "
+                + stages.joined(separator: "\n  ") + "\nfree space there, or point --cache at a larger file system"
         }
     }
 

@@ -20,6 +20,10 @@ public protocol StageRunner: Sendable {
     var codeVersion: Int { get }
     /// Threads a stage of this kind uses (default 1; embedding extraction: `.all`).
     var threadNeed: ThreadNeed { get }
+    /// Whether a stage holds a lock while it runs, so that a second process needing it waits
+    /// and then finds it done (default); a runner that shares its work out in locked parts
+    /// itself (the embedding shards) says no, and several processes run it at once.
+    var locksWholeStage: Bool { get }
     /// Computes the stage.
     /// - Throws: any error, which fails this stage only (everything not depending on it still
     ///   runs); `CancellationError` (through `context.checkCancellation()`) when interrupted.
@@ -31,6 +35,8 @@ extension StageRunner {
     public var codeVersion: Int { 1 }
     /// One thread.
     public var threadNeed: ThreadNeed { .count(1) }
+    /// Locked while it runs.
+    public var locksWholeStage: Bool { true }
 }
 
 /// A committed input artifact.
@@ -66,6 +72,8 @@ public struct StageContext: Sendable {
     /// Everything this build can run: runners look up backbone families, dataset adapters,
     /// heads and metrics here by the names their parameters carry.
     public var registry: Registry
+    /// The cache folder (shared stores live in it: image digests, the embedding store).
+    public var cacheDirectory: URL
 
     /// The stage's parameters decoded as `type` (e.g. `EmbedParameters.self`).
     /// - Throws: `EngineError.badParameters` when they do not have that shape.

@@ -16,12 +16,19 @@ extension VisionTransformer {
     /// Position embeddings are used as they are at the native grid and otherwise resized to the
     /// input's patch grid exactly as transformers does (bicubic, `align_corners=False`,
     /// antialiased for the registers model).
-    /// - Parameter pixels: `[B, C, H, W]` normalised pixels; `H` and `W` multiples of the patch size.
-    /// - Returns: the tokens after the final LayerNorm, `[B, 1 + R + (H/p)(W/p), D]`.
+    /// - Parameters:
+    ///   - pixels: `[B, C, H, W]` normalised pixels; `H` and `W` multiples of the patch size.
+    ///   - intermediateBlocks: 1-based block numbers whose outputs to return as well (the
+    ///     residual stream after that block, through the final LayerNorm, as DINOv2's
+    ///     `get_intermediate_layers(norm=True)`), for dense heads such as UPerNet.
+    /// - Returns: the tokens after the final LayerNorm, `[B, 1 + R + (H/p)(W/p), D]`, and the
+    ///   intermediate outputs of the same shape.
     /// - Throws: `ModelInputError.invalidPixelShape` for any other shape.
     /// - Complexity: about `2 T D (4D + 2F) + 4 T^2 D` flops per image and layer (`T` tokens).
-    public func forward(_ pixels: Tensor) throws -> ViTOutput {
+    public func forward(_ pixels: Tensor, intermediateBlocks: [Int] = []) throws -> ViTOutput {
         let configuration = configuration
+        precondition(intermediateBlocks.allSatisfy { (1...configuration.layerCount).contains($0) },
+                     "intermediate blocks are numbered 1...\(configuration.layerCount)")
         let patch = configuration.patchSize
         let shape = pixels.shape
         guard shape.count == 4, shape[0] > 0, shape[1] == configuration.channelCount,
@@ -33,7 +40,7 @@ extension VisionTransformer {
         let geometry = ForwardGeometry(configuration: configuration, batch: shape[0],
                                        gridHeight: gridHeight, gridWidth: gridWidth)
         return withSingleThreadedBLAS {
-            run(pixels, geometry: geometry)
+            run(pixels, geometry: geometry, intermediateBlocks: Set(intermediateBlocks))
         }
     }
 
@@ -42,7 +49,7 @@ extension VisionTransformer {
     /// Images go through all blocks in groups of at least ~2048 tokens (8 images at 224 px, 2
     /// at 518 px): enough rows for efficient GEMMs, while the activation buffers are sized for
     /// one group, so memory does not grow with the batch beyond the output itself.
-    private func run(_ pixels: Tensor, geometry: ForwardGeometry) -> ViTOutput {
+    private func run(_ pixels: Tensor, geometry: ForwardGeometry, intermediateBlocks: Set<Int>) -> ViTOutput {
         let configuration = configuration
         let imagesPerGroup = min(geometry.batch, max(1, (2048 + geometry.tokens - 1) / geometry.tokens))
         let groupGeometry = ForwardGeometry(configuration: configuration, batch: imagesPerGroup,
@@ -51,6 +58,9 @@ extension VisionTransformer {
         let positions = positionEmbeddings(gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
         let pixelsPerImage = pixels.count / geometry.batch
         var tokens = Tensor(zeros: [geometry.batch, geometry.tokens, geometry.width])
+        var intermediates = Dictionary(uniqueKeysWithValues: intermediateBlocks.map {
+            ($0, Tensor(zeros: [geometry.batch, geometry.tokens, geometry.width]))
+        })
         tokens.withUnsafeMutableBufferPointer { output in
             for firstImage in stride(from: 0, to: geometry.batch, by: imagesPerGroup) {
                 let group = ForwardGeometry(configuration: configuration,
@@ -60,8 +70,16 @@ extension VisionTransformer {
                     embed(pixelBuffer.baseAddress! + firstImage * pixelsPerImage, positions: positions,
                           geometry: group, workspace: workspace)
                 }
-                for block in parameters.blocks {
+                for (index, block) in parameters.blocks.enumerated() {
                     run(block, geometry: group, workspace: workspace)
+                    guard intermediateBlocks.contains(index + 1) else { continue }
+                    withPointers(parameters.finalNorm.weight, parameters.finalNorm.bias) { weight, bias in
+                        intermediates[index + 1]!.withUnsafeMutableBufferPointer { layer in
+                            layerNormRows(workspace.residual, into: layer.baseAddress! + firstImage * geometry.tokens * geometry.width,
+                                          rows: group.rows, width: group.width, weight: weight, bias: bias,
+                                          epsilon: configuration.layerNormEpsilon, team: workspace.team)
+                        }
+                    }
                 }
                 withPointers(parameters.finalNorm.weight, parameters.finalNorm.bias) { weight, bias in
                     layerNormRows(workspace.residual, into: output.baseAddress! + firstImage * geometry.tokens * geometry.width,
@@ -71,7 +89,7 @@ extension VisionTransformer {
             }
         }
         return ViTOutput(tokens: tokens, registerCount: configuration.registerCount,
-                         patchGrid: (geometry.gridHeight, geometry.gridWidth))
+                         patchGrid: (geometry.gridHeight, geometry.gridWidth), intermediates: intermediates)
     }
 
     /// Position embeddings for a `gridHeight x gridWidth` input, `[1 + h*w, D]` flattened: the

@@ -95,6 +95,17 @@ public struct ViTOutput: Sendable {
     public let registerCount: Int
     /// Patch grid (rows, columns) of the input.
     public let patchGrid: (height: Int, width: Int)
+    /// Outputs of the requested intermediate blocks (1-based), `[B, T, D]` each, through the
+    /// final LayerNorm.
+    public let intermediates: [Int: Tensor]
+
+    /// Bundles a forward pass's outputs.
+    public init(tokens: Tensor, registerCount: Int, patchGrid: (height: Int, width: Int), intermediates: [Int: Tensor] = [:]) {
+        self.tokens = tokens
+        self.registerCount = registerCount
+        self.patchGrid = patchGrid
+        self.intermediates = intermediates
+    }
 
     /// `[B, D]`: token 0.
     public var classTokens: Tensor { tokenRange(0..<1).reshaped([tokens.shape[0], tokens.shape[2]]) }

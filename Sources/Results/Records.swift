@@ -96,9 +96,14 @@ public struct StageExecutionRecord: Codable, Sendable, Hashable {
 ///
 /// Conventions (enforced by the schema where it can): text coordinates that do not apply are
 /// `""` (for example `head` of a retrieval result); subgroups that restrict nothing are
-/// `"all"`; a metric averaged over labels has `label == "mean"`; `fraction` and `seed` are nil
+/// `"all"`; a metric averaged over a task's labels has `label == ""` (`ResultCoordinates.allLabels`,
+/// which no label can be called); `fraction` and `seed` are nil
 /// where they do not apply (retrieval uses neither).
 public struct ResultCoordinates: Codable, Sendable, Hashable {
+    /// The label of a value over all of a task's labels (their mean): empty, so that it cannot
+    /// be mistaken for a label (labels have names).
+    public static let allLabels = ""
+
     /// The experiment name from the spec.
     public var experiment: String
     /// The task name (`retrieval-view`, `findings`, `marker`, ...).
@@ -119,7 +124,7 @@ public struct ResultCoordinates: Codable, Sendable, Hashable {
     public var trainSubgroup: String
     /// The subgroup the model was tested on.
     public var testSubgroup: String
-    /// The label the metric is about, or `"mean"` for the average over labels.
+    /// The label the metric is about, or `""` (`allLabels`) for the mean over the task's labels.
     public var label: String
 
     /// Creates coordinates; the subgroups default to `"all"`.

@@ -6,7 +6,7 @@ extension ResultReader {
     /// stage key that recorded it. Labels may be text or numbers (a fraction prints as `0.1`).
     ///
     /// Example: `SELECT backbone, fraction * 100 || '%', value, stage_key FROM latest_result
-    /// WHERE experiment = 'table2' AND metric = 'auroc' AND label = 'mean'`.
+    /// WHERE experiment = 'table2' AND metric = 'auroc' AND label = ''` (the mean over labels).
     /// - Throws: `ResultsError.invalidTableInput` naming the column that is not of that shape;
     ///   whatever `query` throws.
     public func seedValues(_ sql: String) throws -> [SeedValue] {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Writes tensors as a safetensors file of F32 data.
+/// Writes tensors as a safetensors file of F32 data (F16 for the names in `asFloat16`).
 ///
 /// Tensors are stored in name order; the JSON header has sorted keys and is padded with spaces
 /// to a multiple of 8 bytes so that the data section, and so every F32 tensor, is aligned for
@@ -12,15 +12,17 @@ import Foundation
 ///   - metadata: stored as `__metadata__` (omitted when empty).
 /// - Throws: `TensorFileError` (`.inputOutput`) when the file cannot be written.
 /// - Complexity: O(total bytes); each tensor is copied once into the write buffer.
-public func saveSafetensors(_ tensors: [String: Tensor], to url: URL, metadata: [String: String] = [:]) throws {
+public func saveSafetensors(_ tensors: [String: Tensor], to url: URL, metadata: [String: String] = [:],
+                            asFloat16 halfNames: Set<String> = []) throws {
     precondition(tensors["__metadata__"] == nil, "'__metadata__' is reserved in safetensors headers")
     let names = tensors.keys.sorted()
     var header: [String: Any] = [:]
     var offset = 0
     for name in names {
         let tensor = tensors[name]!
-        let byteCount = tensor.count * MemoryLayout<Float>.size
-        header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + byteCount]] as [String: Any]
+        let half = halfNames.contains(name)
+        let byteCount = tensor.count * (half ? 2 : MemoryLayout<Float>.size)
+        header[name] = ["dtype": half ? "F16" : "F32", "shape": tensor.shape, "data_offsets": [offset, offset + byteCount]] as [String: Any]
         offset += byteCount
     }
     if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -37,7 +39,13 @@ public func saveSafetensors(_ tensors: [String: Tensor], to url: URL, metadata: 
         try handle.write(contentsOf: lengthPrefix)
         try handle.write(contentsOf: headerBytes)
         for name in names {
-            try tensors[name]!.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+            if halfNames.contains(name) {
+                // Rounded to nearest, ties to even (IEEE binary16, as torch's .half()).
+                let halves = tensors[name]!.scalars.map { Float16($0).bitPattern.littleEndian }
+                try halves.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+            } else {
+                try tensors[name]!.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+            }
         }
     }
 }

@@ -182,6 +182,28 @@ public struct SafetensorsFile: Sendable {
         return tensor
     }
 
+    /// Elements `range` of tensor `name` (in row-major order) as Float32, read from the mapping
+    /// without touching the rest: one image's patch tokens out of a shard.
+    /// - Throws: `TensorFileError` for an unknown name, a dtype that cannot be converted, or a
+    ///   range beyond the tensor.
+    /// - Complexity: O(range.count).
+    public func floats(named name: String, elements range: Range<Int>) throws -> [Float] {
+        guard let entry = entry(named: name) else {
+            throw TensorFileError(file: url, tensor: name, kind: .missingTensor)
+        }
+        guard let encoding = entry.dtype.encoding else {
+            throw TensorFileError(file: url, tensor: name, kind: .unsupportedDtype(entry.dtype.rawValue))
+        }
+        let count = entry.shape.reduce(1, *)
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "elements \(range) of a tensor of \(count)")
+        var values = [Float](repeating: 0, count: range.count)
+        guard !range.isEmpty else { return values }
+        let start = dataStart + entry.dataOffsets.lowerBound + range.lowerBound * encoding.byteSize
+        let bytes = file.buffer(start..<(start + range.count * encoding.byteSize))
+        values.withUnsafeMutableBufferPointer { decodeElements(encoding, from: bytes.baseAddress!, count: range.count, into: $0.baseAddress!) }
+        return values
+    }
+
     /// Every tensor as Float32, keyed by name (F32 borrowed from the mapping, see `tensor(named:)`).
     /// - Throws: `TensorFileError` for a dtype that cannot be converted.
     public func tensors() throws -> [String: Tensor] {

@@ -30,7 +30,7 @@ extension XRBench {
             (`latest_result` holds the current value of every metric).
 
             Examples:
-              xrbench query "SELECT backbone, fraction, round(avg(value), 3) AS auroc FROM latest_result WHERE metric = 'auroc' AND label = 'mean' GROUP BY 1, 2"
+              xrbench query "SELECT backbone, fraction, round(avg(value), 3) AS auroc FROM latest_result WHERE metric = 'auroc' AND label = '' GROUP BY 1, 2"
               xrbench query --format csv "SELECT * FROM latest_statistical_test WHERE p_value < 0.05" > significant.csv
               xrbench query --db other/xrbench.sqlite --format json "SELECT id, experiment, status FROM run"
             """)

@@ -60,10 +60,40 @@ extension XRBench {
             commandName: "cache",
             abstract: "Maintain the artifact cache.",
             discussion: """
-            Example:
+            Examples:
+              xrbench cache du
               xrbench cache gc --dry-run
             """,
-            subcommands: [CollectGarbage.self])
+            subcommands: [CacheUsageCommand.self, CollectGarbage.self])
+    }
+
+    /// `xrbench cache du`: what the cache holds.
+    struct CacheUsageCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "du",
+            abstract: "Show what the cache holds: artifacts and bytes per stage kind, the embedding store per backbone.",
+            discussion: """
+            Example:
+              xrbench cache du --cache /scratch/xrbench
+            """)
+
+        @OptionGroup var options: EngineOptions
+
+        func run() throws {
+            let usage = try reportingEngineErrors { try Engine.cacheUsage(configuration: options.configuration(progress: false)) }
+            func size(_ bytes: Int64) -> String {
+                ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file)
+            }
+            let nameWidth = max(4, usage.entries.map(\.name.count).max() ?? 0)
+            print("what".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  artifacts        size  images")
+            for entry in usage.entries {
+                print(entry.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                      + String(entry.count).leftPadded(11) + size(entry.bytes).leftPadded(12)
+                      + (entry.images.map { String($0).leftPadded(8) } ?? ""))
+            }
+            let total = usage.entries.reduce(Int64(0)) { $0 + $1.bytes }
+            print("total: \(size(total))" + (usage.freeBytes.map { "; \(size($0)) free on the cache's file system" } ?? ""))
+        }
     }
 
     /// `xrbench cache gc`: removes artifacts nothing refers to.
@@ -97,5 +127,12 @@ extension XRBench {
             print("\(report.removed.count) artifacts \(dryRun ? "to remove" : "removed"), \(report.kept) kept"
                   + (report.temporaries > 0 ? ", \(report.temporaries) stale temporary folders removed" : ""))
         }
+    }
+}
+
+extension String {
+    /// The string right-aligned in `width` columns.
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

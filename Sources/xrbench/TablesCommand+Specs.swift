@@ -138,7 +138,7 @@ struct SpecDeclarations {
             for coordinate in [ReportCoordinate.backbone, .dataset, .head, .features, .train, .test] {
                 add(coordinate, task.matrix.strings(coordinate.rawValue))
             }
-            add(.label, task.options["labels"]?.listValue.map { $0.compactMap(\.stringValue) + ["mean"] })
+            add(.label, task.options["labels"]?.listValue.map { $0.compactMap(\.stringValue) + [ResultCoordinates.allLabels] })
             add(.metric, (task.options["metric"]?.listValue ?? []).compactMap(\.stringValue))
         }
         return ReportTableRequest(
@@ -220,7 +220,7 @@ enum SpecLoaderPaths {
 /// and metric presentations from the registry's metric registrations.
 func reportVocabulary(spec: Spec?) -> ReportVocabulary {
     var metrics: [String: ReportVocabulary.Metric] = [:]
-    for spelling in makeRegistry().metrics {
+    for spelling in makeRegistry().catalog.metrics {
         // A parameterised spelling (`precision@k`, shown `P@k`) presents its family.
         let family = spelling.spelling.hasSuffix("@k") ? String(spelling.spelling.dropLast(2)) : spelling.spelling
         let display = spelling.displayName.hasSuffix("@k") ? String(spelling.displayName.dropLast(1)) : spelling.displayName

@@ -1,3 +1,4 @@
+import Datasets
 import Engine
 import Foundation
 import Pipeline
@@ -35,13 +36,17 @@ import Testing
 
     @Test func contradictingRowsAreRecordedAndCountedInTheSummary() throws {
         let project = try project(rows: ["images/0.png,p0,F,0", "images/1.png,p1,M,1", "images/2.png,p0,M,0", "images/3.png,p3,F,1"])
+        // `plan` reads the dataset (its manifest stage runs first) and shows the warning already.
+        let plan = try Engine.plan(specURL: project.write(spec(), to: "spec.yaml"), configuration: project.configuration)
+        #expect(plan.text().contains("1 dataset warning (a run records them; `xrbench dataset SPEC NAME` lists a dataset's):"), "\(plan.text())")
+        #expect(plan.text().contains("  images: \(project.folder.appendingPathComponent("data/labels.csv").path), line 4: patient p0 is male"))
         let report = try project.run(spec())
         #expect(report.failures.isEmpty && report.status == .succeeded)
         #expect(report.summary.contains("1 dataset warning recorded (xrbench query \"SELECT * FROM latest_sample_issue\"):"), "\(report.summary)")
         #expect(report.summary.contains("labels.csv, line 4: patient p0 is male in this row but female in "))
         let rows = try project.query("SELECT dataset, patient_id, sample_id, line, severity, file FROM latest_sample_issue").rows
         #expect(rows.count == 1)
-        #expect(rows.first?[0] == .text("csv") && rows.first?[1] == .text("p0") && rows.first?[2] == .text("images/2.png"))
+        #expect(rows.first?[0] == .text("images") && rows.first?[1] == .text("p0") && rows.first?[2] == .text("images/2.png"))
         #expect(rows.first?[3] == .integer(4) && rows.first?[4] == .text("warning"))
         // A fully cached re-run still reports the warning: it belongs to the manifest it used.
         let again = try project.run(spec())
@@ -54,20 +59,18 @@ import Testing
         try FileManager.default.copyItem(at: fixturesDirectory().appendingPathComponent("images/3.png"), to: outside)
         try FileManager.default.createSymbolicLink(atPath: project.folder.appendingPathComponent("data/images/link.png").path,
                                                    withDestinationPath: outside.path)
-        let refused = try project.run(spec())
-        let failure = try #require(refused.failures.first)
-        #expect(failure.label.hasPrefix("embed pixels"))
-        #expect(failure.message.contains("images/link.png: the image is a symbolic link (or under one) to \(outside.resolvingSymlinksInPath().path)"))
-        #expect(failure.message.contains("`follow_symlinks: true`"))
+        // The manifest stage, which digests every image before anything else runs, refuses it.
+        let error = try #require(throws: DatasetError.self) { try project.run(spec()) }
+        #expect(error.description.contains("images/link.png: the image is a symbolic link (or under one) to \(outside.resolvingSymlinksInPath().path)"))
+        #expect(error.description.contains("`follow_symlinks: true`"))
         let allowed = try project.run(spec(datasetOptions: ", follow_symlinks: true"))
         #expect(allowed.failures.isEmpty, "\(allowed.failures.map(\.message))")
     }
 
     @Test func aPathOutOfTheRootFailsTheManifestWithItsLine() throws {
         let project = try project(rows: ["images/0.png,p0,F,0", "../outside.png,p1,M,1"])
-        let report = try project.run(spec())
-        let failure = try #require(report.failures.first)
-        #expect(failure.label == "manifest images")
-        #expect(failure.message.contains("labels.csv, line 3: image path \"../outside.png\" climbs out of the root with \"..\""), "\(failure.message)")
+        // The manifest of a dataset read from outside the cache runs first: its error stops the run before any work.
+        let error = try #require(throws: DatasetError.self) { try project.run(spec()) }
+        #expect(error.description.contains("labels.csv, line 3: image path \"../outside.png\" climbs out of the root with \"..\""), "\(error)")
     }
 }

@@ -1,5 +1,6 @@
 import Datasets
 import Engine
+import Evaluation
 import Foundation
 import Imaging
 import Pipeline
@@ -26,28 +27,57 @@ struct HistogramFamily: BackboneFamily {
     }
 }
 
-struct HistogramBackbone: Backbone {
+struct HistogramBackbone: ImageBackbone {
     let bins: Int
     let gamma: Double
 
     var description: String { "\(bins)-bin intensity histogram" }
+    var dimension: Int { bins }
+    var patchGrid: (height: Int, width: Int)? { nil }
 
-    func embed(_ manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact {
-        var rows: [Float] = []
-        for sample in manifest.samples {
+    func embed(images: [URL], outputs: EmbeddingOutputs, context: StageContext) throws -> EmbeddingBatch {
+        var batch = EmbeddingBatch(rows: [], cls: [], mean: [])
+        for (position, url) in images.enumerated() {
             try context.checkCancellation()
-            let image = try decodeImage(at: manifest.imageURL(of: sample))
-            let top = Double((1 << image.bitDepth) - 1)
-            var histogram = [Float](repeating: 0, count: bins)
-            for value in image.samples {
-                let bin = min(bins - 1, Int(pow(Double(value) / top, gamma) * Double(bins)))
-                histogram[bin] += 1 / Float(image.samples.count)
+            do {
+                let image = try decodeImage(at: url)
+                let top = Double((1 << image.bitDepth) - 1)
+                var histogram = [Float](repeating: 0, count: bins)
+                for value in image.samples {
+                    let bin = min(bins - 1, Int(pow(Double(value) / top, gamma) * Double(bins)))
+                    histogram[bin] += 1 / Float(image.samples.count)
+                }
+                batch.rows.append(position)
+                batch.cls += histogram
+                batch.mean += histogram
+            } catch {
+                batch.failures[position] = "\(error)"
             }
-            rows += histogram
         }
-        return EmbeddingArtifact(info: .init(ids: manifest.samples.map(\.id), dimension: bins, backbone: description, hasMean: false,
-                                             note: "fraction of pixels per intensity bin"),
-                                 cls: rows, mean: nil)
+        return batch
+    }
+}
+
+/// A metric defined here, in the test target: the mean squared error of the predicted
+/// probabilities (lower is better).
+struct SquaredError: ClassificationMetric {
+    var name: String { "squared-error" }
+    var displayName: String { "Squared error" }
+    var direction: MetricDirection { .lowerIsBetter }
+
+    func binaryValue(targets: [Double], scores: [Double], label: String) throws -> MetricValue {
+        .value(zip(targets, scores).reduce(0) { $0 + ($1.1 - $1.0) * ($1.1 - $1.0) } / Double(targets.count))
+    }
+
+    func multiclassValue(trueClasses: [Int], scores: [Double], classes: [String]) throws -> MetricValue {
+        var sum = 0.0
+        for (row, trueClass) in trueClasses.enumerated() {
+            for column in classes.indices {
+                let difference = scores[row * classes.count + column] - (column == trueClass ? 1 : 0)
+                sum += difference * difference
+            }
+        }
+        return .value(sum / Double(trueClasses.count))
     }
 }
 
@@ -104,6 +134,25 @@ struct HistogramBackbone: Backbone {
         }
         // Nothing ran: not even a results database was created.
         #expect(!FileManager.default.fileExists(atPath: project.configuration.databasePath.path))
+    }
+
+    @Test func aMetricRegisteredFromOutsideSourcesIsValidatedComputedAndRecorded() throws {
+        var project = try RunnersProject()
+        var registry = Registry.standard
+        registry.register(metric: SquaredError())
+        project.configuration.registry = registry
+        let spec = Self.spec.replacingOccurrences(of: "kind: histogram, bins: 16, gamma: 0.5", with: "kind: pixels, size: 8")
+            .replacingOccurrences(of: "metric: accuracy", with: "metric: [accuracy, squared-error]")
+        let report = try project.run(spec)
+        #expect(report.status == .succeeded, "\(report.summary)")
+        let error = try project.number("SELECT value FROM latest_result WHERE metric = 'squared-error'")
+        #expect(error > 0 && error < 2)
+        // Without the registration the spelling is a validation error, with a position.
+        var standard = try RunnersProject()
+        standard.configuration.registry = .standard
+        #expect(throws: SpecError.self) { try standard.run(spec) }
+        // The option reference lists it, with its direction.
+        #expect(registry.optionTables().contains("| `squared-error` | classification | Squared error | lower |"))
     }
 
     @Test func theKindsCommandListsItsOptions() throws {

@@ -60,7 +60,7 @@ let tinySpec = """
         let accuracy = try project.query("SELECT value FROM result WHERE task = 'view' AND metric = 'accuracy'").rows.compactMap { $0[0].doubleValue }
         #expect(accuracy.count == 16 && accuracy.allSatisfy { (0...1).contains($0) })
         // Findings: three labels and their mean per backbone; AUROC in [0, 1] where computable.
-        #expect(try project.number("SELECT count(*) FROM result WHERE task = 'findings' AND label = 'mean'") == 2)
+        #expect(try project.number("SELECT count(*) FROM result WHERE task = 'findings' AND label = ''") == 2)
         let auroc = try project.query("SELECT value FROM result WHERE task = 'findings' AND value IS NOT NULL").rows.compactMap { $0[0].doubleValue }
         #expect(!auroc.isEmpty && auroc.allSatisfy { (0...1).contains($0) })
 

@@ -44,19 +44,12 @@ import Testing
         // The kept weights are those of the best validation epoch.
         let best = probe.epochs.max { $0.validationScore < $1.validationScore }!
         #expect(best.epoch == probe.bestEpoch)
-        let predictions = try probePredictions(probe, on: test)
-        #expect(predictions.count == 300 * 3)
-        #expect(predictions[4] == ProbePrediction(sampleID: "te1", label: "b", score: predictions[4].score, target: test.targets[4]))
-        let metrics = try probeTestMetrics(predictions, task: .multiLabel(names))
-        #expect(try #require(metrics.auroc.macro.value) > 0.9)
-        #expect(metrics.mcc.value == nil)
-        // A label the training fraction could not train is reported, not scored.
-        let support = [LabelSupport(label: "b", positives: 0, negatives: 600, patientAdded: false)]
-        let reported = try probeTestMetrics(predictions, task: .multiLabel(names), trainingSupport: support)
-        #expect(reported.auroc.perLabel[1].value == nil)
-        #expect("\(reported.auroc.perLabel[1])".contains("0 positive"))
-        let expectedMacro = ((metrics.auroc.perLabel[0].value ?? 0) + (metrics.auroc.perLabel[2].value ?? 0)) / 2
-        #expect(abs((reported.auroc.macro.value ?? 0) - expectedMacro) < 1e-12)
+        let predictions = try Self.scored(probe, on: test, outputs: names, multiclass: false)
+        #expect(predictions.count == 300 && predictions.scores.count == 300 * 3)
+        #expect(predictions.ids[1] == "te1" && predictions.targets[4] == test.targets[4])
+        let auroc = predictions.score(AUROC())
+        #expect(try #require(auroc.value.value) > 0.9)
+        #expect(auroc.labels.map(\.label) == names && auroc.isMeanOverLabels && auroc.leftOut.isEmpty)
     }
 
     /// Splitting each step over threads must not change a single bit: shapes whose widths do not
@@ -109,7 +102,7 @@ import Testing
         #expect(probe.epochs.last!.learningRate < configuration.learningRate)
     }
 
-    @Test func multiClassAndStudyAggregation() throws {
+    @Test func multiClass() throws {
         // Class = index of the largest of the first three features.
         let base = Self.makeData(samples: 500, width: 8, labels: 0, seed: 9, prefix: "s")
         func classes(_ data: ProbeData) -> ProbeData {
@@ -127,21 +120,21 @@ import Testing
         let probe = try trainProbe(train: train, validation: validation, task: task, head: .mlp(hidden: [32, 16], dropout: 0.2),
                                    configuration: Self.quickConfiguration(seed: 2))
         #expect(probe.criterion == .negativeLoss)
-        let predictions = try probePredictions(probe, on: test)
+        let predictions = try Self.scored(probe, on: test, outputs: task.names, multiclass: true)
         // Probabilities of a sample sum to 1.
-        #expect(abs(predictions[0..<3].reduce(0) { $0 + $1.score } - 1) < 1e-5)
-        let metrics = try probeTestMetrics(predictions, task: task)
-        #expect(try #require(metrics.mcc.value) > 0.5)
-        #expect(try #require(metrics.accuracy.value) > 0.6)
+        #expect(abs(predictions.scores[0..<3].reduce(0, +) - 1) < 1e-5)
+        #expect(try #require(predictions.score(MCC()).value.value) > 0.5)
+        #expect(try #require(predictions.score(Accuracy()).value.value) > 0.6)
+    }
 
-        // Study level: mean probability per study and label, target 1 when any image is positive.
-        let studyOf = Dictionary(uniqueKeysWithValues: zip(test.sampleIDs, test.studyIDs!))
-        let studies = try aggregateByStudy(predictions, studyOfSample: studyOf)
-        #expect(studies.count == 100 * 3)
-        #expect(studies[0].sampleID == "tstudy0" && studies[0].label == "x")
-        #expect(abs(studies[0].score - (predictions[0].score + predictions[3].score) / 2) < 1e-12)
-        #expect(studies[0].target == max(predictions[0].target, predictions[3].target))
-        #expect(throws: EvaluationError.self) { try aggregateByStudy(predictions, studyOfSample: [:]) }
+    /// A trained probe's test predictions as the `probe` stage records them (one-hot multi-class truths).
+    static func scored(_ probe: TrainedProbe, on data: ProbeData, outputs: [String], multiclass: Bool) throws -> ScoredPredictions {
+        let targets: [Double?] = multiclass
+            ? data.targets.flatMap { truth in outputs.indices.map { Double($0) == truth ? 1 : 0 } }
+            : data.targets
+        return try ScoredPredictions(ids: data.sampleIDs, patientIDs: data.sampleIDs, outputs: outputs,
+                                     scores: try probe.probabilities(features: data.features).map(Double.init),
+                                     targets: targets, multiclass: multiclass, labels: multiclass ? ["class"] : outputs)
     }
 
     @Test func badProbeInputsThrow() throws {

@@ -21,7 +21,7 @@ import Testing
             var outputs = SampleData.outputs(tag: tag)
             outputs.results = outputs.results.map {
                 var row = $0
-                row.coordinates.label = "mean"
+                row.coordinates.label = ResultCoordinates.allLabels
                 return row
             }
             try store.recordOutputs(outputs, stageKey: "stage-\(tag)", runID: runID)

@@ -1,14 +1,31 @@
 import Foundation
+import Pipeline
 import Tensor
 
-/// The `embed` artifact: CLS and mean-pooled patch tokens per sample, in manifest order.
+/// The `embed` artifact: CLS and mean-pooled features per sample, in manifest order, and for
+/// dense tasks the patch tokens and intermediate blocks.
 ///
-/// Files: `embeddings.safetensors` with `cls` `[N, D]` and (unless the backbone has no patch
-/// tokens to pool, as a precomputed file with CLS alone) `mean` `[N, D]`; `embedding.json`
-/// with the sample ids, the width and a note on what the features are.
+/// For an image backbone the artifact is small: `embedding.json` names, for every sample, its
+/// shard and row in the embedding store (`EmbeddingStore`), where the rows live once per image
+/// content. For embeddings computed elsewhere (`precomputed`) the rows are in the artifact:
+/// `embeddings.safetensors` with `cls` `[N, D]` and, when the file had them, `mean` `[N, D]`.
 public struct EmbeddingArtifact: Sendable {
     static let tensorFile = "embeddings.safetensors"
     static let infoFile = "embedding.json"
+
+    /// Where the rows of an image backbone's embedding are in the store.
+    public struct StoreReference: Codable, Sendable {
+        /// The embedding space.
+        var space: String
+        /// The shards used, by key.
+        var shards: [String]
+        /// Per sample: index into `shards`, then the row in that shard.
+        var rows: [[Int]]
+        /// What the shards hold besides CLS and mean.
+        var outputs: EmbeddingOutputs
+        /// The patch grid of token outputs.
+        var grid: [Int]?
+    }
 
     /// What the rows are.
     public struct Info: Codable, Sendable {
@@ -22,6 +39,8 @@ public struct EmbeddingArtifact: Sendable {
         public var hasMean: Bool
         /// What the rows are (e.g. how `pixels` pools).
         public var note: String
+        /// Where the rows are in the embedding store (nil: in this artifact).
+        public var store: StoreReference?
 
         /// Creates the description.
         public init(ids: [String], dimension: Int, backbone: String, hasMean: Bool, note: String) {
@@ -47,26 +66,112 @@ public struct EmbeddingArtifact: Sendable {
         self.mean = mean
     }
 
+    /// Writes the artifact; the rows go into the folder only when they are not in the store.
     func write(to directory: URL) throws {
-        let count = info.ids.count
-        precondition(cls.count == count * info.dimension && (mean?.count ?? cls.count) == cls.count, "embedding shapes")
-        var tensors = ["cls": Tensor(shape: [count, info.dimension], scalars: cls)]
-        if let mean { tensors["mean"] = Tensor(shape: [count, info.dimension], scalars: mean) }
-        try saveSafetensors(tensors, to: directory.appendingPathComponent(Self.tensorFile))
+        if info.store == nil {
+            let count = info.ids.count
+            precondition(cls.count == count * info.dimension && (mean?.count ?? cls.count) == cls.count, "embedding shapes")
+            var tensors = ["cls": Tensor(shape: [count, info.dimension], scalars: cls)]
+            if let mean { tensors["mean"] = Tensor(shape: [count, info.dimension], scalars: mean) }
+            try saveSafetensors(tensors, to: directory.appendingPathComponent(Self.tensorFile))
+        }
         try ArtifactJSON.write(info, to: directory, name: Self.infoFile)
     }
 
-    static func read(from directory: URL) throws -> EmbeddingArtifact {
-        let info = try ArtifactJSON.read(Info.self, from: directory, name: infoFile)
-        let url = directory.appendingPathComponent(tensorFile)
-        let file = try SafetensorsFile(contentsOf: url)
-        func matrix(_ name: String) throws -> [Float] {
-            let tensor = try file.tensor(named: name)
-            guard tensor.shape == [info.ids.count, info.dimension] else {
-                throw RunnerError.artifact(path: url.path, problem: "tensor \(name) has shape \(tensor.shape), expected [\(info.ids.count), \(info.dimension)]")
+    /// The description alone (for garbage collection and sizes).
+    static func info(in directory: URL) throws -> Info {
+        try ArtifactJSON.read(Info.self, from: directory, name: infoFile)
+    }
+
+    /// Reads the CLS and mean rows of a committed `embed` artifact, from the store when they are there.
+    /// - Parameter cacheDirectory: the cache the store is in.
+    /// - Throws: `RunnerError.artifact` for a missing shard or a file that does not fit.
+    public static func read(from directory: URL, cacheDirectory: URL) throws -> EmbeddingArtifact {
+        let info = try Self.info(in: directory)
+        guard let store = info.store else {
+            let url = directory.appendingPathComponent(tensorFile)
+            let file = try SafetensorsFile(contentsOf: url)
+            func matrix(_ name: String) throws -> [Float] {
+                let tensor = try file.tensor(named: name)
+                guard tensor.shape == [info.ids.count, info.dimension] else {
+                    throw RunnerError.artifact(path: url.path, problem: "tensor \(name) has shape \(tensor.shape), expected [\(info.ids.count), \(info.dimension)]")
+                }
+                return tensor.scalars
             }
-            return tensor.scalars
+            return EmbeddingArtifact(info: info, cls: try matrix("cls"), mean: info.hasMean ? try matrix("mean") : nil)
         }
-        return EmbeddingArtifact(info: info, cls: try matrix("cls"), mean: info.hasMean ? try matrix("mean") : nil)
+        let shards = try ShardFiles(store: store, cacheDirectory: cacheDirectory)
+        let width = info.dimension
+        var cls = [Float](repeating: 0, count: info.ids.count * width)
+        var mean = cls
+        for (sample, location) in store.rows.enumerated() {
+            let (file, row) = (try shards.file(location[0]), location[1])
+            cls.replaceSubrange((sample * width)..<((sample + 1) * width), with: try file.floats(named: "cls", elements: (row * width)..<((row + 1) * width)))
+            mean.replaceSubrange((sample * width)..<((sample + 1) * width), with: try file.floats(named: "mean", elements: (row * width)..<((row + 1) * width)))
+        }
+        return EmbeddingArtifact(info: info, cls: cls, mean: mean)
+    }
+}
+
+/// The token outputs of an image backbone's embedding, read one sample at a time from the
+/// memory-mapped shards: what dense heads stream, so memory does not grow with the dataset.
+public struct EmbeddingTokens: Sendable {
+    /// Sample ids in row order.
+    public let ids: [String]
+    /// Token width.
+    public let dimension: Int
+    /// Patch grid (rows, columns).
+    public let grid: (height: Int, width: Int)
+    /// What is stored.
+    public let outputs: EmbeddingOutputs
+    private let store: EmbeddingArtifact.StoreReference
+    private let shards: ShardFiles
+
+    /// Opens the token outputs of a committed `embed` artifact.
+    /// - Throws: `RunnerError.artifact` when the embedding stored no tokens (a backbone without
+    ///   them, or a stage compiled without a dense task) or a shard is missing.
+    public init(embedDirectory: URL, cacheDirectory: URL) throws {
+        let info = try EmbeddingArtifact.info(in: embedDirectory)
+        guard let store = info.store, let grid = store.grid, store.outputs != .pooled else {
+            throw RunnerError.artifact(path: embedDirectory.path, problem: "the embedding stores no patch tokens or blocks")
+        }
+        ids = info.ids
+        dimension = info.dimension
+        self.grid = (grid[0], grid[1])
+        outputs = store.outputs
+        self.store = store
+        shards = try ShardFiles(store: store, cacheDirectory: cacheDirectory)
+    }
+
+    /// Sample `index`'s final-layer patch tokens, `[h, w, D]` row-major (float16 precision).
+    public func patchTokens(_ index: Int) throws -> [Float] {
+        try tokens("patch", index)
+    }
+
+    /// Sample `index`'s output of block `layer`, `[h, w, D]` row-major (float16 precision).
+    public func layer(_ layer: Int, _ index: Int) throws -> [Float] {
+        try tokens("layer.\(layer)", index)
+    }
+
+    private func tokens(_ name: String, _ index: Int) throws -> [Float] {
+        let location = store.rows[index]
+        let size = grid.height * grid.width * dimension
+        return try shards.file(location[0]).floats(named: name, elements: (location[1] * size)..<((location[1] + 1) * size))
+    }
+}
+
+/// The memory-mapped tensor files of the shards an embedding uses.
+struct ShardFiles: Sendable {
+    private let files: [SafetensorsFile]
+
+    init(store reference: EmbeddingArtifact.StoreReference, cacheDirectory: URL) throws {
+        let store = EmbeddingStore(cache: try ArtifactCache(root: cacheDirectory))
+        files = try reference.shards.map { key in
+            try SafetensorsFile(contentsOf: store.directory(of: key).appendingPathComponent(EmbeddingStore.tensorFile))
+        }
+    }
+
+    func file(_ index: Int) throws -> SafetensorsFile {
+        files[index]
     }
 }

@@ -19,6 +19,11 @@ public struct PixelsFamily: BackboneFamily {
     /// Creates the family.
     public init() {}
 
+    public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? {
+        let size = options["size"]?.integerValue ?? 16
+        return EmbeddingShape(dimension: size * size, grid: nil)
+    }
+
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {
         let size = try options.integer("size") ?? 16
         guard (2...512).contains(size) else {
@@ -28,32 +33,37 @@ public struct PixelsFamily: BackboneFamily {
     }
 }
 
-struct PixelBackbone: Backbone {
+struct PixelBackbone: ImageBackbone {
     let size: Int
 
-    var description: String { "pixels" }
+    var description: String { "pixels \(size)x\(size)" }
+    var dimension: Int { size * size }
+    var patchGrid: (height: Int, width: Int)? { nil }
 
-    func embed(_ manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact {
+    func embed(images: [URL], outputs: EmbeddingOutputs, context: StageContext) throws -> EmbeddingBatch {
+        guard outputs == .pooled else {
+            throw RunnerError.badOption(stage: context.stage.label, option: "outputs", value: "patch tokens",
+                                        reason: "the pixels backbone has no patch tokens or blocks; use a ViT backbone for dense heads")
+        }
         let preprocessing = Preprocessing(replicateGreyToThreeChannels: false, size: size, mean: nil, std: nil)
-        let dimension = size * size
-        var cls = [Float](repeating: 0, count: manifest.samples.count * dimension)
-        var mean = cls
+        var result = EmbeddingBatch(rows: [], cls: [], mean: [])
         let batch = 256
-        for start in stride(from: 0, to: manifest.samples.count, by: batch) {
+        for start in stride(from: 0, to: images.count, by: batch) {
             try context.checkCancellation()
-            let samples = manifest.samples[start..<min(start + batch, manifest.samples.count)]
-            let images = try preprocessImages(manifest.readableImageURLs(of: Array(samples)), with: preprocessing, threads: context.threads)
-            for (offset, image) in images.enumerated() {
-                let grey = greyPlane(image)
-                let row = (start + offset) * dimension
-                cls.replaceSubrange(row..<(row + dimension), with: grey)
-                mean.replaceSubrange(row..<(row + dimension), with: boxFiltered(grey))
+            let loaded = preprocessEach(Array(images[start..<min(start + batch, images.count)]), with: preprocessing, threads: context.threads)
+            for (offset, image) in loaded.enumerated() {
+                switch image {
+                case .success(let image):
+                    let grey = greyPlane(image)
+                    result.rows.append(start + offset)
+                    result.cls += grey
+                    result.mean += boxFiltered(grey)
+                case .failure(let error):
+                    result.failures[start + offset] = "\(error)"
+                }
             }
         }
-        return EmbeddingArtifact(
-            info: .init(ids: manifest.samples.map(\.id), dimension: dimension, backbone: "pixels", hasMean: true,
-                        note: "grey intensities at \(size)x\(size); mean = the same after a 3x3 mean filter"),
-            cls: cls, mean: mean)
+        return result
     }
 
     /// The channel mean of a `[C, size, size]` image.

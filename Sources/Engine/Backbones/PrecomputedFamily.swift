@@ -39,14 +39,14 @@ public struct PrecomputedFamily: BackboneFamily {
     }
 }
 
-struct PrecomputedEmbeddings: Backbone {
+struct PrecomputedEmbeddings: ManifestBackbone {
     let file: URL
     let idsFile: URL?
     let dimension: Int?
 
     var description: String { "precomputed \(file.lastPathComponent)" }
 
-    func embed(_ manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact {
+    func embeddings(for manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact {
         try load(for: manifest)
     }
 

@@ -48,6 +48,15 @@ public struct DINOv2Family: BackboneFamily {
         return problems
     }
 
+    public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? {
+        guard let path = options["path"]?.stringValue,
+              let configuration = try? ViTConfiguration(contentsOf: URL(fileURLWithPath: path).appendingPathComponent("config.json")) else {
+            return nil
+        }
+        let side = (options["resolution"]?.integerValue ?? Self.defaultResolution) / configuration.patchSize
+        return EmbeddingShape(dimension: configuration.hiddenSize, grid: [side, side])
+    }
+
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {
         let folder = try options.requiredPath("path")
         let model = try VisionTransformer(contentsOf: folder)
@@ -87,6 +96,11 @@ public struct TinyRandomViTFamily: BackboneFamily {
         ViTResolution.problem(options["resolution"]?.integerValue ?? Self.defaultResolution, patch: 14).map { [$0] } ?? []
     }
 
+    public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? {
+        let side = (options["resolution"]?.integerValue ?? Self.defaultResolution) / 14
+        return EmbeddingShape(dimension: 192, grid: [side, side])
+    }
+
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {
         let resolution = try options.integer("resolution") ?? Self.defaultResolution
         if let problem = ViTResolution.problem(resolution, patch: 14) {
@@ -99,43 +113,72 @@ public struct TinyRandomViTFamily: BackboneFamily {
     }
 }
 
-/// A ViT and its preprocessing: one forward pass per batch gives the CLS token and the mean of
-/// the patch tokens (registers excluded).
-struct ViTBackbone: TransformerBackbone {
-    let model: VisionTransformer
-    let preprocessing: Preprocessing
-    let description: String
+/// A ViT and its preprocessing: one forward pass per batch gives the CLS token, the mean of the
+/// patch tokens (registers excluded) and, when asked, the patch tokens and intermediate blocks.
+/// Public so a family defined outside the Engine (a test's, the bench's) can wrap its own network.
+public struct ViTBackbone: TransformerBackbone {
+    public let model: VisionTransformer
+    public let preprocessing: Preprocessing
+    public let description: String
 
-    func embed(_ manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact {
-        let width = model.configuration.hiddenSize
-        let side = preprocessing.size ?? model.configuration.imageSize
-        let tokens = (side / model.configuration.patchSize) * (side / model.configuration.patchSize) + 1
+    /// Wraps `model`, fed by `preprocessing`; `description` is what `xrbench` prints and records.
+    public init(model: VisionTransformer, preprocessing: Preprocessing, description: String) {
+        self.model = model
+        self.preprocessing = preprocessing
+        self.description = description
+    }
+
+    public var dimension: Int { model.configuration.hiddenSize }
+    var side: Int { preprocessing.size ?? model.configuration.imageSize }
+    public var patchGrid: (height: Int, width: Int)? { (side / model.configuration.patchSize, side / model.configuration.patchSize) }
+
+    public func embed(images: [URL], outputs: EmbeddingOutputs, context: StageContext) throws -> EmbeddingBatch {
+        let width = dimension, side = side
+        let (gridHeight, gridWidth) = patchGrid!
+        let patches = gridHeight * gridWidth
+        if let block = outputs.layers.first(where: { !(1...model.configuration.layerCount).contains($0) }) {
+            throw RunnerError.badOption(stage: context.stage.label, option: "layers", value: String(block),
+                                        reason: "the model has blocks 1...\(model.configuration.layerCount)")
+        }
         // About 4,096 tokens per forward pass: large enough GEMMs, bounded activations.
-        let batch = max(1, min(64, 4096 / tokens))
-        let count = manifest.samples.count
-        var cls = [Float](repeating: 0, count: count * width)
-        var mean = cls
+        let batch = max(1, min(64, 4096 / (patches + 1)))
+        let batches = stride(from: 0, to: images.count, by: batch).map { Array(images[$0..<min($0 + batch, images.count)]) }
+        var result = EmbeddingBatch(rows: [], cls: [], mean: [], patchTokens: outputs.patchTokens ? [] : nil)
         let began = Date()
-        for start in stride(from: 0, to: count, by: batch) {
+        // One thread decodes the next batch while the forward pass runs on the others.
+        try withPrefetchedImages(batches, preprocessing: preprocessing, loaderThreads: max(1, context.threads / 2)) { index, loaded in
             try context.checkCancellation()
-            let samples = Array(manifest.samples[start..<min(start + batch, count)])
-            let images = try preprocessImages(manifest.readableImageURLs(of: samples), with: preprocessing, threads: context.threads)
+            let start = index * batch
             var pixels: [Float] = []
-            pixels.reserveCapacity(images.count * 3 * side * side)
-            for image in images { pixels.append(contentsOf: image.values) }
-            let output = try model.forward(Tensor(shape: [images.count, 3, side, side], scalars: pixels))
-            let rows = start * width..<(start + images.count) * width
-            cls.replaceSubrange(rows, with: output.classTokens.scalars)
-            mean.replaceSubrange(rows, with: output.meanPatchTokens.scalars)
-            if start == 0 || (start / batch) % 20 == 0 {
-                let done = start + images.count
-                context.logger.debug("\(context.stage.label): \(done)/\(count) images, \(String(format: "%.1f", Double(done) / Date().timeIntervalSince(began))) img/s")
+            var rows: [Int] = []
+            for (offset, image) in loaded.enumerated() {
+                switch image {
+                case .success(let image):
+                    pixels.append(contentsOf: image.values)
+                    rows.append(start + offset)
+                case .failure(let error):
+                    result.failures[start + offset] = "\(error)"
+                }
+            }
+            guard !rows.isEmpty else { return }
+            let output = try model.forward(Tensor(shape: [rows.count, 3, side, side], scalars: pixels),
+                                           intermediateBlocks: outputs.layers)
+            result.rows += rows
+            result.cls += output.classTokens.scalars
+            result.mean += output.meanPatchTokens.scalars
+            if outputs.patchTokens { result.patchTokens! += output.patchTokens.scalars }
+            let first = 1 + output.registerCount
+            for layer in outputs.layers {
+                let tokens = output.intermediates[layer]!   // [B, T, D]
+                result.layers[layer, default: []] += tokens.sliced(axis: 1, range: first..<tokens.shape[1]).scalars
+            }
+            if index == 0 || index % 20 == 0 {
+                let done = start + loaded.count
+                context.logger.debug("\(context.stage.label): \(done)/\(images.count) images, \(String(format: "%.1f", Double(done) / Date().timeIntervalSince(began))) img/s")
             }
         }
-        return EmbeddingArtifact(
-            info: .init(ids: manifest.samples.map(\.id), dimension: width, backbone: description, hasMean: true,
-                        note: "final-LayerNorm CLS token; mean of the patch tokens (registers excluded)"),
-            cls: cls, mean: mean)
+        _ = width
+        return result
     }
 }
 

@@ -7,6 +7,8 @@ import Pipeline
 public struct PhantomAdapter: DatasetAdapter {
     public var name: String { "phantom" }
     public var summary: String { "procedurally generated phantom radiographs with known labels and a documented subgroup effect" }
+    /// Generated from its options alone.
+    public var generatesData: Bool { true }
     public var options: [SchemaField] {
         [
             SchemaField("count", .integer(.atLeastOne), required: true),

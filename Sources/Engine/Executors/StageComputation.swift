@@ -36,7 +36,7 @@ public struct StageComputation: Sendable {
         guard let runner = registry.runners.runner(for: stage.kind) else {
             throw EngineError.noRunner(kind: stage.kind.rawValue, stage: stage.label)
         }
-        return try cache.withLock(stage.key) {
+        let body = { () throws -> ExecutionOutcome in
             if case .present = cache.lookup(stage.key, kind: stage.kind) { return .committedElsewhere }
             try cancellation.check()
             var inputs: [String: StageInput] = [:]
@@ -50,7 +50,7 @@ public struct StageComputation: Sendable {
             let pending = try cache.beginWrite(stage.key, kind: stage.kind)
             do {
                 let context = StageContext(stage: stage, outputDirectory: pending.directory, inputs: inputs, threads: threads,
-                                           cancellation: cancellation, logger: logger, registry: registry)
+                                           cancellation: cancellation, logger: logger, registry: registry, cacheDirectory: cache.root)
                 let outputs = try runner.run(context)
                 try cancellation.check()
                 try StageOutputsFile.write(outputs, to: pending.directory)
@@ -61,6 +61,7 @@ public struct StageComputation: Sendable {
             }
             return .computed
         }
+        return runner.locksWholeStage ? try cache.withLock(stage.key, body) : try body()
     }
 }
 

@@ -18,21 +18,98 @@ public protocol BackboneFamily: ComponentDefinition {
     /// Builds the backbone its options describe (already validated against `options`).
     /// - Throws: errors naming the option or file at fault (a model folder that does not load).
     func makeBackbone(_ options: ComponentOptions) throws -> any Backbone
+    /// The width of its rows and the patch grid of its tokens, told cheaply from the options
+    /// (a model folder's `config.json`), for the storage `xrbench plan` estimates; nil when
+    /// it cannot tell or keeps nothing in the embedding store.
+    func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape?
 }
 
-/// A backbone ready to embed a dataset.
+extension BackboneFamily {
+    /// Unknown.
+    public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? { nil }
+}
+
+/// The shape of one image's rows: `dimension` wide, and for a backbone with tokens a patch grid.
+public struct EmbeddingShape: Sendable, Hashable {
+    /// Width of each row.
+    public var dimension: Int
+    /// Patch grid of its tokens (rows, columns), nil without tokens.
+    public var grid: [Int]?
+
+    /// Creates a shape.
+    public init(dimension: Int, grid: [Int]?) {
+        self.dimension = dimension
+        self.grid = grid
+    }
+
+    /// Bytes one image takes in the store: float32 CLS and mean, float16 tokens.
+    public func bytesPerImage(_ outputs: EmbeddingOutputs) -> Int {
+        let tokens = (grid?.reduce(1, *) ?? 0) * dimension
+        return dimension * 8 + (outputs.patchTokens ? tokens * 2 : 0) + outputs.layers.count * tokens * 2
+    }
+}
+
+/// A backbone ready to embed: images one by one (`ImageBackbone`, whose embeddings the
+/// embedding store keeps per image content), or a whole manifest at once (`ManifestBackbone`:
+/// embeddings computed elsewhere).
 public protocol Backbone {
     /// What the embeddings are, recorded in the artifact (`ViT-B/14 at 518x518`).
     var description: String { get }
-    /// CLS and mean-pooled features of every sample of `manifest`, in manifest order.
-    /// - Throws: an error naming the image or file at fault; `CancellationError` through
-    ///   `context.checkCancellation()`.
-    func embed(_ manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact
+}
+
+/// A backbone whose embedding of an image depends on that image alone: the embedding stage
+/// stores its rows in shards keyed by image content, so an image is embedded once whatever
+/// dataset, split or label file it appears in.
+public protocol ImageBackbone: Backbone {
+    /// Width of each CLS and mean-pooled row.
+    var dimension: Int { get }
+    /// The patch grid of token outputs (patch tokens, intermediate blocks), nil when it has no tokens.
+    var patchGrid: (height: Int, width: Int)? { get }
+    /// Embeds `images`, in order.
+    /// - Parameter outputs: what to return besides CLS and mean rows; a backbone without tokens
+    ///   throws when asked for them.
+    /// - Returns: rows of the images that could be read; the others' problems.
+    /// - Throws: errors that concern every image (a model that does not run), `CancellationError`.
+    func embed(images: [URL], outputs: EmbeddingOutputs, context: StageContext) throws -> EmbeddingBatch
+}
+
+/// A backbone that gives a whole manifest's rows at once, matched by sample id (embeddings
+/// computed elsewhere): they are not kept in the embedding store.
+public protocol ManifestBackbone: Backbone {
+    /// CLS (and, when it has them, mean-pooled) rows of every sample, in manifest order.
+    func embeddings(for manifest: Manifest, context: StageContext) throws -> EmbeddingArtifact
+}
+
+/// What an image backbone produced for a list of images.
+public struct EmbeddingBatch: Sendable {
+    /// Positions (in the request) of the images that have rows, ascending.
+    public var rows: [Int]
+    /// `[rows, D]` CLS features.
+    public var cls: [Float]
+    /// `[rows, D]` mean-pooled features.
+    public var mean: [Float]
+    /// `[rows, h, w, D]` final-layer patch tokens, when asked for.
+    public var patchTokens: [Float]?
+    /// `[rows, h, w, D]` per intermediate block, when asked for.
+    public var layers: [Int: [Float]]
+    /// Problems of the images that could not be read, by position in the request.
+    public var failures: [Int: String]
+
+    /// Creates a batch.
+    public init(rows: [Int], cls: [Float], mean: [Float], patchTokens: [Float]? = nil, layers: [Int: [Float]] = [:],
+                failures: [Int: String] = [:]) {
+        self.rows = rows
+        self.cls = cls
+        self.mean = mean
+        self.patchTokens = patchTokens
+        self.layers = layers
+        self.failures = failures
+    }
 }
 
 /// A backbone that is a vision transformer over preprocessed pixels: what `xrbench embed` runs
 /// (it writes any of the token outputs, not only CLS and mean).
-public protocol TransformerBackbone: Backbone {
+public protocol TransformerBackbone: ImageBackbone {
     /// The network.
     var model: VisionTransformer { get }
     /// How images become its input.
@@ -178,6 +255,7 @@ public protocol Executor: Sendable {
 public enum ExecutionOutcome: Sendable, Equatable {
     /// It computed it.
     case computed
-    /// Another process committed it first (two runs sharing one cache); nothing was computed.
+    /// It was in the cache already: another process committed it first (two runs sharing one
+    /// cache), or a volatile stage produced content seen before. Recorded as `cached`.
     case committedElsewhere
 }

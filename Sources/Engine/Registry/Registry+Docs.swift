@@ -23,8 +23,8 @@ extension Registry {
             lines += ["Matrix axes: `backbone`, `dataset`" + task.axes.map { ", `\($0.name)`" }.joined() + ".", ""]
         }
         lines += ["## Metrics", "", "| metric | scores | table name | better |", "|---|---|---|---|"]
-        for metric in metrics {
-            lines.append("| `\(metric.spelling)` | \(metric.input) | \(metric.displayName) | \(metric.higherIsBetter ? "higher" : "lower") |")
+        for metric in metrics.spellings {
+            lines.append("| `\(metric.name)` | \(metric.input) | \(metric.displayName) | \(metric.direction == .higherIsBetter ? "higher" : "lower") |")
         }
         lines += ["", "## Executors (`--executor`)", ""]
         for name in executors.keys.sorted() { lines.append("- `\(name)`: \(executors[name]!.summary).") }

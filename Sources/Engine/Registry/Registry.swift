@@ -1,3 +1,4 @@
+import Evaluation
 import Pipeline
 
 /// Everything a build of xrbench can run: backbone families, dataset adapters, head kinds, task
@@ -25,8 +26,8 @@ public struct Registry: Sendable {
     public private(set) var tasks: [String: any TaskKind] = [:]
     /// Executors by name.
     public private(set) var executors: [String: any ExecutorKind] = [:]
-    /// Metric spellings, in registration order.
-    public private(set) var metrics: [MetricSpelling] = []
+    /// Metrics and metric families (`Evaluation.MetricCatalog`): what runners resolve names in.
+    public private(set) var metrics = MetricCatalog()
     /// The runner of every stage kind.
     public private(set) var runners = StageRunnerRegistry()
 
@@ -54,10 +55,14 @@ public struct Registry: Sendable {
         for runner in kind.runners { runners.register(runner) }
     }
 
-    /// Adds (or replaces, by spelling) a metric.
-    public mutating func register(metric: MetricSpelling) {
-        metrics.removeAll { $0.spelling == metric.spelling }
-        metrics.append(metric)
+    /// Adds a metric (a name may be registered once).
+    public mutating func register(metric: any Metric) {
+        metrics.register(metric)
+    }
+
+    /// Adds a family of metrics (`precision@k`).
+    public mutating func register(metricFamily family: MetricCatalog.Family) {
+        metrics.register(family)
     }
 
     /// Adds (or replaces, by name) an executor.
@@ -79,8 +84,20 @@ public struct Registry: Sendable {
 
     /// The spec language's view: every kind's schema, checks and compile step.
     public var catalog: Catalog {
-        Catalog(backbones: backbones.mapValues { $0 }, datasets: datasets.mapValues { $0 }, heads: heads.mapValues { $0 },
-                tasks: tasks.mapValues { $0 }, metrics: metrics)
+        let catalog = metrics
+        let exactNames = Set(metrics.spellings.filter { !$0.isFamily }.map(\.name))
+        let spellings = metrics.spellings.map { spelling -> MetricSpelling in
+            // A family's pattern (`precision@k`) stands for every member in tables; a member is
+            // any name the catalog resolves to a metric of the family's input.
+            MetricSpelling(spelling: spelling.name, input: spelling.input, displayName: spelling.displayName,
+                           higherIsBetter: spelling.direction == .higherIsBetter,
+                           matches: { @Sendable name in
+                               name == spelling.name
+                                   || (spelling.isFamily && !exactNames.contains(name) && catalog.metric(named: name)?.input == spelling.input)
+                           })
+        }
+        return Catalog(backbones: backbones.mapValues { $0 }, datasets: datasets.mapValues { $0 }, heads: heads.mapValues { $0 },
+                       tasks: tasks.mapValues { $0 }, metrics: spellings)
     }
 
     /// Code versions and thread needs per stage kind, for the compiler.

@@ -1,5 +1,5 @@
+import Evaluation
 import Pipeline
-import Results
 
 extension Registry {
     /// The built-in kinds: every line is one registration.
@@ -26,18 +26,11 @@ extension Registry {
         registry.register(task: RetrievalTask())
         registry.register(task: ClassificationTask())
         registry.register(task: FairnessTask())
-        // Metrics.
-        for metric in Metric.allCases {
-            registry.register(metric: MetricSpelling(spelling: metric.rawValue, input: "classification",
-                                                     displayName: metric == .auroc ? "AUROC" : metric == .mcc ? "MCC" : "Accuracy",
-                                                     higherIsBetter: true))
+        // Metrics: the built-in classification metrics and the precision@k family.
+        for spelling in MetricCatalog.standard.spellings where !spelling.isFamily {
+            registry.register(metric: MetricCatalog.standard.metric(named: spelling.name)!)
         }
-        registry.register(metric: MetricSpelling(spelling: "precision@k", input: "retrieval", displayName: "P@k", higherIsBetter: true,
-                                                 matches: { text in
-                                                     let name = MetricName(text)
-                                                     return text == "precision@k" || (name.family == "precision" && (name.parameter ?? 0) >= 1
-                                                                                      && name.bound == nil)
-                                                 }))
+        registry.register(metricFamily: PrecisionAtK.family)
         // Executors.
         registry.register(executor: LocalExecutorKind())
         return registry

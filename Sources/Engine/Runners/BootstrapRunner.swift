@@ -18,50 +18,47 @@ public struct BootstrapRunner: StageRunner {
     public var codeVersion: Int { 1 }
 
     /// Creates the runner.
+    /// Metric names resolve in the registry's metrics (`context.registry.metrics`).
     public init() {}
 
     /// Resamples and writes the artifact.
+    /// - Throws: `RunnerError` for a metric name the catalog has no classification metric for,
+    ///   or a probe artifact that does not match the manifest.
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(BootstrapParameters.self)
+        let metric = try MetricRunner.classificationMetric(named: parameters.metric, in: context.registry.metrics, stage: context.stage.label)
         let probe = try ProbeArtifact.read(from: context.input("probe").directory)
-        let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
-        let set = try ScoredTestSet(probe: probe, manifest: manifest, testFilter: parameters.testFilter,
-                                    aggregate: parameters.aggregate, stage: context.stage.label)
-        let metric = try Metric(named: parameters.metric)
-        let coordinates = context.resultCoordinates(label: set.summaryLabel)
-        var artifact = BootstrapArtifact(metric: metric.rawValue, label: set.summaryLabel, replicates: [], estimate: nil)
+        let manifest = try context.manifestInput().manifest
+        let test = try ProbeTestPredictions(probe: probe, manifest: manifest, testFilter: parameters.testFilter,
+                                            aggregate: parameters.aggregate, stage: context.stage.label)
+        let label = probe.labels.count == 1 ? probe.labels[0] : MetricRunner.meanLabel
+        let coordinates = context.resultCoordinates(label: label)
+        var artifact = BootstrapArtifact(metric: metric.name, label: label, replicates: [], estimate: nil)
         var results: [ResultRow] = []
         var replicateRows: [BootstrapReplicateRow] = []
-        if let reason = set.notComputable {
+        switch test {
+        case .notComputable(let reason):
             artifact.notComputable = reason
             for bound in ["low", "high"] {
-                results.append(ResultRow(coordinates: coordinates, metric: "\(metric.rawValue)-ci-\(bound)", value: nil, note: reason, sampleCount: 0))
+                results.append(ResultRow(coordinates: coordinates, metric: "\(metric.name)-ci-\(bound)", value: nil, note: reason, sampleCount: 0))
             }
-        } else {
+        case .scored(let predictions):
             let configuration = BootstrapConfiguration(replicates: parameters.replicates, seed: UInt64(parameters.seed))
-            let resampler = try BootstrapResampler(sampleCount: set.count, patientIDs: set.patients, seed: UInt64(parameters.seed))
-            let result: BootstrapResult
-            if metric == .auroc, !set.multiclass, !set.targets.contains(where: { $0 == nil }) {
-                // Every truth known: the fast weighted pass gives the same numbers.
-                result = try bootstrapMacroAUROC(targets: set.targets.map { $0! }, scores: set.scores, labels: set.outputs,
-                                                 resampler: resampler, configuration: configuration)
-            } else {
-                let scored = set
-                result = try bootstrap(resampler: resampler, configuration: configuration) { rows in scored.summary(metric, rows: rows) }
-            }
+            let resampler = try BootstrapResampler(sampleCount: predictions.count, patientIDs: predictions.patientIDs, seed: UInt64(parameters.seed))
+            let result = try predictions.bootstrap(metric, resampler: resampler, configuration: configuration)
             artifact.replicates = result.replicates.map(\.value)
             artifact.estimate = result.estimate.value
             let computable = result.computableReplicates.count
             replicateRows = result.replicates.enumerated().map {
-                BootstrapReplicateRow(coordinates: coordinates, metric: metric.rawValue, replicate: $0.offset, value: $0.element.value)
+                BootstrapReplicateRow(coordinates: coordinates, metric: metric.name, replicate: $0.offset, value: $0.element.value)
             }
             let note = result.interval == nil
                 ? "no replicate is computable" + (MetricRunner.reason(result.estimate).map { " (\($0))" } ?? "")
                 : "95% percentile interval of \(computable) computable of \(parameters.replicates) replicates, resampling \(resampler.patientCount) patients"
-            results.append(ResultRow(coordinates: coordinates, metric: "\(metric.rawValue)-ci-low", value: result.interval?.lowerBound,
-                                     note: note, sampleCount: set.count))
-            results.append(ResultRow(coordinates: coordinates, metric: "\(metric.rawValue)-ci-high", value: result.interval?.upperBound,
-                                     note: note, sampleCount: set.count))
+            results.append(ResultRow(coordinates: coordinates, metric: "\(metric.name)-ci-low", value: result.interval?.lowerBound,
+                                     note: note, sampleCount: predictions.count))
+            results.append(ResultRow(coordinates: coordinates, metric: "\(metric.name)-ci-high", value: result.interval?.upperBound,
+                                     note: note, sampleCount: predictions.count))
         }
         try ArtifactJSON.write(artifact, to: context.outputDirectory, name: BootstrapArtifact.fileName)
         return StageOutputs(results: results, bootstrapReplicates: replicateRows)

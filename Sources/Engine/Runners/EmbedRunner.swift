@@ -3,38 +3,153 @@ import Foundation
 import Pipeline
 import Results
 
-/// `embed`: runs a backbone over every sample of a manifest and stores CLS and mean-pooled
-/// patch tokens in manifest order (see `EmbeddingArtifact`). The backbone comes from its family
-/// in the registry (`dinov2`, `vit-tiny-random`, `pixels`, `precomputed`, ...).
+/// `embed`: the embeddings of every sample of a manifest, from a backbone family of the registry.
+///
+/// An image backbone's rows go to the embedding store (`EmbeddingStore`): the manifest's unique
+/// images, in manifest order, are cut into shards of a bounded size; a shard whose images all
+/// have rows in the store (from this dataset before, another dataset, a killed run) is skipped;
+/// the others are computed and committed one by one as they finish. The artifact then names,
+/// per sample, its shard and row. So a killed stage resumes at its first missing shard, a grown
+/// dataset embeds only its new images, and an image in two datasets is embedded once. Several
+/// processes may run one embed stage at once: each takes the next shard whose lock is free.
+///
+/// Every image that cannot be read is listed at once (the shards of the others are kept). A
+/// `precomputed` backbone's rows come from its file and go into the artifact.
 ///
 /// Embedding is the expensive stage: it asks for every thread of the budget.
 public struct EmbedRunner: StageRunner {
     /// `embed`.
     public var kind: StageKind { .embed }
-    /// Version 3: attention runs on register-tiled 16-lane kernels where the build enables them
-    /// (AVX-512), and the softmax exp on 16 lanes, which moves embeddings in the last bits;
-    /// cached embeddings of earlier versions are not reused. (Version 2: GEMMs split by rows,
-    /// attention outputs normalised instead of probabilities.)
-    public var codeVersion: Int { 3 }
+    /// Version 4: rows in the embedding store, keyed by image content (version 3: attention on
+    /// register-tiled 16-lane kernels; 2: GEMMs split by rows).
+    public var codeVersion: Int { 4 }
     /// All cores.
     public var threadNeed: ThreadNeed { .all }
+    /// Shards lock themselves, so processes share a stage's work instead of waiting for it.
+    public var locksWholeStage: Bool { false }
+
+    /// The most bytes of rows a shard holds (float32 CLS and mean, float16 tokens).
+    public let shardBytes: Int
+    /// The most images a shard holds.
+    public let shardImages: Int
 
     /// Creates the runner.
-    public init() {}
+    /// - Parameters:
+    ///   - shardImages: the most images per shard (256 by default: a shard is committed, so
+    ///     progress is kept, every 256 images).
+    ///   - shardBytes: the most bytes of rows per shard (256 MiB), which bounds the memory a
+    ///     shard's rows take before they are written.
+    public init(shardImages: Int = 256, shardBytes: Int = 256 << 20) {
+        precondition(shardImages >= 1 && shardBytes >= 1, "a shard holds at least one image")
+        self.shardImages = shardImages
+        self.shardBytes = shardBytes
+    }
 
-    /// Embeds every sample and writes the artifact.
+    /// Embeds what the store lacks and writes the artifact.
     /// - Throws: `RunnerError` (unknown family, bad options, precomputed files that do not fit),
-    ///   `ImageError` naming an unreadable image, `ModelLoadingError` naming a bad model folder.
+    ///   `UnreadableImagesError` listing every image that cannot be read, `ModelLoadingError`.
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(EmbedParameters.self)
-        let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
+        let input = try context.manifestInput()
+        let manifest = input.manifest
         guard let family = context.registry.backbones[parameters.backbone] else {
             throw RunnerError.unknownKind(what: "backbone family", kind: parameters.backbone,
                                           known: context.registry.backbones.keys.sorted())
         }
         let backbone = try family.makeBackbone(ComponentOptions(stage: context.stage.label, values: parameters.options))
-        let artifact = try backbone.embed(manifest, context: context)
-        try artifact.write(to: context.outputDirectory)
+        if let whole = backbone as? any ManifestBackbone {
+            try whole.embeddings(for: manifest, context: context).write(to: context.outputDirectory)
+            return StageOutputs()
+        }
+        guard let images = backbone as? any ImageBackbone else {
+            throw RunnerError.badOption(stage: context.stage.label, option: "kind", value: parameters.backbone,
+                                        reason: "the family's backbone embeds neither images nor a manifest")
+        }
+        let pathOptions = Set(family.options.compactMap { if case .path = $0.type { $0.name } else { nil } })
+        let space = EmbeddingSpace(parameters: parameters, pathOptions: pathOptions, codeVersion: codeVersion,
+                                   description: images.description)
+        let reference = try fillStore(images, space: space, outputs: parameters.outputs ?? .pooled, input: input, context: context)
+        var info = EmbeddingArtifact.Info(ids: manifest.samples.map(\.id), dimension: images.dimension, backbone: images.description,
+                                          hasMean: true, note: "CLS and mean-pooled features in the embedding store")
+        info.store = reference
+        try EmbeddingArtifact(info: info, cls: [], mean: nil).write(to: context.outputDirectory)
         return StageOutputs()
+    }
+
+    /// Computes the shards the store lacks and returns where every sample's rows are.
+    private func fillStore(_ backbone: any ImageBackbone, space: EmbeddingSpace, outputs: EmbeddingOutputs,
+                           input: ManifestArtifact, context: StageContext) throws -> EmbeddingArtifact.StoreReference {
+        let manifest = input.manifest
+        let store = EmbeddingStore(cache: try ArtifactCache(root: context.cacheDirectory))
+        var problems: [String: String] = [:]   // image path → problem
+        var order: [String] = []
+        var urlOf: [String: URL] = [:]
+        var pathsOf: [String: [String]] = [:]   // every sample image with that content
+        for (sample, digest) in zip(manifest.samples, input.imageDigests) {
+            let url = manifest.imageURL(of: sample)
+            guard let digest else {
+                problems[url.path] = "does not exist or cannot be opened"
+                continue
+            }
+            if urlOf[digest] == nil {
+                urlOf[digest] = url
+                order.append(digest)
+            }
+            pathsOf[digest, default: []].append(url.path)
+        }
+        let grid = backbone.patchGrid
+        let tokenValues = grid.map { $0.height * $0.width * backbone.dimension } ?? 0
+        let bytesPerImage = backbone.dimension * 8 + (outputs.patchTokens ? tokenValues * 2 : 0) + outputs.layers.count * tokenValues * 2
+        let shardSize = max(1, min(shardImages, shardBytes / max(1, bytesPerImage)))
+        let known = store.index(space: space.key, outputs: outputs)
+        var deferred: [[String]] = []
+        var computed = 0
+        func fill(_ needed: [String], wait: Bool) throws -> Bool {
+            let outcome = try store.fillShard(
+                space: space.key, backbone: space.description, outputs: outputs, images: needed, dimension: backbone.dimension,
+                grid: grid, wait: wait) {
+                    computed += needed.count
+                    return try backbone.embed(images: needed.map { urlOf[$0]! }, outputs: outputs, context: context)
+                }
+            guard let outcome else { return false }
+            for (position, problem) in outcome.failures {
+                for path in pathsOf[needed[position]] ?? [] { problems[path] = problem }
+            }
+            return true
+        }
+        for start in stride(from: 0, to: order.count, by: shardSize) {
+            let needed = order[start..<min(start + shardSize, order.count)].filter { known[$0] == nil }
+            guard !needed.isEmpty else { continue }
+            try context.checkCancellation()
+            if try !fill(Array(needed), wait: false) { deferred.append(Array(needed)) }
+        }
+        // Shards another process was computing: wait for them (or compute them, if it died).
+        for needed in deferred {
+            try context.checkCancellation()
+            _ = try fill(needed, wait: true)
+        }
+        context.logger.debug("\(context.stage.label): \(computed) of \(order.count) images embedded, the rest from the store")
+        let index = store.index(space: space.key, outputs: outputs)
+        for digest in order where index[digest] == nil {
+            for path in pathsOf[digest] ?? [] where problems[path] == nil {
+                problems[path] = "could not be read (by another process embedding the same images)"
+            }
+        }
+        guard problems.isEmpty else {
+            throw UnreadableImagesError(images: manifest.samples.map { manifest.imageURL(of: $0).path }
+                .filter { problems[$0] != nil }.map { ($0, problems[$0]!) })
+        }
+        var shards: [String] = []
+        var shardIndex: [String: Int] = [:]
+        let rows = input.imageDigests.map { digest -> [Int] in
+            let location = index[digest!]!
+            if shardIndex[location.shard] == nil {
+                shardIndex[location.shard] = shards.count
+                shards.append(location.shard)
+            }
+            return [shardIndex[location.shard]!, location.row]
+        }
+        return EmbeddingArtifact.StoreReference(space: space.key, shards: shards, rows: rows, outputs: outputs,
+                                                grid: grid.map { [$0.height, $0.width] })
     }
 }

@@ -1,65 +1,164 @@
+import Crypto
 import Datasets
 import Foundation
+import Imaging
 import Pipeline
 import Results
 
 /// `manifest`: reads a dataset into a sample list (`manifest.json`) with its adapter from the
-/// registry.
+/// registry, with the SHA-256 of every image.
 ///
-/// A generated dataset (`phantom`) writes its images into the artifact itself (`data/`), so the
-/// cache holds the dataset and a second run needs nothing else; other adapters read the data
-/// where it lives and the manifest keeps the absolute root.
+/// Image digests are memoised by (path, size, modification time) in the cache
+/// (`image-digests.json`), so an unchanged dataset is not read again. A generated dataset
+/// (`phantom`) writes its images into the artifact itself (`data/`), so the cache holds the
+/// dataset; other adapters read the data where it lives. For those the stage is volatile: it
+/// runs on every plan and run, and `facets.json` gives the digests that key the stages
+/// downstream (`content`: everything but the dataset's location; `images`: sample ids and image
+/// digests), so moving a dataset or editing a column no stage reads recomputes nothing.
+///
+/// With `on_error: skip` every image is decoded once (the verdict memoised by its digest in
+/// `image-checks.json`); unreadable ones are left out of the manifest, so every backbone and
+/// every split sees the same samples, and recorded as sample issues.
 public struct ManifestRunner: StageRunner {
     /// `manifest`.
     public var kind: StageKind { .manifest }
-    /// Version 1.
-    public var codeVersion: Int { 1 }
-    /// Phantom generation draws images on every core.
+    /// Version 2: image digests, facets and `on_error: skip`.
+    public var codeVersion: Int { 2 }
+    /// Phantom generation draws images on every core; hashing reads on every core.
     public var threadNeed: ThreadNeed { .all }
 
     /// Creates the runner.
     public init() {}
 
-    /// Runs the adapter and writes `manifest.json`.
-    /// - Throws: `DatasetError` (the adapter's, naming file and line), `RunnerError` for bad options.
+    /// Runs the adapter, digests the images and writes `manifest.json` and `facets.json`.
+    /// - Throws: `DatasetError` (the adapter's, naming file and line), `RunnerError` for bad
+    ///   options, `ImageDigestError` listing every image that cannot be read.
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(ManifestParameters.self)
         guard let adapter = context.registry.datasets[parameters.adapter] else {
             throw RunnerError.unknownKind(what: "dataset adapter", kind: parameters.adapter, known: context.registry.datasets.keys.sorted())
         }
         let data = context.outputDirectory.appendingPathComponent(ManifestArtifact.phantomFolder, isDirectory: true)
-        let manifest = try adapter.manifest(ComponentOptions(stage: context.stage.label, values: parameters.options),
+        var manifest = try adapter.manifest(ComponentOptions(stage: context.stage.label, values: parameters.options),
                                             context: DatasetContext(dataFolder: data, threads: context.threads))
         let rootInArtifact = manifest.root.standardizedFileURL.path == data.standardizedFileURL.path
-        try ManifestArtifact.write(manifest, rootInArtifact: rootInArtifact, to: context.outputDirectory)
+        try context.checkCancellation()
+        // A missing image is not an error here: embeddings computed elsewhere need none. A backbone
+        // that reads images lists every one it cannot read.
+        let digester = ImageDigests(cacheDirectory: context.cacheDirectory)
+        // Images inside the dataset's root, symbolic links included, unless its options allow otherwise.
+        let urls = try manifest.readableImageURLs(of: manifest.samples)
+        let results = try digester.digestsOrProblems(of: urls, threads: context.threads, cancellation: context.cancellation)
+        var digests = results.map { try? $0.get() }
+        var issues: [SampleIssueRow] = []
+        if parameters.onError == "skip" {
+            let present = digests.compactMap { $0 }
+            let verdicts = try digester.readability(of: zip(urls, digests).compactMap { $1 == nil ? nil : $0 }, digests: present,
+                                                    threads: context.threads, cancellation: context.cancellation)
+            var verdictOf: [String: String?] = [:]
+            for (digest, verdict) in zip(present, verdicts) { verdictOf[digest] = verdict }
+            let dataset = context.stage.hints["dataset"]?.stringValue ?? manifest.dataset
+            var keep = Set<String>()
+            for (index, sample) in manifest.samples.enumerated() {
+                let problem: String? = switch results[index] {
+                case .failure(let error): error.problem
+                case .success(let digest): verdictOf[digest] ?? nil
+                }
+                if let problem {
+                    issues.append(SampleIssueRow(dataset: dataset, sampleID: sample.id, patientID: sample.patientID,
+                                                 file: urls[index].path, severity: .skipped, message: problem))
+                } else {
+                    keep.insert(sample.id)
+                }
+            }
+            if !issues.isEmpty {
+                digests = manifest.samples.indices.filter { keep.contains(manifest.samples[$0].id) }.map { digests[$0] }
+                manifest = manifest.filtered { keep.contains($0.id) }
+                context.logger.warning("\(context.stage.label): \(issues.count) unreadable images left out (on_error: skip)")
+            }
+        }
+        let artifact = ManifestArtifact(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: digests)
+        try artifact.write(to: context.outputDirectory)
         context.logger.debug("\(context.stage.label): \(manifest.samples.count) samples, \(Set(manifest.samples.map(\.patientID)).count) patients")
-        // Contradicting dataset facts that do not stop the dataset (ManifestConsistency) are recorded.
-        return StageOutputs(sampleIssues: manifest.issues.map { SampleIssueRow($0, dataset: parameters.adapter) })
+        // Contradicting dataset facts that do not stop the dataset (ManifestConsistency) are recorded too.
+        let dataset = context.stage.hints["dataset"]?.stringValue ?? manifest.dataset
+        return StageOutputs(sampleIssues: manifest.issues.map { SampleIssueRow($0, dataset: dataset) } + issues)
     }
 }
 
-/// The manifest artifact: `manifest.json`, and for generated datasets the data beside it.
-enum ManifestArtifact {
+/// The manifest artifact: `manifest.json` (the manifest and its image digests), `facets.json`,
+/// and for generated datasets the images in `data/`.
+struct ManifestArtifact {
     static let fileName = "manifest.json"
+    static let facetsFileName = "facets.json"
     static let phantomFolder = "data"
 
     private struct Stored: Codable {
-        /// The manifest; its root is meaningless when `rootInArtifact` (the artifact moves on commit).
+        /// The manifest; its root is meaningless when `rootInArtifact` (the artifact moves on
+        /// commit), and otherwise the root it had when the artifact was written.
         var manifest: Manifest
         /// Whether the images live in the artifact's `data/` folder.
         var rootInArtifact: Bool
+        /// SHA-256 of each sample's image, in sample order; nil for an image that was missing.
+        var imageDigests: [String?]?
     }
 
-    static func write(_ manifest: Manifest, rootInArtifact: Bool, to directory: URL) throws {
-        try ArtifactJSON.write(Stored(manifest: manifest, rootInArtifact: rootInArtifact), to: directory, name: fileName)
+    var manifest: Manifest
+    var rootInArtifact: Bool
+    /// SHA-256 of each sample's image, in sample order; nil where it could not be read.
+    var imageDigests: [String?]
+
+    /// The digests of the facets stages read (`ManifestFacet`).
+    var facets: [String: String] {
+        // The location is not content: the same dataset elsewhere has the same facets.
+        let located = try? Manifest(dataset: manifest.dataset, root: URL(fileURLWithPath: "/"), schema: manifest.schema,
+                                    samples: manifest.samples, imagePolicy: manifest.imagePolicy)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let content = (try? encoder.encode(Stored(manifest: located ?? manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests)))
+            ?? Data()
+        var images = SHA256()
+        for (sample, digest) in zip(manifest.samples, imageDigests) {
+            images.update(data: Data("\(sample.id)\u{0}\(digest ?? "missing:" + sample.imagePath)\n".utf8))
+        }
+        return [ManifestFacet.content: sha256Hex(content), ManifestFacet.images: images.finalize().map { String(format: "%02x", $0) }.joined()]
     }
 
-    /// The manifest of a committed `manifest` artifact, its root pointing at the images.
-    static func read(from directory: URL) throws -> Manifest {
+    func write(to directory: URL) throws {
+        try ArtifactJSON.write(Stored(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests),
+                               to: directory, name: Self.fileName)
+        try ArtifactJSON.write(facets, to: directory, name: Self.facetsFileName)
+    }
+
+    /// The facet digests of a committed manifest artifact.
+    static func facets(in directory: URL) throws -> [String: String] {
+        try ArtifactJSON.read([String: String].self, from: directory, name: facetsFileName)
+    }
+
+    /// The manifest of a committed `manifest` artifact, its root pointing at the images: the
+    /// artifact's `data/` for a generated dataset, else `root` when given (where the dataset is
+    /// now, from the stage's `manifest.root` hint), else the root it was written with.
+    static func read(from directory: URL, root: String? = nil) throws -> ManifestArtifact {
         let stored = try ArtifactJSON.read(Stored.self, from: directory, name: fileName)
-        guard stored.rootInArtifact else { return stored.manifest }
-        let root = directory.appendingPathComponent(phantomFolder, isDirectory: true)
-        return try Manifest(dataset: stored.manifest.dataset, root: root, schema: stored.manifest.schema,
-                            samples: stored.manifest.samples, source: directory.appendingPathComponent(fileName).path)
+        let digests = stored.imageDigests ?? Array(repeating: nil, count: stored.manifest.samples.count)
+        guard stored.rootInArtifact || root != nil else {
+            return ManifestArtifact(manifest: stored.manifest, rootInArtifact: false, imageDigests: digests)
+        }
+        let location = stored.rootInArtifact ? directory.appendingPathComponent(phantomFolder, isDirectory: true)
+                                             : URL(fileURLWithPath: root!, isDirectory: true)
+        // Checked when the stage made it; moved without checking again (issues and image policy kept).
+        return ManifestArtifact(manifest: stored.manifest.relocated(to: location), rootInArtifact: stored.rootInArtifact, imageDigests: digests)
     }
+}
+
+extension StageContext {
+    /// The `manifest` input, with the images where they are now (the stage's `manifest.root` hint).
+    func manifestInput() throws -> ManifestArtifact {
+        try ManifestArtifact.read(from: input("manifest").directory, root: stage.hints[ManifestArtifact.rootHint]?.stringValue)
+    }
+}
+
+extension ManifestArtifact {
+    /// The hint that tells a stage reading a volatile manifest where its dataset's images are now.
+    static let rootHint = "manifest.root"
 }

@@ -10,63 +10,124 @@ import Results
 /// `mean` row over the computable labels when the task has several; per-sample predictions when
 /// asked. Anything that cannot be computed (a label with one class in the test subgroup, an
 /// empty subgroup, a label the training set could not train) is a row with no value and a note.
+/// The values come from `ScoredPredictions.score(_:)`; metric names resolve through the catalog.
 public struct MetricRunner: StageRunner {
     /// `metric`.
     public var kind: StageKind { .metric }
     /// Version 1.
     public var codeVersion: Int { 1 }
 
+    /// The coordinate label of the mean over a task's labels.
+    static let meanLabel = ResultCoordinates.allLabels
+
     /// Creates the runner.
+    /// Metric names resolve in the registry's metrics (`context.registry.metrics`).
     public init() {}
 
-    /// Scores the predictions; writes `metrics.json` (the rows) beside the engine's `outputs.json`.
+    /// Scores the predictions and returns the rows to record.
+    /// - Throws: `RunnerError` for a metric name the catalog has no classification metric for,
+    ///   or a probe artifact that does not match the manifest.
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(MetricParameters.self)
+        let resolved = try parameters.metrics.map { try Self.classificationMetric(named: $0, in: context.registry.metrics, stage: context.stage.label) }
         let probe = try ProbeArtifact.read(from: context.input("probe").directory)
-        let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
-        let set = try ScoredTestSet(probe: probe, manifest: manifest, testFilter: parameters.testFilter,
-                                    aggregate: parameters.aggregate, stage: context.stage.label)
+        let manifest = try context.manifestInput().manifest
+        let test = try ProbeTestPredictions(probe: probe, manifest: manifest, testFilter: parameters.testFilter,
+                                            aggregate: parameters.aggregate, stage: context.stage.label)
         var results: [ResultRow] = []
-        func row(_ label: String, _ metric: Metric, _ value: MetricValue, count: Int, note: String? = nil) -> ResultRow {
-            ResultRow(coordinates: context.resultCoordinates(label: label), metric: metric.rawValue, value: value.value,
+        func row(_ label: String, _ metric: String, _ value: MetricValue, count: Int, note: String? = nil) -> ResultRow {
+            ResultRow(coordinates: context.resultCoordinates(label: label), metric: metric, value: value.value,
                       note: value.value == nil ? Self.reason(value) : note, sampleCount: count)
         }
-        let all = Array(0..<set.count)
-        for metric in try parameters.metrics.map(Metric.init(named:)) {
-            if let reason = set.notComputable {
-                let labels = set.labels.count > 1 ? set.labels + ["mean"] : set.labels
-                results += labels.map { row($0, metric, .notComputable(reason: reason), count: 0) }
-                continue
+        for metric in resolved {
+            let score: TaskScore
+            switch test {
+            case .scored(let predictions): score = predictions.score(metric)
+            case .notComputable(let reason): score = .notComputable(labels: probe.labels, reason: reason)
             }
-            let values = set.perLabel(metric, rows: all)
-            results += values.map { row($0.label, metric, $0.value, count: $0.count) }
-            if !set.multiclass {
-                for label in set.labels where set.untrainable[label] != nil {
-                    results.append(row(label, metric, .notComputable(reason: "not trained: " + set.untrainable[label]!), count: 0))
-                }
-            }
-            if set.labels.count > 1 {
-                let excluded = values.filter { $0.value.value == nil }.map(\.label) + set.untrainable.keys.sorted()
-                results.append(row("mean", metric, set.summary(metric, rows: all), count: set.rowsWithAnyTarget,
-                                   note: excluded.isEmpty ? nil : "mean over the computable labels; left out: \(excluded.joined(separator: ", "))"))
+            results += score.labels.map { row($0.label, metric.name, $0.value, count: $0.sampleCount) }
+            if score.isMeanOverLabels {
+                let note = score.leftOut.isEmpty ? nil
+                    : "mean over the computable labels; left out: \(score.leftOut.map(\.label).joined(separator: ", "))"
+                results.append(row(Self.meanLabel, metric.name, score.value, count: score.sampleCount, note: note))
             }
         }
-        var predictions: [PredictionRow] = []
-        if parameters.recordPredictions, set.notComputable == nil {
-            let width = set.outputs.count
-            for row in 0..<set.count {
+        var predictionRows: [PredictionRow] = []
+        if parameters.recordPredictions, case .scored(let predictions) = test {
+            let width = predictions.outputs.count
+            for row in 0..<predictions.count {
                 for output in 0..<width {
-                    guard let target = set.targets[row * width + output] else { continue }
-                    predictions.append(PredictionRow(sampleID: set.ids[row], label: set.outputs[output],
-                                                     score: set.scores[row * width + output], target: target))
+                    guard let target = predictions.targets[row * width + output] else { continue }
+                    predictionRows.append(PredictionRow(sampleID: predictions.ids[row], label: predictions.outputs[output],
+                                                        score: predictions.scores[row * width + output], target: target))
                 }
             }
         }
-        return StageOutputs(results: results, predictions: predictions)
+        return StageOutputs(results: results, predictions: predictionRows)
     }
 
     static func reason(_ value: MetricValue) -> String? {
         if case .notComputable(let reason) = value { return reason }
         return nil
+    }
+
+    /// The classification metric `name` names in `catalog`.
+    /// - Throws: `RunnerError.badOption` naming the classification metrics the catalog knows.
+    static func classificationMetric(named name: String, in catalog: MetricCatalog, stage: String) throws -> any ClassificationMetric {
+        guard let metric = catalog.classificationMetric(named: name) else {
+            throw RunnerError.badOption(stage: stage, option: "metric", value: name,
+                                        reason: "not a classification metric of this build; use one of \(catalog.classificationMetricNames.joined(separator: ", "))")
+        }
+        return metric
+    }
+}
+
+/// A probe's test predictions on one test subgroup, averaged per study when the task says so:
+/// what `metric` and `bootstrap` stages score, or why there is nothing to score.
+enum ProbeTestPredictions {
+    /// The predictions.
+    case scored(ScoredPredictions)
+    /// No probe could be trained, or the test subgroup holds no test sample.
+    case notComputable(reason: String)
+
+    /// Selects the probe's test rows in the subgroup and aggregates them.
+    /// - Throws: `RunnerError.artifact` when the probe's test samples are not the manifest's, or
+    ///   its predictions do not fit its outputs; `EvaluationError` for a multi-class study whose
+    ///   images have different classes.
+    init(probe: ProbeArtifact, manifest: Manifest, testFilter: Pipeline.SubgroupFilter, aggregate: Aggregation, stage: String) throws {
+        if let reason = probe.notComputable {
+            self = .notComputable(reason: reason)
+            return
+        }
+        let filter = try Subgroups.filter(testFilter, stage: stage)
+        guard probe.testIDs.count == probe.testIndices.count else {
+            throw RunnerError.artifact(path: "probe of \(stage)", problem: "\(probe.testIDs.count) test ids for \(probe.testIndices.count) test rows")
+        }
+        var kept: [Int] = []
+        for (position, index) in probe.testIndices.enumerated() {
+            guard index < manifest.samples.count, manifest.samples[index].id == probe.testIDs[position] else {
+                throw RunnerError.artifact(path: "probe of \(stage)", problem: "test sample \(probe.testIDs[position]) is not row \(index) of the manifest")
+            }
+            let sample = manifest.samples[index]
+            if try filter.matches(Subgroups.attributes(of: sample), sampleID: sample.id) { kept.append(position) }
+        }
+        guard !kept.isEmpty else {
+            self = .notComputable(reason: "test subgroup \(testFilter.name) has no sample in the test set (\(probe.testIndices.count) samples)")
+            return
+        }
+        let samples = kept.map { manifest.samples[probe.testIndices[$0]] }
+        let all: ScoredPredictions
+        do {
+            all = try ScoredPredictions(ids: probe.testIDs, patientIDs: probe.testIndices.map { manifest.samples[$0].patientID },
+                                        outputs: probe.outputs, scores: probe.scores, targets: probe.targets,
+                                        multiclass: probe.isMulticlass, labels: probe.labels, untrainedLabels: probe.untrainable)
+        } catch let error as EvaluationError {
+            throw RunnerError.artifact(path: "probe of \(stage)", problem: "predictions do not fit the outputs: \(error)")
+        }
+        let subgroup = all.restricted(to: kept)
+        switch aggregate {
+        case .none: self = .scored(subgroup)
+        case .study: self = .scored(try subgroup.aggregatedByStudy(samples.map(\.studyID)))
+        }
     }
 }

@@ -39,7 +39,7 @@ public struct ProbeRunner: StageRunner {
             return StageOutputs()
         }
         let embedDirectory = try context.input("embed").directory
-        let embedding = try EmbeddingArtifact.read(from: embedDirectory)
+        let embedding = try EmbeddingArtifact.read(from: embedDirectory, cacheDirectory: context.cacheDirectory)
         guard embedding.info.ids.count == split.sampleCount else {
             throw RunnerError.artifact(path: embedDirectory.path, problem: "embeddings hold \(embedding.info.ids.count) samples, the split's manifest \(split.sampleCount)")
         }

@@ -31,8 +31,8 @@ public struct RetrievalRunner: StageRunner {
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(RetrievalParameters.self)
         BLASThreads.useOneThreadPerCall()
-        let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
-        let embedding = try EmbeddingArtifact.read(from: context.input("embed").directory)
+        let manifest = try context.manifestInput().manifest
+        let embedding = try EmbeddingArtifact.read(from: context.input("embed").directory, cacheDirectory: context.cacheDirectory)
         guard embedding.info.ids == manifest.samples.map(\.id) else {
             throw RunnerError.artifact(path: try context.input("embed").directory.path, problem: "the embeddings are not of this manifest's samples")
         }

@@ -29,7 +29,7 @@ public struct SplitRunner: StageRunner {
     ///   data (inconsistent official parts, bad ratios).
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(SplitParameters.self)
-        let manifest = try ManifestArtifact.read(from: context.input("manifest").directory)
+        let manifest = try context.manifestInput().manifest
         let definitions = try parameters.stratifyLabels.map { name -> LabelDefinition in
             guard let definition = manifest.schema[name] else {
                 throw RunnerError.label(stage: context.stage.label, label: name,

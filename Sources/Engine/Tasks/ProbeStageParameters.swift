@@ -28,25 +28,6 @@ public enum FeatureKind: String, Sendable, Hashable, Codable, CaseIterable {
     case clsAndMean = "cls+mean"
 }
 
-/// Classification metrics the probe stages compute.
-public enum Metric: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Area under the ROC curve, per label and macro mean.
-    case auroc
-    /// Matthews correlation coefficient.
-    case mcc
-    /// Fraction of correct predictions.
-    case accuracy
-
-    /// The metric a stage's parameters name.
-    /// - Throws: `RunnerError.unknownKind` for a name no probe stage computes.
-    init(named name: String) throws {
-        guard let metric = Metric(rawValue: name) else {
-            throw RunnerError.unknownKind(what: "classification metric", kind: name, known: Metric.allCases.map(\.rawValue))
-        }
-        self = metric
-    }
-}
-
 /// How labels are organised.
 public enum ClassificationTarget: String, Sendable, Hashable, Codable, CaseIterable {
     /// Independent binary labels (BCE loss).

@@ -23,6 +23,14 @@ public struct PendingArtifact: Sendable {
     public var kind: StageKind
     /// The temporary folder to write into.
     public var directory: URL
+
+    /// Creates a pending artifact: `beginWrite` makes them; committing a folder under another
+    /// key (a volatile stage's content key) makes one by hand.
+    public init(key: StageKey, kind: StageKind, directory: URL) {
+        self.key = key
+        self.kind = kind
+        self.directory = directory
+    }
 }
 
 /// Content-addressed artifacts under `root/<kind>/<key>/`.
@@ -181,6 +189,23 @@ public struct ArtifactCache: Sendable {
         }
         defer { close(descriptor) }
         while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw CacheError(path: path, problem: "cannot lock: \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+
+    /// Runs `body` holding the lock on `key` if no other holder has it (a non-blocking `flock`);
+    /// returns nil at once otherwise, so several processes can share out work item by item.
+    public func withLockIfFree<Result>(_ key: StageKey, _ body: () throws -> Result) throws -> Result? {
+        let path = root.appendingPathComponent("locks").appendingPathComponent(key.rawValue).path
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CacheError(path: path, problem: "cannot open the lock file: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EWOULDBLOCK { return nil }
             guard errno == EINTR else { throw CacheError(path: path, problem: "cannot lock: \(String(cString: strerror(errno)))") }
         }
         defer { flock(descriptor, LOCK_UN) }

@@ -64,6 +64,11 @@ extension ComponentDefinition {
 
 /// A dataset adapter, as the spec language sees it.
 public protocol DatasetDefinition: ComponentDefinition {
+    /// Whether the dataset is generated from its options alone (the phantom), so its manifest
+    /// is a pure function of them; otherwise it reads label files and images outside the
+    /// cache, and its manifest stage is volatile (it runs on every plan and run, and what
+    /// it read keys the stages downstream).
+    var generatesData: Bool { get }
     /// The labels and attributes its samples will carry, as far as the options (and, for a CSV,
     /// the file's header) tell before the manifest is built; `nil` when they cannot be known.
     /// Tasks check their labels, relevance names and subgroup attributes against them at plan
@@ -73,6 +78,9 @@ public protocol DatasetDefinition: ComponentDefinition {
 }
 
 extension DatasetDefinition {
+    /// Reads data outside the cache.
+    public var generatesData: Bool { false }
+
     /// Unknown before the manifest is built.
     public func fields(_ options: [String: ParameterValue]) throws(SpecProblem) -> DatasetFields? { nil }
 }

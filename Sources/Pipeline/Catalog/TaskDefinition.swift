@@ -18,12 +18,19 @@ public protocol TaskDefinition: Sendable {
     /// anything (shared stages counted wherever they are added). Specs beyond the compile
     /// limit are refused with this count before any stage is built.
     func stageCount(_ task: TaskSpec) -> Int
+    /// What the task needs the embeddings of each of its (backbone, dataset) cells to store
+    /// besides CLS and mean-pooled tokens (patch tokens, intermediate blocks); the embedding
+    /// stage a cell shares with other tasks stores what all of them need.
+    func embeddingOutputs(_ task: TaskSpec, in spec: Spec) -> EmbeddingOutputs
     /// Adds the task's stages for every cell of its matrix. Checks that need files or the
     /// datasets' fields (labels, attributes) report through `graph.report`.
     func compile(_ task: TaskSpec, into graph: inout GraphBuilder)
 }
 
 extension TaskDefinition {
+    /// CLS and mean-pooled tokens only.
+    public func embeddingOutputs(_ task: TaskSpec, in spec: Spec) -> EmbeddingOutputs { .pooled }
+
     /// No checks across fields.
     public func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem] { [] }
 

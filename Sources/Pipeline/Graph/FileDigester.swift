@@ -13,6 +13,12 @@ public struct FileDigestError: Error, Sendable, CustomStringConvertible, Localiz
     /// What went wrong.
     public var problem: String
 
+    /// Creates an error.
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
     /// `path: problem`.
     public var description: String { "\(path): \(problem)" }
     /// Same as `description`.

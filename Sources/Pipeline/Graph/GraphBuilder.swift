@@ -55,6 +55,7 @@ public struct GraphBuilder {
     private var embeddings: [String: Stage?] = [:]
     private var fieldsOfDataset: [String: DatasetFields?] = [:]
     private var checkedHeads: Set<String> = []
+    private var embeddingOutputs: [String: EmbeddingOutputs] = [:]
     private(set) var diagnostics: [SpecDiagnostic] = []
 
     /// Creates a builder for `spec`.
@@ -75,6 +76,15 @@ public struct GraphBuilder {
         let tooLarge = sizeDiagnostics(spec, catalog: catalog, limit: options.maximumStages)
         if !tooLarge.isEmpty { throw SpecError(diagnostics: tooLarge) }
         var builder = GraphBuilder(spec: spec, catalog: catalog, options: options, digester: digester)
+        // What every embedding must store, over all the tasks that share it.
+        for task in spec.tasks {
+            guard let outputs = catalog.tasks[task.kind]?.embeddingOutputs(task, in: spec), outputs != .pooled else { continue }
+            for backbone in task.matrix.backbone {
+                for dataset in task.matrix.dataset {
+                    builder.embeddingOutputs["\(backbone)\u{0}\(dataset)", default: .pooled].formUnion(outputs)
+                }
+            }
+        }
         for task in spec.tasks {
             guard let definition = catalog.tasks[task.kind] else {
                 preconditionFailure("task kind \(task.kind) passed validation but is not in the catalog")
@@ -91,9 +101,12 @@ public struct GraphBuilder {
     /// Adding a stage equal to one already added is harmless: the graph keeps one.
     @discardableResult
     public mutating func add<Parameters: Encodable>(_ kind: StageKind, parameters: Parameters, inputs: [String: StageKey] = [:],
-                                                    coordinates: StageCoordinates? = nil, label: String) -> Stage {
-        let stage = Stage(kind: kind, codeVersion: options.version(kind), parameters: encode(parameters), inputs: inputs,
-                          threads: options.threads(kind), coordinates: coordinates, label: label)
+                                                    coordinates: StageCoordinates? = nil, label: String, isVolatile: Bool = false,
+                                                    inputFacets: [String: String] = [:], hints: [String: ParameterValue] = [:]) -> Stage {
+        var stage = Stage(kind: kind, codeVersion: options.version(kind), parameters: encode(parameters), inputs: inputs,
+                          threads: options.threads(kind), coordinates: coordinates, label: label, isVolatile: isVolatile,
+                          inputFacets: inputFacets)
+        stage.hints = hints
         stages.append(stage)
         return stage
     }
@@ -107,8 +120,9 @@ public struct GraphBuilder {
         guard let entry = spec.datasets[name], let definition = catalog.datasets[entry.kind] else { return nil }
         var stage: Stage?
         if let files = references(for: entry, definition: definition, keyPath: "datasets.\(name)") {
-            stage = add(.manifest, parameters: ManifestParameters(adapter: entry.kind, options: entry.options, files: files),
-                        label: "manifest \(name)")
+            stage = add(.manifest, parameters: ManifestParameters(adapter: entry.kind, options: entry.options, files: files,
+                                                                  onError: entry.onError == "skip" ? "skip" : nil),
+                        label: "manifest \(name)", isVolatile: !definition.generatesData, hints: ["dataset": .string(name)])
         }
         manifests[name] = stage
         return stage
@@ -126,8 +140,12 @@ public struct GraphBuilder {
         guard let entry = spec.backbones[backbone], let definition = catalog.backbones[entry.kind] else { return nil }
         var stage: Stage?
         if let files = references(for: entry, definition: definition, keyPath: "backbones.\(backbone)"), let manifest {
-            stage = add(.embed, parameters: EmbedParameters(backbone: entry.kind, options: entry.options, files: files),
-                        inputs: ["manifest": manifest.key], label: "embed \(backbone) × \(dataset)")
+            // An embedding reads only the manifest's images (sample ids and image digests): editing
+            // labels changes no embedding key.
+            stage = add(.embed, parameters: EmbedParameters(backbone: entry.kind, options: entry.options, files: files,
+                                                            outputs: embeddingOutputs[key]),
+                        inputs: ["manifest": manifest.key], label: "embed \(backbone) × \(dataset)",
+                        inputFacets: ["manifest": ManifestFacet.images])
         }
         embeddings[key] = stage
         guard let stage, let manifest else { return nil }

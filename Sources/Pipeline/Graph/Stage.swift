@@ -160,9 +160,16 @@ func hexString(_ bytes: some Sequence<UInt8>) -> String {
 /// One unit of work: a plain value. The scheduler takes the function that runs it.
 ///
 /// The key hashes everything the stage's output depends on: kind, code version, parameters
-/// (files enter as content digests) and the keys of its inputs. Names (backbone "dinov2-base")
-/// enter only stages that record results, through `coordinates`, so renaming a backbone
-/// re-records cheap leaf stages but never recomputes embeddings.
+/// (files enter as content digests) and its inputs, each by its key or, where the stage reads
+/// only one facet of an input's content (`inputFacets`) and that facet's digest is known
+/// (`inputFacetDigests`), by that digest. Names (backbone "dinov2-base") enter only stages that
+/// record results, through `coordinates`, so renaming a backbone re-records cheap leaf stages
+/// but never recomputes embeddings.
+///
+/// A *volatile* stage reads data outside the cache (a dataset's label files and images), so only
+/// running it tells what it produces: it runs on every plan and run, its artifact is addressed
+/// by the digest of what it produced, and the stages that read it are keyed by that digest
+/// (Shake's early cutoff): moving a dataset or editing a column no stage reads changes no key.
 public struct Stage: Sendable, Hashable, Codable {
     /// Content address.
     public var key: StageKey
@@ -170,7 +177,7 @@ public struct Stage: Sendable, Hashable, Codable {
     public var kind: StageKind
     /// Version of the code that runs this kind; bump it to invalidate old artifacts.
     public var codeVersion: Int
-    /// Canonical parameters (see `StageParameters.swift` for each kind's shape).
+    /// Canonical parameters (each kind's shape is beside the kind's definition).
     public var parameters: ParameterValue
     /// Input stages by role (`"embed"`, `"split"`, `"bootstrap.male.female"`, ...).
     public var inputs: [String: StageKey]
@@ -180,10 +187,21 @@ public struct Stage: Sendable, Hashable, Codable {
     public var coordinates: StageCoordinates?
     /// A short human description, e.g. `embed dinov2-base × chexpert`.
     public var label: String
+    /// Whether it reads data outside the cache (see the type's documentation).
+    public var isVolatile: Bool
+    /// Inputs read through one facet of their content, by role (`"manifest": "images"`).
+    public var inputFacets: [String: String]
+    /// The digests of those facets, once the volatile inputs have run (they replace the input's
+    /// key in the key material).
+    public var inputFacetDigests: [String: String]
+    /// Facts of the moment that do not enter the key: where a dataset's images are now
+    /// (`manifest.root`), which a moved dataset changes without changing any content.
+    public var hints: [String: ParameterValue]
 
     /// Creates a stage and computes its key.
     public init(kind: StageKind, codeVersion: Int, parameters: ParameterValue, inputs: [String: StageKey] = [:],
-                threads: ThreadNeed = .count(1), coordinates: StageCoordinates? = nil, label: String) {
+                threads: ThreadNeed = .count(1), coordinates: StageCoordinates? = nil, label: String,
+                isVolatile: Bool = false, inputFacets: [String: String] = [:]) {
         self.kind = kind
         self.codeVersion = codeVersion
         self.parameters = parameters
@@ -191,7 +209,12 @@ public struct Stage: Sendable, Hashable, Codable {
         self.threads = threads
         self.coordinates = coordinates
         self.label = label
-        self.key = Stage.computeKey(kind: kind, codeVersion: codeVersion, parameters: parameters, inputs: inputs, coordinates: coordinates)
+        self.isVolatile = isVolatile
+        self.inputFacets = inputFacets
+        self.inputFacetDigests = [:]
+        self.hints = [:]
+        self.key = StageKey("")
+        self.key = computedKey
     }
 
     /// Creates a stage with a given key: for stages read back from descriptors and for tests
@@ -206,23 +229,59 @@ public struct Stage: Sendable, Hashable, Codable {
         self.threads = threads
         self.coordinates = coordinates
         self.label = label
+        self.isVolatile = false
+        self.inputFacets = [:]
+        self.inputFacetDigests = [:]
+        self.hints = [:]
     }
 
-    /// SHA-256 of the canonical JSON of kind, code version, parameters, inputs and coordinates.
-    public static func computeKey(kind: StageKind, codeVersion: Int, parameters: ParameterValue,
-                                  inputs: [String: StageKey], coordinates: StageCoordinates?) -> StageKey {
+    private enum CodingKeys: String, CodingKey {
+        case key, kind, codeVersion, parameters, inputs, threads, coordinates, label
+        case isVolatile, inputFacets, inputFacetDigests, hints
+    }
+
+    /// Decodes a descriptor; the fields added with volatile stages default for older ones.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        key = try container.decode(StageKey.self, forKey: .key)
+        kind = try container.decode(StageKind.self, forKey: .kind)
+        codeVersion = try container.decode(Int.self, forKey: .codeVersion)
+        parameters = try container.decode(ParameterValue.self, forKey: .parameters)
+        inputs = try container.decode([String: StageKey].self, forKey: .inputs)
+        threads = try container.decode(ThreadNeed.self, forKey: .threads)
+        coordinates = try container.decodeIfPresent(StageCoordinates.self, forKey: .coordinates)
+        label = try container.decode(String.self, forKey: .label)
+        isVolatile = try container.decodeIfPresent(Bool.self, forKey: .isVolatile) ?? false
+        inputFacets = try container.decodeIfPresent([String: String].self, forKey: .inputFacets) ?? [:]
+        inputFacetDigests = try container.decodeIfPresent([String: String].self, forKey: .inputFacetDigests) ?? [:]
+        hints = try container.decodeIfPresent([String: ParameterValue].self, forKey: .hints) ?? [:]
+    }
+
+    /// The key its content hashes to: SHA-256 of the canonical JSON of kind, code version,
+    /// parameters, inputs (a facet digest in place of an input key where known) and coordinates.
+    /// Stages without facets hash exactly as before facets existed.
+    public var computedKey: StageKey {
+        var inputMaterial: [String: ParameterValue] = [:]
+        for (role, key) in inputs {
+            if let digest = inputFacetDigests[role], let facet = inputFacets[role] {
+                inputMaterial[role] = .string("\(facet):\(digest)")
+            } else {
+                inputMaterial[role] = .string(key.rawValue)
+            }
+        }
         var material: [String: ParameterValue] = [
             "kind": .string(kind.rawValue),
             "version": .integer(codeVersion),
             "parameters": parameters,
-            "inputs": .object(inputs.mapValues { .string($0.rawValue) }),
+            "inputs": .object(inputMaterial),
         ]
         if let coordinates { material["coordinates"] = coordinates.parameterValue }
         return StageKey(sha256Hex(Data(ParameterValue.object(material).canonicalJSON.utf8)))
     }
 
     /// Whether `key` matches the key its content hashes to (false for tampered descriptors).
+    /// A volatile stage's key is the digest of what it produced, so it is not checked here.
     public var hasConsistentKey: Bool {
-        key == Stage.computeKey(kind: kind, codeVersion: codeVersion, parameters: parameters, inputs: inputs, coordinates: coordinates)
+        isVolatile || key == computedKey
     }
 }

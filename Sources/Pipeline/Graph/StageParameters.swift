@@ -29,12 +29,43 @@ public struct ManifestParameters: Sendable, Hashable, Codable {
     public var options: [String: ParameterValue]
     /// Digests of every file option (by option name), so editing a label CSV re-runs the manifest.
     public var files: [String: FileReference]
+    /// `skip`: unreadable images are left out (and recorded); `fail` (nil): they fail the embedding.
+    public var onError: String?
 
     /// Creates the parameters.
-    public init(adapter: String, options: [String: ParameterValue], files: [String: FileReference]) {
+    public init(adapter: String, options: [String: ParameterValue], files: [String: FileReference], onError: String? = nil) {
         self.adapter = adapter
         self.options = options
         self.files = files
+        self.onError = onError
+    }
+}
+
+/// What an embedding stage stores besides the CLS and mean-pooled tokens it always stores: what
+/// the tasks reading it need (patch tokens for dense heads, intermediate blocks for UPerNet).
+public struct EmbeddingOutputs: Sendable, Hashable, Codable {
+    /// The final-layer patch tokens `[h, w, D]` (float16).
+    public var patchTokens: Bool
+    /// Outputs of these blocks (1-based), `[h, w, D]` each (float16), sorted.
+    public var layers: [Int]
+
+    /// CLS and mean-pooled tokens only.
+    public static let pooled = EmbeddingOutputs(patchTokens: false, layers: [])
+
+    /// Creates a request.
+    public init(patchTokens: Bool, layers: [Int]) {
+        self.patchTokens = patchTokens
+        self.layers = Array(Set(layers)).sorted()
+    }
+
+    /// What both need.
+    public func union(_ other: EmbeddingOutputs) -> EmbeddingOutputs {
+        EmbeddingOutputs(patchTokens: patchTokens || other.patchTokens, layers: layers + other.layers)
+    }
+
+    /// Whether everything `other` asks for is here.
+    public func covers(_ other: EmbeddingOutputs) -> Bool {
+        (patchTokens || !other.patchTokens) && Set(other.layers).isSubset(of: Set(layers))
     }
 }
 
@@ -49,12 +80,16 @@ public struct EmbedParameters: Sendable, Hashable, Codable {
     public var options: [String: ParameterValue]
     /// Digests of the weight/embedding files (a model folder: one digest over its files).
     public var files: [String: FileReference]
+    /// What is stored besides CLS and mean-pooled tokens; nil for nothing more.
+    public var outputs: EmbeddingOutputs?
 
     /// Creates the parameters.
-    public init(backbone: String, options: [String: ParameterValue], files: [String: FileReference]) {
+    public init(backbone: String, options: [String: ParameterValue], files: [String: FileReference],
+                outputs: EmbeddingOutputs? = nil) {
         self.backbone = backbone
         self.options = options
         self.files = files
+        self.outputs = outputs == .pooled ? nil : outputs
     }
 }
 
@@ -69,5 +104,20 @@ public struct SubgroupFilter: Sendable, Hashable, Codable {
     public init(name: String, conditions: [String: ParameterValue]) {
         self.name = name
         self.conditions = conditions
+    }
+}
+
+/// The facets of a manifest's content that stages read: what keys them once the manifest ran.
+public enum ManifestFacet {
+    /// Everything but the dataset's location: samples, labels, attributes, splits, image digests.
+    public static let content = "content"
+    /// The sample ids and their images' content digests, in order: what embeddings depend on.
+    public static let images = "images"
+}
+
+extension EmbeddingOutputs {
+    /// Adds what `other` needs.
+    public mutating func formUnion(_ other: EmbeddingOutputs) {
+        self = union(other)
     }
 }

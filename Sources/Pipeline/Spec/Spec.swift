@@ -58,12 +58,16 @@ public struct RegistryEntry: Sendable, Hashable, Codable {
     public var options: [String: ParameterValue]
     /// The name tables and figures show (default: the entry's name).
     public var display: String?
+    /// Datasets: what an unreadable image does, `fail` (the default: every one is listed, the
+    /// embedding fails) or `skip` (left out of every split, recorded as a sample issue).
+    public var onError: String?
 
     /// Creates an entry.
-    public init(kind: String, options: [String: ParameterValue] = [:], display: String? = nil) {
+    public init(kind: String, options: [String: ParameterValue] = [:], display: String? = nil, onError: String? = nil) {
         self.kind = kind
         self.options = options
         self.display = display
+        self.onError = onError
     }
 }
 

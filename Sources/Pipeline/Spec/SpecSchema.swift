@@ -12,6 +12,7 @@ struct SpecSchema {
     }
 
     private var display: SchemaField { SchemaField("display", .string()) }
+    private var onError: SchemaField { SchemaField("on_error", .string(choices: ["fail", "skip"])) }
 
     static let subgroupCondition = SchemaType.anyOf(
         [.string(), .list(.string(), minimumCount: 1), .interval],
@@ -23,7 +24,7 @@ struct SpecSchema {
             SchemaField("include", .list(.path(.file))),
             SchemaField("backbones", .dictionary(.variant(VariantSchema(common: [display], variants: variants(catalog.backbones),
                                                                         optionsKey: "options")), defines: .backbone)),
-            SchemaField("datasets", .dictionary(.variant(VariantSchema(common: [display], variants: variants(datasets),
+            SchemaField("datasets", .dictionary(.variant(VariantSchema(common: [display, onError], variants: variants(datasets),
                                                                        optionsKey: "options")), defines: .dataset)),
             SchemaField("heads", .dictionary(.variant(VariantSchema(common: [display], variants: variants(catalog.heads),
                                                                     optionsKey: "options")), defines: .head)),

@@ -17,7 +17,7 @@ public enum ReportSummary: String, Sendable, Hashable, CaseIterable, Codable {
 /// Coordinates that are neither laid out nor summarised (the seed is summarised) and still take
 /// several values are added to the columns, so that a cell never pools different things; a
 /// table over several tasks groups its columns by task (`view / P@10`). When `label` is not
-/// laid out and a task recorded the macro average (`label = 'mean'`), only that is shown.
+/// laid out and a task recorded the macro average (`label = ''`), only that is shown.
 public struct ReportTableRequest: Sendable, Hashable {
     /// File stem of the rendered files (`table2-classification`).
     public var name: String

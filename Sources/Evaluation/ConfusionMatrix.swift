@@ -42,6 +42,22 @@ public func accuracy(targets: [Int], predictions: [Int], classCount: Int) throws
     return Double(correct) / Double(targets.count)
 }
 
+/// Mean over the classes present in `targets` of the fraction of their samples predicted as
+/// their class (recall), as `sklearn.metrics.balanced_accuracy_score`: a class that is
+/// predicted but absent has no recall and is left out, as sklearn does after its warning.
+/// - Throws: `EvaluationError` for mismatched lengths, no samples, or an index out of range.
+public func balancedAccuracy(targets: [Int], predictions: [Int], classCount: Int) throws -> Double {
+    let confusion = try confusionMatrix(targets: targets, predictions: predictions, classCount: classCount)
+    var recallSum = 0.0, presentClasses = 0
+    for row in 0..<classCount {
+        let support = (0..<classCount).reduce(0) { $0 + confusion[row * classCount + $1] }
+        guard support > 0 else { continue }
+        recallSum += Double(confusion[row * classCount + row]) / Double(support)
+        presentClasses += 1
+    }
+    return recallSum / Double(presentClasses)
+}
+
 /// Row-major `[classCount, classCount]` counts, rows true class, columns predicted class.
 /// - Throws: `EvaluationError` for mismatched lengths, no samples, or an index out of range.
 public func confusionMatrix(targets: [Int], predictions: [Int], classCount: Int) throws -> [Int] {

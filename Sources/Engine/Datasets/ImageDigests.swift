@@ -1,0 +1,110 @@
+import Dispatch
+import Foundation
+import Imaging
+import Pipeline
+import Synchronization
+
+/// Images a dataset names that cannot be read, all of them at once.
+public struct UnreadableImagesError: Error, Sendable, CustomStringConvertible, LocalizedError {
+    /// Each image's path and what is wrong with it, in manifest order.
+    public var images: [(path: String, problem: String)]
+
+    /// Every image (the first 20, then a count), and what to do.
+    public var description: String {
+        var lines = ["\(images.count) image\(images.count == 1 ? "" : "s") cannot be read:"]
+        lines += images.prefix(20).map { "  \($0.path): \($0.problem)" }
+        if images.count > 20 { lines.append("  … and \(images.count - 20) more") }
+        lines.append("fix or remove them, or set `on_error: skip` on the dataset to leave them out (they are then recorded in sample_issue)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Same as `description`.
+    public var errorDescription: String? { description }
+}
+
+/// Content digests of a dataset's images and whether they decode, memoised in the cache.
+///
+/// Digests are SHA-256 of the file, memoised by (path, size, modification time) in
+/// `image-digests.json`; whether an image decodes is a function of its content, memoised by
+/// digest in `image-checks.json`. Both memos are saved every few seconds while work goes on,
+/// so a killed run keeps what it hashed.
+struct ImageDigests {
+    let digester: FileDigester
+    let checksURL: URL
+
+    init(cacheDirectory: URL) {
+        digester = FileDigester(memoURL: cacheDirectory.appendingPathComponent("image-digests.json"))
+        checksURL = cacheDirectory.appendingPathComponent("image-checks.json")
+    }
+
+    /// Each image's digest or why it cannot be read.
+    func digestsOrProblems(of urls: [URL], threads: Int, cancellation: CancellationFlag) throws -> [Result<String, FileDigestError>] {
+        let results = try parallelMap(urls.count, threads: threads, cancellation: cancellation, save: { try? digester.save() }) { index in
+            Result { () throws(FileDigestError) -> String in
+                do {
+                    return try digester.digest(ofFile: urls[index].path)
+                } catch let error as FileDigestError {
+                    throw error
+                } catch {
+                    throw FileDigestError(path: urls[index].path, problem: "\(error)")
+                }
+            }
+        }
+        try? digester.save()
+        return results
+    }
+
+    /// For each image, nil when it decodes, else why not; decoding only images whose digest
+    /// has no verdict yet.
+    func readability(of urls: [URL], digests: [String], threads: Int, cancellation: CancellationFlag) throws -> [String?] {
+        let memo = Mutex((try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: checksURL))) ?? [:])
+        let known = memo.withLock { $0 }
+        let save: @Sendable () -> Void = { [checksURL] in
+            let snapshot = memo.withLock { $0 }
+            try? JSONEncoder().encode(snapshot).write(to: checksURL, options: .atomic)
+        }
+        let verdicts = try parallelMap(urls.count, threads: threads, cancellation: cancellation, save: save) { index -> String? in
+            let digest = digests[index]
+            if let verdict = known[digest] { return verdict.isEmpty ? nil : verdict }
+            var problem = ""
+            do {
+                _ = try decodeImage(at: urls[index])
+            } catch {
+                problem = "\(error)"
+            }
+            memo.withLock { $0[digest] = problem }
+            return problem.isEmpty ? nil : problem
+        }
+        save()
+        return verdicts
+    }
+
+    /// `body(index)` for every index on `threads` threads, in order; `save` every 10 seconds.
+    private func parallelMap<Value: Sendable>(_ count: Int, threads: Int, cancellation: CancellationFlag,
+                                              save: @escaping @Sendable () -> Void,
+                                              _ body: @escaping @Sendable (Int) -> Value) throws -> [Value] {
+        let results = Mutex([Value?](repeating: nil, count: count))
+        let next = Mutex(0)
+        let lastSave = Mutex(Date())
+        let workers = max(1, min(threads, count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while !cancellation.isCancelled {
+                let index: Int = next.withLock { value in
+                    defer { value += 1 }
+                    return value
+                }
+                guard index < count else { return }
+                let value = body(index)
+                results.withLock { $0[index] = value }
+                let due = lastSave.withLock { last -> Bool in
+                    guard Date().timeIntervalSince(last) > 10 else { return false }
+                    last = Date()
+                    return true
+                }
+                if due { save() }
+            }
+        }
+        try cancellation.check()
+        return results.withLock { $0.map { $0! } }
+    }
+}
