@@ -12,6 +12,8 @@ import Foundation
 /// 223,414-row label file parses in well under a second even in a debug build because rows
 /// without quotes are split with `memchr`. Quoted fields may contain commas, doubled quotes
 /// and line breaks; CR LF line ends, a UTF-8 byte-order mark and blank lines are accepted.
+/// The text must be UTF-8 (or declared Latin-1 / Windows-1252, then converted): other bytes are
+/// refused with their line and offset rather than replaced, which would change ids silently.
 /// Every row must have as many fields as the header.
 public struct CSVTable: Sendable {
     /// How the file is named in errors (its path).
@@ -30,7 +32,8 @@ public struct CSVTable: Sendable {
 
     /// Reads and parses a CSV file.
     ///
-    /// - Throws: `DatasetError.fileNotFound` / `.unreadable` for I/O problems,
+    /// - Throws: `DatasetError.fileNotFound` / `.unreadable` for I/O problems, `.notUTF8` (with
+    ///   line, column and byte offset) for bytes that are not UTF-8 when `encoding` is UTF-8,
     ///   `.malformedCSV` (with the line number) for structural errors, `.empty` for a file
     ///   without a header.
     /// - Parameters:
@@ -38,8 +41,9 @@ public struct CSVTable: Sendable {
     ///   - columnNames: for files without a header line (MURA's), the names to give the
     ///     columns; nil when the first line is the header.
     ///   - hint: what to tell the user when the file does not exist.
+    ///   - encoding: the file's encoding; other encodings are converted to UTF-8 first.
     public static func read(contentsOf url: URL, columnNames: [String]? = nil,
-                            hint: String = "Check the path.") throws(DatasetError) -> CSVTable {
+                            hint: String = "Check the path.", encoding: TextEncoding = .utf8) throws(DatasetError) -> CSVTable {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw .fileNotFound(path: path, hint: hint)
@@ -50,12 +54,15 @@ public struct CSVTable: Sendable {
         } catch {
             throw .unreadable(path: path, reason: error.localizedDescription)
         }
-        return try CSVTable(parsing: [UInt8](data), file: path, columnNames: columnNames)
+        return try CSVTable(parsing: [UInt8](data), file: path, columnNames: columnNames, encoding: encoding)
     }
 
-    /// Parses CSV bytes; `file` names the source in errors; `columnNames` as in `read`.
-    public init(parsing bytes: [UInt8], file: String, columnNames: [String]? = nil) throws(DatasetError) {
-        precondition(bytes.count < Int(UInt32.max) / 2, "CSV files over 2 GB are not supported")
+    /// Parses CSV bytes; `file` names the source in errors; `columnNames` and `encoding` as in `read`.
+    public init(parsing bytes: [UInt8], file: String, columnNames: [String]? = nil, encoding: TextEncoding = .utf8) throws(DatasetError) {
+        let bytes = try encoding.utf8Bytes(bytes, file: file)
+        guard bytes.count < Int(UInt32.max) / 2 else {
+            throw .unreadable(path: file, reason: "the file is over 2 GB, more than label files are read up to")
+        }
         self.file = file
         var parser = CSVParser(file: file, storageBase: bytes.count)
         parser.header = columnNames
@@ -84,7 +91,7 @@ public struct CSVTable: Sendable {
     /// The 1-based line number where data row `row` starts, for error messages.
     public func line(ofRow row: Int) -> Int { Int(startLines[row]) }
 
-    /// The text of a field (invalid UTF-8 is repaired with U+FFFD).
+    /// The text of a field.
     public func string(row: Int, column: Int) -> String {
         let index = 2 * (row * header.count + column)
         let start = Int(fieldBounds[index]), end = Int(fieldBounds[index + 1])
@@ -128,7 +135,7 @@ public struct CSVFields {
         return UnsafeBufferPointer(start: bytes.baseAddress! + start, count: end - start)
     }
 
-    /// The text of a field (invalid UTF-8 is repaired with U+FFFD).
+    /// The text of a field.
     public func string(row: Int, column: Int) -> String {
         String(decoding: bytes(row: row, column: column), as: UTF8.self)
     }

@@ -54,6 +54,8 @@ public struct CheXpertOptions: Sendable, Hashable {
     public var frontalOnly: Bool
     /// Label files relative to the root and the official split each stands for.
     public var labelFiles: [LabelFile]
+    /// Where images may be (default: inside the root).
+    public var imagePolicy: ImagePathPolicy = .insideRoot
 
     /// A label file and the split it defines.
     public struct LabelFile: Sendable, Hashable {
@@ -93,20 +95,25 @@ public struct CheXpertOptions: Sendable, Hashable {
 ///
 /// - Throws: `DatasetError` naming the file, line and column of the first problem: a missing
 ///   label file or column, an unparseable Sex/Age/view/finding cell, a path without a
-///   `patientNNNNN` component, a duplicate path.
+///   `patientNNNNN` component, a path listed twice (both places named), an image path that
+///   leads out of the root; see `Manifest.init` for the consistency checks.
 public func loadCheXpertManifest(root: URL, options: CheXpertOptions = .init()) throws(DatasetError) -> Manifest {
     var samples: [Sample] = []
+    var origins: [SourceLine] = []
     for labelFile in options.labelFiles {
         let url = resolve(labelFile.path, against: root)
         let table = try CSVTable.read(contentsOf: url, hint:
             "Point the CheXpert dataset root (e.g. ${CHEXPERT_ROOT}) at the folder holding train.csv and valid.csv (CheXpert-v1.0 or CheXpert-v1.0-small from Stanford AIMI).")
-        samples += try cheXpertSamples(from: table, split: labelFile.split, options: options)
+        let rows = try cheXpertRows(from: table, split: labelFile.split, options: options)
+        samples += rows.samples
+        origins += rows.lines.map { SourceLine(file: table.file, line: $0) }
     }
     guard !samples.isEmpty else {
         throw .empty(file: root.path, reason: options.frontalOnly ? "no frontal images in the label files" : "the label files have no rows")
     }
     let schema = LabelSchema(options.findings.map(LabelDefinition.binary))
-    return try Manifest(dataset: "chexpert", root: root, schema: schema, samples: samples, source: root.path)
+    return try Manifest(dataset: "chexpert", root: root, schema: schema, samples: samples, source: root.path,
+                        origins: origins, imagePolicy: options.imagePolicy)
 }
 
 /// Turns one parsed CheXpert label file into samples (see `CheXpertOptions`).
@@ -116,6 +123,11 @@ public func loadCheXpertManifest(root: URL, options: CheXpertOptions = .init()) 
 ///   - split: the official split of its rows.
 /// - Throws: `DatasetError.missingColumn` / `.badValue` with the file, line and column.
 public func cheXpertSamples(from table: CSVTable, split: OfficialSplit?, options: CheXpertOptions) throws(DatasetError) -> [Sample] {
+    try cheXpertRows(from: table, split: split, options: options).samples
+}
+
+/// `cheXpertSamples`, with the line each sample's row starts on.
+func cheXpertRows(from table: CSVTable, split: OfficialSplit?, options: CheXpertOptions) throws(DatasetError) -> (samples: [Sample], lines: [Int]) {
     let pathColumn = try table.column(named: "Path")
     let sexColumn = try table.column(named: "Sex")
     let ageColumn = try table.column(named: "Age")
@@ -132,7 +144,9 @@ public func cheXpertSamples(from table: CSVTable, split: OfficialSplit?, options
                       value: fields.string(row: row, column: column), expected: expected)
         }
         var samples: [Sample] = []
+        var lines: [Int] = []
         samples.reserveCapacity(table.rowCount)
+        lines.reserveCapacity(table.rowCount)
         for row in 0..<table.rowCount {
             guard let view = CheXpertCells.view(fields, row: row, column: viewColumn) else {
                 throw bad(row, viewColumn, "Frontal or Lateral")
@@ -164,8 +178,9 @@ public func cheXpertSamples(from table: CSVTable, split: OfficialSplit?, options
             }
             samples.append(Sample(id: path.id, patientID: path.patient, studyID: path.study, imagePath: path.imagePath,
                                   labels: labels, attributes: attributes, officialSplit: split))
+            lines.append(table.line(ofRow: row))
         }
-        return samples
+        return (samples, lines)
     }
 }
 

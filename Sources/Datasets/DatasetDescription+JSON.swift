@@ -10,12 +10,13 @@ extension DatasetDescription {
     ///                   "counts": {"1": 11559, "0": 100561, "uncertain": 0}, "missing": 0}],
     ///       "attributes": [{"name": "sex", "known": …, "unknown": …, "distinct": 2,
     ///                       "counts": {"female": …, "male": …}}],   // counts null over the limit
-    ///       "sections": {"masks": {"title": …, "columns": […], "rows": [["name", 1, 2.5], …]}}
+    ///       "sections": {"masks": {"title": …, "columns": […], "rows": [["name", 1, 2.5], …]}},
+    ///       "warnings": [{"file": "train.csv", "line": 12, "patient": "p1", "sample": "…", "message": "…"}]
     ///     }
     ///
     /// (objects and arrays on one line when they fit in 140 columns, else one member a line). Age counts
-    /// are the bins `young` (0–34), `middle` (35–59), `elderly` (60+); `sections` is present
-    /// only when there are sections.
+    /// are the bins `young` (0–34), `middle` (35–59), `elderly` (60+); `sections` and `warnings`
+    /// are present only when there are some.
     public func json() -> String {
         var members: [(String, OrderedJSON)] = [
             ("dataset", .string(dataset)), ("root", .string(root)),
@@ -36,6 +37,15 @@ extension DatasetDescription {
                     ("columns", .array(section.columns.map(OrderedJSON.string))),
                     ("rows", .array(section.rows.map { row in .array([.string(row.name)] + row.values.map(Self.json)) })),
                 ]))
+            })))
+        }
+        if !issues.isEmpty {
+            members.append(("warnings", .array(issues.map { issue in
+                var entry: [(String, OrderedJSON)] = [("file", .string(issue.file)), ("line", issue.line.map(OrderedJSON.integer) ?? .null)]
+                entry.append(("patient", issue.patientID.map(OrderedJSON.string) ?? .null))
+                entry.append(("sample", issue.sampleID.map(OrderedJSON.string) ?? .null))
+                entry.append(("message", .string(issue.message)))
+                return .object(entry)
             })))
         }
         var output = ""

@@ -1,8 +1,9 @@
 extension DatasetDescription {
     /// The description as aligned text tables, for a terminal: sizes, official splits, binary
     /// labels (one row each: 1, 0, uncertain, missing), multi-class labels (one row per class),
-    /// attributes (one row per value, `(unknown)` last), further sections, then the same label
-    /// and attribute tables for each official split when described per split.
+    /// attributes (one row per value, `(unknown)` last), further sections, the same label and
+    /// attribute tables for each official split when described per split, then the first
+    /// consistency warnings.
     public func text() -> String {
         var lines = ["dataset \(dataset): \(summary.rows) rows, \(summary.patients) patients, \(summary.studies) studies",
                      "root \(root)"]
@@ -29,8 +30,16 @@ extension DatasetDescription {
                 lines += Self.countLines(split.summary)
             }
         }
+        if !issues.isEmpty {
+            lines += ["", "\(issues.count) warning\(issues.count == 1 ? "" : "s"): rows that contradict each other (recorded by a run; see docs/DATASETS.md)"]
+            lines += issues.prefix(Self.listedIssues).map { "  " + $0.description }
+            if issues.count > Self.listedIssues { lines.append("  … \(issues.count - Self.listedIssues) more (--format json lists all)") }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// Warnings listed in the text rendering (JSON lists all).
+    static let listedIssues = 20
 
     /// The label and attribute tables of a summary, each preceded by a blank line.
     private static func countLines(_ summary: Summary) -> [String] {

@@ -20,6 +20,9 @@ public struct DatasetDescription: Sendable, Hashable {
     public let officialSplits: [SplitSummary]
     /// Further statistics, shown after the attributes.
     public var sections: [DescriptionTable]
+    /// The manifest's consistency warnings (rows that contradict each other, see
+    /// `ManifestConsistency`), shown last.
+    public let issues: [DatasetIssue]
 
     /// Sizes and counts of a set of samples.
     public struct Summary: Sendable, Hashable {
@@ -134,6 +137,7 @@ public struct DatasetDescription: Sendable, Hashable {
             }
         }
         sections = []
+        issues = manifest.issues
     }
 
     /// Whether `officialSplits` carry label and attribute counts.

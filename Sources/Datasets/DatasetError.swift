@@ -19,6 +19,19 @@ public enum DatasetError: Error, Sendable, Hashable, CustomStringConvertible, Lo
     case badValue(file: String, line: Int, column: String, value: String, expected: String)
     /// Two samples have the same id.
     case duplicateSampleID(file: String, id: String)
+    /// Two rows list the same sample (the same image in a CheXpert-style file), with where each is.
+    case listedTwice(id: String, first: SourceLine, second: SourceLine)
+    /// One image file is listed under two sample ids of different patients: a patient-disjoint
+    /// split could put it in training and test at once.
+    case imageOfTwoPatients(imagePath: String, first: String, second: String)
+    /// An image path in a label file leads outside the dataset's root (`../`, an absolute path)
+    /// and the dataset does not allow it.
+    case imageOutsideRoot(path: String, root: String, location: String, reason: String)
+    /// An image inside the root is a symbolic link (or under one) to a file outside it, and the
+    /// dataset does not allow following it.
+    case symlinkOutsideRoot(path: String, target: String, root: String)
+    /// A text file holds bytes that are not UTF-8 (and no other encoding was declared).
+    case notUTF8(file: String, line: Int, column: Int, byteOffset: Int, bytes: [UInt8])
     /// A sample carries a label value its schema does not allow.
     case invalidLabelValue(file: String, sampleID: String, label: String, value: String, allowed: String)
     /// The source yields no samples at all (after filters).
@@ -53,6 +66,24 @@ public enum DatasetError: Error, Sendable, Hashable, CustomStringConvertible, Lo
             "\(file), line \(line), column \"\(column)\": cannot use \"\(value)\": expected \(expected). Correct the cell or exclude the row."
         case .duplicateSampleID(let file, let id):
             "\(file): sample id \"\(id)\" appears more than once. Sample ids (usually image paths) must be unique; remove the duplicate row."
+        case .listedTwice(let id, let first, let second):
+            "\(second): \"\(id)\" is listed again (first at \(first.file == second.file ? "line \(first.line)" : first.description)). "
+                + "Each image may appear once: a repeated row counts the image twice in training and scoring; remove one of the rows."
+        case .imageOfTwoPatients(let imagePath, let first, let second):
+            "image \"\(imagePath)\" is listed for two patients: \(first) and \(second). A patient-disjoint split could put "
+                + "the same image in training and test; correct the patient of one row, or remove it."
+        case .imageOutsideRoot(let path, let root, let location, let reason):
+            "\(location): image path \"\(path)\" \(reason), outside the dataset root \(root). Label files may only name images "
+                + "inside the root, so that a shared spec or CSV cannot make xrbench read other files. Correct the path, or, if the "
+                + "images really live elsewhere, set `allow_outside_root: true` in the dataset's options."
+        case .symlinkOutsideRoot(let path, let target, let root):
+            "\(path): the image is a symbolic link (or under one) to \(target), outside the dataset root \(root). "
+                + "Copy the images into the root, or, if linking them in is intended, set `follow_symlinks: true` in the dataset's options."
+        case .notUTF8(let file, let line, let column, let byteOffset, let bytes):
+            "\(file), line \(line), column \(column) (byte \(byteOffset) of the file): the bytes "
+                + bytes.map { String(format: "%02X", $0) }.joined(separator: " ")
+                + " are not UTF-8 text, so ids and values would not be what the file says. Convert the file to UTF-8 "
+                + "(e.g. iconv -f latin1 -t utf-8), or, for a csv dataset, declare its encoding with `encoding: latin-1` or `encoding: windows-1252`."
         case .invalidLabelValue(let file, let sampleID, let label, let value, let allowed):
             "\(file), sample \"\(sampleID)\": label \"\(label)\" has value \"\(value)\"; allowed: \(allowed). Correct the value or the label schema."
         case .empty(let file, let reason):

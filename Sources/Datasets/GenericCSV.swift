@@ -71,6 +71,10 @@ public struct CSVManifestOptions: Sendable, Hashable, Codable {
     public var datasetName: String
     /// Segmentation mask columns, if the file has them (`CSVMasks`).
     public var masks: CSVMasks?
+    /// The label file's encoding (default UTF-8; other encodings are converted).
+    public var encoding: TextEncoding = .utf8
+    /// Where images may be (default: inside the root).
+    public var imagePolicy: ImagePathPolicy = .insideRoot
 
     /// Creates options.
     public init(file: String, imageColumn: String, idColumn: String? = nil, patientColumn: String? = nil,
@@ -122,8 +126,10 @@ public struct CSVManifestOptions: Sendable, Hashable, Codable {
 /// - Throws: `DatasetError` naming the file, line and column of the first problem: a missing
 ///   file or column (with the header's columns and a did-you-mean), a bad binary cell, a class
 ///   not in the given list, a bad split or age value, a cell a value map does not list, a
-///   blank or duplicate id, a blank patient or study; `.invalidOption` for a value map of an
-///   attribute that is not read, or one whose outputs `sex`/`age` cannot take.
+///   blank or duplicate id, a blank patient or study, bytes that are not in the declared
+///   encoding, an image path that leads out of the root; `.invalidOption` for a value map of an
+///   attribute that is not read, or one whose outputs `sex`/`age` cannot take; see
+///   `Manifest.init` for the consistency checks.
 public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(DatasetError) -> Manifest {
     for name in options.valueMaps.keys.sorted() where options.attributeColumns[name] == nil {
         throw .invalidOption(name: "values.\(name)", value: "(a value map)",
@@ -132,7 +138,8 @@ public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(Datas
     }
     for (name, map) in options.valueMaps.sorted(by: { $0.key < $1.key }) { try CSVAttributeReader.validate(map, of: name) }
     let url = resolve(options.file, against: root)
-    let table = try CSVTable.read(contentsOf: url, hint: "Check the csv dataset's file option (relative to the root \(root.path)).")
+    let table = try CSVTable.read(contentsOf: url, hint: "Check the csv dataset's file option (relative to the root \(root.path)).",
+                                  encoding: options.encoding)
     let imageColumn = try table.column(named: options.imageColumn)
     let idColumn = try options.idColumn.map { (name: String) throws(DatasetError) in try table.column(named: name) }
     let patientColumn = try options.patientColumn.map { (name: String) throws(DatasetError) in try table.column(named: name) }
@@ -204,7 +211,9 @@ public func loadCSVManifest(root: URL, options: CSVManifestOptions) throws(Datas
     }
     guard !samples.isEmpty else { throw .empty(file: table.file, reason: "the file has a header but no rows") }
     return try Manifest(dataset: options.datasetName, root: root, schema: LabelSchema(definitions), samples: samples,
-                        segmentation: maskReader?.schema, source: table.file)
+                        segmentation: maskReader?.schema, source: table.file,
+                        origins: (0..<table.rowCount).map { SourceLine(file: table.file, line: table.line(ofRow: $0)) },
+                        imagePolicy: options.imagePolicy)
 }
 
 /// The label definitions of the label columns, with kinds and classes inferred from the cells

@@ -50,10 +50,14 @@ public struct MURAOptions: Sendable, Hashable {
 
     /// The splits to read (default: train and valid).
     public var splits: [SplitFiles]
+    /// Where images may be (default: inside the root).
+    public var imagePolicy: ImagePathPolicy
 
     /// Creates options; the default reads both official splits.
-    public init(splits: [SplitFiles] = [.init(prefix: "train", split: .train), .init(prefix: "valid", split: .validation)]) {
+    public init(splits: [SplitFiles] = [.init(prefix: "train", split: .train), .init(prefix: "valid", split: .validation)],
+                imagePolicy: ImagePathPolicy = .insideRoot) {
         self.splits = splits
+        self.imagePolicy = imagePolicy
     }
 }
 
@@ -67,6 +71,7 @@ public let muraBodyParts = ["XR_ELBOW", "XR_FINGER", "XR_FOREARM", "XR_HAND", "X
 ///   has no label at all.
 public func loadMURAManifest(root: URL, options: MURAOptions = .init()) throws(DatasetError) -> Manifest {
     var samples: [Sample] = []
+    var origins: [SourceLine] = []
     let hint = "Point the MURA root (e.g. ${MURA_ROOT}) at the MURA-v1.1 folder holding train_image_paths.csv and train_labeled_studies.csv."
     for files in options.splits {
         let split = files.split
@@ -116,11 +121,13 @@ public func loadMURAManifest(root: URL, options: MURAOptions = .init()) throws(D
                 studyID: components[1..<(patientIndex + 2)].joined(separator: "/"), imagePath: imagePath,
                 labels: ["abnormal": label, "bodyPart": .category(bodyPart)],
                 attributes: ["bodyPart": bodyPart], officialSplit: split))
+            origins.append(SourceLine(file: images.file, line: images.line(ofRow: row)))
         }
     }
     guard !samples.isEmpty else { throw .empty(file: root.path, reason: "the image path lists are empty") }
     let schema = LabelSchema([.binary("abnormal"), .multiClass("bodyPart", classes: muraBodyParts)])
-    return try Manifest(dataset: "mura", root: root, schema: schema, samples: samples, source: root.path)
+    return try Manifest(dataset: "mura", root: root, schema: schema, samples: samples, source: root.path,
+                        origins: origins, imagePolicy: options.imagePolicy)
 }
 
 private func trimmingSlashes(_ text: String) -> String {

@@ -42,6 +42,9 @@ public struct NIHOptions: Sendable, Hashable {
     public var testList: String?
     /// Whether every image must exist under the root; the label file alone loads without.
     public var checkImages: Bool
+    /// Where images may be: found by name under the root, they are never outside it unless a
+    /// folder there is a symbolic link out of it (`follow_symlinks`).
+    public var imagePolicy: ImagePathPolicy = .insideRoot
 
     /// Creates options; the defaults read all 14 findings without official split and without
     /// checking images.
@@ -97,7 +100,9 @@ public func loadNIHManifest(root: URL, options: NIHOptions = .init()) throws(Dat
     }
     guard !samples.isEmpty else { throw .empty(file: table.file, reason: "the file has a header but no rows") }
     return try Manifest(dataset: "nih", root: root, schema: LabelSchema(options.findings.map(LabelDefinition.binary)),
-                        samples: samples, source: table.file)
+                        samples: samples, source: table.file,
+                        origins: (0..<table.rowCount).map { SourceLine(file: table.file, line: table.line(ofRow: $0)) },
+                        imagePolicy: options.imagePolicy)
 }
 
 /// Turns a parsed `Data_Entry_2017*.csv` into samples with labels and attributes; image paths
@@ -133,7 +138,10 @@ public func nihSamples(from table: CSVTable, findings: [String]) throws(DatasetE
         lineOfImage.reserveCapacity(table.rowCount)
         for row in 0..<table.rowCount {
             let image = fields.string(row: row, column: imageColumn)
-            guard !image.isEmpty else { throw bad(row, imageColumn, "an image file name") }
+            // A name, not a path: images are found under the root by name, never elsewhere.
+            guard !image.isEmpty, !image.contains("/"), image != "..", image != "." else {
+                throw bad(row, imageColumn, "an image file name (no folders: images are found under the root by name)")
+            }
             if let earlier = lineOfImage.updateValue(table.line(ofRow: row), forKey: image) {
                 throw bad(row, imageColumn, "a unique image name; line \(earlier) has the same")
             }

@@ -17,7 +17,8 @@ import Foundation
 ///
 /// The manifest has one multi-class label `class` (classes sorted by name) and the attribute
 /// `role`; patient and study come from `patientNNNNN/studyN` when the path has them.
-public func loadRetrievalSetManifest(root: URL, file: String, datasetName: String = "retrieval") throws(DatasetError) -> Manifest {
+public func loadRetrievalSetManifest(root: URL, file: String, datasetName: String = "retrieval",
+                                     imagePolicy: ImagePathPolicy = .insideRoot) throws(DatasetError) -> Manifest {
     let url = resolve(file, against: root)
     let table = try CSVTable.read(contentsOf: url, hint: "Write the retrieval list as CSV with columns path,role,class (see docs/DATASETS.md).")
     let pathColumn = try table.column(named: "path")
@@ -50,7 +51,9 @@ public func loadRetrievalSetManifest(root: URL, file: String, datasetName: Strin
     }
     guard !samples.isEmpty else { throw .empty(file: table.file, reason: "the retrieval list has no rows") }
     let schema = LabelSchema([.multiClass("class", classes: classes.sorted())])
-    return try Manifest(dataset: datasetName, root: root, schema: schema, samples: samples, source: table.file)
+    return try Manifest(dataset: datasetName, root: root, schema: schema, samples: samples, source: table.file,
+                        origins: (0..<table.rowCount).map { SourceLine(file: table.file, line: table.line(ofRow: $0)) },
+                        imagePolicy: imagePolicy)
 }
 
 /// Which samples of a retrieval manifest are queries and which are candidates.

@@ -28,6 +28,8 @@ public struct RunReport: Sendable {
     public var seconds: Double
     /// Results this run's stages recorded without a value, with why.
     public var valuelessResults: [ValuelessResult] = []
+    /// Dataset warnings recorded by the stages this run used (contradicting patient facts, ...).
+    public var sampleIssues: [SampleIssueRow] = []
 
     /// The run's final status.
     public var status: RunStatus {
@@ -60,6 +62,7 @@ public struct RunReport: Sendable {
         if blocked > 0 { lines.append("  \(blocked) stages depending on failed stages did not run; fix the failures and run again") }
         if interrupted > 0 { lines.append("  interrupted: run the same command again to resume") }
         if !valuelessResults.isEmpty { lines += valuelessSummary }
+        if !sampleIssues.isEmpty { lines += sampleIssueSummary }
         return lines.joined(separator: "\n")
     }
 
@@ -79,6 +82,17 @@ public struct RunReport: Sendable {
         if order.count > 5 { lines.append("    … and \(order.count - 5) other reasons") }
         lines.append("  first: " + valuelessResults.prefix(3).map { "\($0.task)/\($0.backbone)/\($0.label.isEmpty ? "macro" : $0.label)/\($0.metric)" }
             .joined(separator: ", ") + " (xrbench query \"SELECT * FROM latest_result WHERE value IS NULL\")")
+        return lines
+    }
+
+    /// How many dataset warnings were recorded, with the first few.
+    var sampleIssueSummary: [String] {
+        let count = sampleIssues.count
+        var lines = ["  \(count) dataset warning\(count == 1 ? "" : "s") recorded (xrbench query \"SELECT * FROM latest_sample_issue\"):"]
+        for issue in sampleIssues.prefix(3) {
+            lines.append("    \(issue.dataset): " + (issue.line.map { "\(issue.file), line \($0)" } ?? issue.file) + ": \(issue.message)")
+        }
+        if count > 3 { lines.append("    … \(count - 3) more") }
         return lines
     }
 
@@ -205,6 +219,7 @@ extension Engine {
             cached: graph.stages.count - stagesToRun.count + elsewhere - volatileComputed,
             rerecorded: rerecorded, rebuilt: triage.corrupt, failures: failures, blocked: blocked, interrupted: interrupted, seconds: 0)
         report.valuelessResults = (try? store.valuelessResults(runID: runID)) ?? []
+        report.sampleIssues = (try? store.sampleIssues(runID: runID)) ?? []
         report.seconds = Date().timeIntervalSince(began)
         try store.finishRun(id: runID, status: report.status, endedAt: Date())
         return report

@@ -91,12 +91,10 @@ extension Engine {
                 kept += 1
             } else {
                 removed.append(entry)
-                if !dryRun {
-                    cache.remove(entry.key, kind: entry.kind)
-                    cache.removeDescriptor(entry.key)
-                }
+                if !dryRun { cache.remove(entry.key, kind: entry.kind) }
             }
         }
+        if !dryRun { cache.removeDescriptors(Set(removed.map(\.1))) }
         return GarbageReport(removed: removed, kept: kept, temporaries: temporaries)
     }
 }

@@ -21,6 +21,8 @@ public struct EngineConfiguration: Sendable {
     public var observer: (any SchedulerObserver)?
     /// Hash every cached artifact on lookup instead of trusting unchanged sizes and times.
     public var verifyArtifacts: Bool
+    /// The most stages a spec may compile to (`--max-stages`; default `StageCount.defaultMaximum`).
+    public var maximumStages: Int
     /// Install a Ctrl-C handler for the duration of `run` (off in tests).
     public var handlesInterrupts: Bool
     /// Cancels the run when set (the interrupt handler sets it; tests may too).
@@ -39,6 +41,7 @@ public struct EngineConfiguration: Sendable {
                 executor: String = "local",
                 observer: (any SchedulerObserver)? = StderrProgress(),
                 verifyArtifacts: Bool = false,
+                maximumStages: Int = StageCount.defaultMaximum,
                 handlesInterrupts: Bool = true,
                 cancellation: CancellationFlag = CancellationFlag(),
                 engineVersion: String = Engine.version,
@@ -51,6 +54,7 @@ public struct EngineConfiguration: Sendable {
         self.executor = executor
         self.observer = observer
         self.verifyArtifacts = verifyArtifacts
+        self.maximumStages = maximumStages
         self.handlesInterrupts = handlesInterrupts
         self.cancellation = cancellation
         self.engineVersion = engineVersion
@@ -67,13 +71,16 @@ public enum Engine {
     public static let version = "0.1.0"
 
     /// Loads and compiles a spec (validation errors thrown before any work).
-    /// - Throws: `SpecError` (every validation problem, every missing file), `GraphError`.
+    /// - Throws: `SpecError` (every validation problem, every missing file, a spec beyond
+    ///   `configuration.maximumStages`), `GraphError`.
     public static func compile(specURL: URL, configuration: EngineConfiguration) throws -> CompiledSpec {
         let catalog = configuration.registry.catalog
         let spec = try SpecLoader(catalog: catalog, environment: configuration.environment).load(specURL)
         let digester = FileDigester(memoURL: configuration.digestMemo)
         // Digests computed before a missing file stopped compilation are worth keeping too.
         defer { try? digester.save() }
-        return try GraphBuilder.compile(spec, catalog: catalog, options: configuration.registry.compileOptions, digester: digester)
+        var options = configuration.registry.compileOptions
+        options.maximumStages = configuration.maximumStages
+        return try GraphBuilder.compile(spec, catalog: catalog, options: options, digester: digester)
     }
 }

@@ -28,7 +28,10 @@ measurements.record("sgemm 2048^3 GFLOP/s", measureSgemmGigaflops(), higherIsBet
 print(String(format: "sgemm 2048^3: %.1f GFLOP/s", measurements["sgemm 2048^3 GFLOP/s"]!))
 if wanted("vit") { measurements.merge(runViTBench()) }
 if wanted("probe") { measurements.merge(runProbeBench()) }
-if wanted("engine") { measurements.merge(runEngineBench()) }
+if wanted("engine") {
+    measurements.merge(runEngineBench())
+    measurements.merge(runLargePlanBench())
+}
 if wanted("store") { measurements.merge(runStoreBench()) }
 if wanted("dense") { measurements.merge(runDenseBench()) }
 

@@ -25,9 +25,14 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Images per embedding shard: progress is committed every N images.", valueName: "N"))
     var shardImages: Int = 256
 
+    @Option(name: .customLong("max-stages"),
+            help: ArgumentHelp("Refuse a spec whose matrices expand to more stages than this.", valueName: "N"))
+    var maximumStages: Int = StageCount.defaultMaximum
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         guard shardImages >= 1 else { throw ValidationError("--shard-images must be at least 1.") }
+        guard maximumStages >= 1 else { throw ValidationError("--max-stages must be at least 1.") }
     }
 
     /// The engine configuration these options describe.
@@ -35,7 +40,7 @@ struct EngineOptions: ParsableArguments {
         EngineConfiguration(
             cacheDirectory: URL(fileURLWithPath: cache), databasePath: URL(fileURLWithPath: database), jobs: jobs,
             registry: makeRegistry(shardImages: shardImages), executor: executor, observer: progress ? StderrProgress() : nil, verifyArtifacts: verify,
-            engineVersion: xrbenchVersion)
+            maximumStages: maximumStages, engineVersion: xrbenchVersion)
     }
 }
 

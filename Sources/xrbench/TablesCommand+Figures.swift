@@ -153,9 +153,11 @@ final class ThumbnailSource {
         }
         let stored = folder.appendingPathComponent("manifest.json")
         if let data = try? Data(contentsOf: stored), let decoded = try? JSONDecoder().decode(StoredManifest.self, from: data) {
-            let root = decoded.rootInArtifact ? folder.appendingPathComponent("data") : decoded.manifest.root
+            // Images were read through the embed stage's checks (inside the root, links included)
+            // before any retrieval result names them, so the gallery shows no file a run did not read.
+            let data = folder.appendingPathComponent("data")
             for sample in decoded.manifest.samples where images[sample.id] == nil {
-                images[sample.id] = root.appendingPathComponent(sample.imagePath)
+                images[sample.id] = decoded.rootInArtifact ? data.appendingPathComponent(sample.imagePath) : decoded.manifest.imageURL(of: sample)
             }
             return
         }
@@ -174,9 +176,9 @@ final class ThumbnailSource {
     /// manifest in the cache with the same sample ids (say, a phantom set of another size) could
     /// lend its images to the gallery.
     private func imagesOfManifest(readBy stageKey: String) -> [String: URL] {
-        let descriptor = cacheFolder.appendingPathComponent("stages").appendingPathComponent(stageKey + ".json")
-        guard let data = try? Data(contentsOf: descriptor),
-              let stage = try? JSONDecoder().decode(Stage.self, from: data),
+        // Only an existing cache is opened: opening creates the folders it lacks.
+        guard FileManager.default.fileExists(atPath: cacheFolder.appendingPathComponent("stages").path),
+              let stage = try? ArtifactCache(root: cacheFolder).descriptor(StageKey(stageKey)),
               let manifestKey = stage.inputs["manifest"] else { return [:] }
         let saved = images
         images = [:]

@@ -4,7 +4,8 @@ import Testing
 import TestSupport
 
 /// Four samples covering every counting rule: binary and multi-class labels with each value,
-/// known and unknown attributes, a study name shared by two patients, three official splits.
+/// known and unknown attributes, a study name shared by two patients, three official splits; and
+/// one consistency warning (patient p1's rows disagree on sex).
 private func smallManifest() throws -> Manifest {
     try Manifest(dataset: "small", root: URL(fileURLWithPath: "/data/small"),
                  schema: LabelSchema([.binary("Edema"), .multiClass("site", classes: ["chest", "knee"])]), samples: [

@@ -56,5 +56,7 @@ struct NIHRealLabelsTests {
         #expect(manifest.samples.filter { $0.attributes["projection"] == "PA" }.count == reference.view["PA"])
         #expect(manifest.samples.filter { $0.attributes["projection"] == "AP" }.count == reference.view["AP"])
         #expect(manifest.samples.allSatisfy { $0.attributes["view"] == "frontal" && $0.imagePath == $0.id })
+        // No patient of two sexes; ages of one patient at most 14 years apart (Python, measured).
+        #expect(manifest.issues.isEmpty, "\(manifest.issues.prefix(3))")
     }
 }

@@ -64,7 +64,7 @@ public struct CheXpertAdapter: DatasetAdapter {
             SchemaField("uncertainty", .anyOf([Self.policy, .dictionary(Self.policy, defines: nil)],
                                               summary: "ones|zeros|ignore or a mapping label → policy (with `default`)")),
             SchemaField("frontal_only", .boolean),
-        ]
+        ] + ImagePathOptions.fields
     }
 
     /// Creates the adapter.
@@ -102,8 +102,9 @@ public struct CheXpertAdapter: DatasetAdapter {
                 defaultPolicy = try policy(value)
             }
         }
-        let settings = CheXpertOptions(defaultUncertaintyPolicy: defaultPolicy, uncertaintyPolicies: policies,
+        var settings = CheXpertOptions(defaultUncertaintyPolicy: defaultPolicy, uncertaintyPolicies: policies,
                                        frontalOnly: try options.bool("frontal_only") ?? false, labelFiles: files)
+        settings.imagePolicy = try ImagePathOptions.policy(options)
         return try loadCheXpertManifest(root: try options.requiredPath("root"), options: settings)
     }
 }
@@ -117,7 +118,7 @@ public struct MURAAdapter: DatasetAdapter {
             SchemaField("root", .path(.dataRoot), required: true),
             SchemaField("train_csv", .path(.file), required: true),
             SchemaField("valid_csv", .path(.file)),
-        ]
+        ] + ImagePathOptions.fields
     }
 
     /// Creates the adapter.
@@ -130,7 +131,8 @@ public struct MURAAdapter: DatasetAdapter {
     public func manifest(_ options: ComponentOptions, context: DatasetContext) throws -> Manifest {
         var splits = [MURAOptions.SplitFiles(eitherFile: try options.requiredPath("train_csv").path, split: .train)]
         if let valid = try options.string("valid_csv") { splits.append(.init(eitherFile: valid, split: .validation)) }
-        return try loadMURAManifest(root: try options.requiredPath("root"), options: MURAOptions(splits: splits))
+        return try loadMURAManifest(root: try options.requiredPath("root"),
+                                    options: MURAOptions(splits: splits, imagePolicy: try ImagePathOptions.policy(options)))
     }
 }
 
@@ -148,6 +150,7 @@ public struct NIHAdapter: DatasetAdapter {
             SchemaField("test_list", .path(.file)),
             SchemaField("findings", .list(.string(choices: NIHOptions.allFindings + [NIHOptions.noFinding]), minimumCount: 1)),
             SchemaField("check_images", .boolean),
+            SchemaField("follow_symlinks", .boolean),
         ]
     }
 
@@ -160,10 +163,27 @@ public struct NIHAdapter: DatasetAdapter {
     }
 
     public func manifest(_ options: ComponentOptions, context: DatasetContext) throws -> Manifest {
-        let settings = NIHOptions(dataEntry: try options.requiredPath("data_entry").path,
+        var settings = NIHOptions(dataEntry: try options.requiredPath("data_entry").path,
                                   findings: try options.strings("findings") ?? NIHOptions.allFindings,
                                   trainValList: try options.string("train_val_list"), testList: try options.string("test_list"),
                                   checkImages: try options.bool("check_images") ?? false)
+        settings.imagePolicy = try ImagePathOptions.policy(options)
         return try loadNIHManifest(root: try options.requiredPath("root"), options: settings)
+    }
+}
+
+/// The options of the adapters that read image paths from label files: by default every image
+/// must be inside the dataset's root, so that a shared spec or label file cannot make xrbench
+/// read other files (docs/DATASETS.md).
+enum ImagePathOptions {
+    static let fields = [
+        SchemaField("allow_outside_root", .boolean),
+        SchemaField("follow_symlinks", .boolean),
+    ]
+
+    /// The policy the options give (inside the root when they say nothing).
+    static func policy(_ options: ComponentOptions) throws -> ImagePathPolicy {
+        ImagePathPolicy(allowsOutsideRoot: try options.bool("allow_outside_root") ?? false,
+                        followsSymlinksOutOfRoot: try options.bool("follow_symlinks") ?? false)
     }
 }

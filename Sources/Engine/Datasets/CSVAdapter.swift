@@ -30,7 +30,12 @@ public struct CSVAdapter: DatasetAdapter {
             SchemaField("label_map_column", .string()),
             SchemaField("mask_classes", .list(.string(), minimumCount: 1)),
             SchemaField("label_map_encoding", .string(choices: LabelMapEncoding.allCases.map(\.rawValue))),
-        ]
+            SchemaField("encoding", .string(choices: TextEncoding.allCases.map(\.rawValue))),
+        ] + ImagePathOptions.fields
+    }
+
+    private static func encoding(_ options: [String: ParameterValue]) -> TextEncoding {
+        options["encoding"]?.stringValue.flatMap(TextEncoding.init(rawValue:)) ?? .utf8
     }
 
     /// Creates the adapter.
@@ -41,7 +46,7 @@ public struct CSVAdapter: DatasetAdapter {
         guard let path = options["manifest"]?.stringValue else { return [] }
         let header: [String]
         do {
-            header = try Self.header(of: URL(fileURLWithPath: path))
+            header = try Self.header(of: URL(fileURLWithPath: path), encoding: Self.encoding(options))
         } catch {
             return [SpecProblem(at: "manifest", "\(error)")]
         }
@@ -129,7 +134,7 @@ public struct CSVAdapter: DatasetAdapter {
     }
 
     /// The column names on the first line of a CSV file (without reading the rest).
-    static func header(of url: URL) throws -> [String] {
+    static func header(of url: URL, encoding: TextEncoding) throws -> [String] {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
             throw DatasetError.fileNotFound(path: url.path, hint: "check the csv dataset's `manifest` option")
         }
@@ -142,7 +147,7 @@ public struct CSVAdapter: DatasetAdapter {
             }
             bytes += chunk
         }
-        return try CSVTable(parsing: bytes + [UInt8(ascii: "\n")], file: url.path).header
+        return try CSVTable(parsing: bytes + [UInt8(ascii: "\n")], file: url.path, encoding: encoding).header
     }
 
     public func manifest(_ options: ComponentOptions, context: DatasetContext) throws -> Manifest {
@@ -171,6 +176,8 @@ public struct CSVAdapter: DatasetAdapter {
             let encoding = try options.string("label_map_encoding").flatMap(LabelMapEncoding.init(rawValue:)) ?? .values
             settings.masks = .labelMap(column: column, classes: try options.strings("mask_classes") ?? [], encoding: encoding)
         }
+        settings.encoding = Self.encoding(options.values)
+        settings.imagePolicy = try ImagePathOptions.policy(options)
         return try loadCSVManifest(root: root, options: settings)
     }
 }

@@ -50,7 +50,8 @@ public struct ManifestRunner: StageRunner {
         // A missing image is not an error here: embeddings computed elsewhere need none. A backbone
         // that reads images lists every one it cannot read.
         let digester = ImageDigests(cacheDirectory: context.cacheDirectory)
-        let urls = manifest.samples.map(manifest.imageURL(of:))
+        // Images inside the dataset's root, symbolic links included, unless its options allow otherwise.
+        let urls = try manifest.readableImageURLs(of: manifest.samples)
         let results = try digester.digestsOrProblems(of: urls, threads: context.threads, cancellation: context.cancellation)
         var digests = results.map { try? $0.get() }
         // Mask files are content the segmentation stages key on: every one must be there (with
@@ -97,7 +98,9 @@ public struct ManifestRunner: StageRunner {
         let artifact = ManifestArtifact(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: digests, maskDigests: maskDigests)
         try artifact.write(to: context.outputDirectory)
         context.logger.debug("\(context.stage.label): \(manifest.samples.count) samples, \(Set(manifest.samples.map(\.patientID)).count) patients")
-        return StageOutputs(sampleIssues: issues)
+        // Contradicting dataset facts that do not stop the dataset (ManifestConsistency) are recorded too.
+        let dataset = context.stage.hints["dataset"]?.stringValue ?? manifest.dataset
+        return StageOutputs(sampleIssues: manifest.issues.map { SampleIssueRow($0, dataset: dataset) } + issues)
     }
 }
 
@@ -131,10 +134,12 @@ struct ManifestArtifact {
     /// The digests of the facets stages read (`ManifestFacet`).
     var facets: [String: String] {
         // The location is not content: the same dataset elsewhere has the same facets.
-        let located = manifest.relocated(to: URL(fileURLWithPath: "/"))
+        // Made again without origins, so that issues name no file paths (which move with the data).
+        let located = try? Manifest(dataset: manifest.dataset, root: URL(fileURLWithPath: "/"), schema: manifest.schema,
+                                    samples: manifest.samples, segmentation: manifest.segmentation, imagePolicy: manifest.imagePolicy)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let content = (try? encoder.encode(Stored(manifest: located, rootInArtifact: rootInArtifact, imageDigests: imageDigests,
+        let content = (try? encoder.encode(Stored(manifest: located ?? manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests,
                                                   maskDigests: maskDigests)))
             ?? Data()
         var images = SHA256()
@@ -167,10 +172,9 @@ struct ManifestArtifact {
         }
         let location = stored.rootInArtifact ? directory.appendingPathComponent(phantomFolder, isDirectory: true)
                                              : URL(fileURLWithPath: root!, isDirectory: true)
-        let manifest = try Manifest(dataset: stored.manifest.dataset, root: location, schema: stored.manifest.schema,
-                                    samples: stored.manifest.samples, segmentation: stored.manifest.segmentation,
-                                    source: directory.appendingPathComponent(fileName).path)
-        return ManifestArtifact(manifest: manifest, rootInArtifact: stored.rootInArtifact, imageDigests: digests, maskDigests: stored.maskDigests)
+        // Checked when the stage made it; moved without checking again (masks, issues and image policy kept).
+        return ManifestArtifact(manifest: stored.manifest.relocated(to: location), rootInArtifact: stored.rootInArtifact, imageDigests: digests,
+                                maskDigests: stored.maskDigests)
     }
 }
 

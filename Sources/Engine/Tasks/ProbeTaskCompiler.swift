@@ -8,6 +8,19 @@ struct ProbeTaskCompiler {
     let task: TaskSpec
     let fairness: Bool
 
+    /// The stages `compile` adds, from the axis sizes alone: per cell (backbone, dataset, head,
+    /// fraction, seed, features) a split and a probe per training subgroup, and per test
+    /// subgroup a metric (and for fairness a bootstrap); for fairness one comparison family
+    /// per cell; plus the shared manifests and embeddings.
+    var stageCount: Int {
+        let matrix = task.matrix
+        let cells = StageCount.product(["backbone", "dataset", "head", "fraction", "seed", "features"].map { matrix.size(of: $0) })
+        let train = matrix.size(of: "train"), test = matrix.size(of: "test")
+        let perTraining = StageCount.sum([2, StageCount.product([test, fairness ? 2 : 1])])
+        let perCell = StageCount.sum([StageCount.product([train, perTraining]), fairness ? 1 : 0])
+        return StageCount.sum([StageCount.sharedStages(matrix), StageCount.product([cells, perCell])])
+    }
+
     func compile(into graph: inout GraphBuilder) {
         let options: ProbeTaskOptions
         do {

@@ -12,6 +12,10 @@ public struct ClassificationTask: TaskKind {
     /// Creates the task kind.
     public init() {}
 
+    public func stageCount(_ task: TaskSpec) -> Int {
+        ProbeTaskCompiler(task: task, fairness: false).stageCount
+    }
+
     public func compile(_ task: TaskSpec, into graph: inout GraphBuilder) {
         ProbeTaskCompiler(task: task, fairness: false).compile(into: &graph)
     }
@@ -55,6 +59,10 @@ public struct FairnessTask: TaskKind {
             }
         }
         return problems
+    }
+
+    public func stageCount(_ task: TaskSpec) -> Int {
+        ProbeTaskCompiler(task: task, fairness: true).stageCount
     }
 
     public func compile(_ task: TaskSpec, into graph: inout GraphBuilder) {

@@ -47,6 +47,13 @@ public struct RetrievalTask: TaskKind {
         }
     }
 
+    /// One retrieval stage per (backbone, dataset, features), plus the shared manifests and embeddings.
+    public func stageCount(_ task: TaskSpec) -> Int {
+        let matrix = task.matrix
+        return StageCount.sum([StageCount.sharedStages(matrix),
+                               StageCount.product(["backbone", "dataset", "features"].map { matrix.size(of: $0) })])
+    }
+
     public func compile(_ task: TaskSpec, into graph: inout GraphBuilder) {
         let options: Options
         do {

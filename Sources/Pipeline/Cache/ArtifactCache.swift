@@ -65,9 +65,10 @@ public struct ArtifactCache: Sendable {
     ///   artifact is fed to another stage after a crash, and by `--verify`).
     public func lookup(_ key: StageKey, kind: StageKind, thorough: Bool = false) -> ArtifactState {
         let folder = directory(for: key, kind: kind)
+        // A miss costs one stat (a failed read would build an error to throw away first).
+        guard FileManager.default.fileExists(atPath: folder.path) else { return .missing }
         let manifestURL = folder.appendingPathComponent(ArtifactManifest.fileName)
         guard let data = try? Data(contentsOf: manifestURL) else {
-            guard FileManager.default.fileExists(atPath: folder.path) else { return .missing }
             let problem = "the artifact has no completeness manifest"
             discard(folder)
             return .corrupt(problem)
@@ -137,6 +138,13 @@ public struct ArtifactCache: Sendable {
     /// Removes a committed artifact.
     public func remove(_ key: StageKey, kind: StageKind) {
         discard(directory(for: key, kind: kind))
+    }
+
+    /// Keys of the artifact folders of `kind` (committed or not yet found corrupt), from one
+    /// directory listing: stages absent from it need no `lookup`.
+    public func keysPresent(kind: StageKind) -> Set<StageKey> {
+        let folder = root.appendingPathComponent(kind.rawValue, isDirectory: true).path
+        return Set(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.map(StageKey.init))
     }
 
     /// Every committed artifact folder, as (kind, key).

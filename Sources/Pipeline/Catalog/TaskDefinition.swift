@@ -14,6 +14,10 @@ public protocol TaskDefinition: Sendable {
     /// subgroup the task does not train on), run when the spec loads.
     /// - Returns: problems with key paths relative to the task.
     func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem]
+    /// How many stages `compile` will add for `task`, counted from its matrix without building
+    /// anything (shared stages counted wherever they are added). Specs beyond the compile
+    /// limit are refused with this count before any stage is built.
+    func stageCount(_ task: TaskSpec) -> Int
     /// What the task needs the embeddings of each of its (backbone, dataset) cells to store
     /// besides CLS and mean-pooled tokens (patch tokens, intermediate blocks); the embedding
     /// stage a cell shares with other tasks stores what all of them need.
@@ -29,4 +33,9 @@ extension TaskDefinition {
 
     /// No checks across fields.
     public func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem] { [] }
+
+    /// The shared stages (manifests, embeddings) and one stage per cell of the matrix.
+    public func stageCount(_ task: TaskSpec) -> Int {
+        StageCount.sum([StageCount.sharedStages(task.matrix), task.matrix.cellCount])
+    }
 }

@@ -6,11 +6,16 @@ public struct CompileOptions: Sendable {
     public var codeVersions: [StageKind: Int]
     /// Thread need per stage kind; absent kinds use the defaults (`embed`, `manifest`: all; others: 1).
     public var threadNeeds: [StageKind: ThreadNeed]
+    /// The most stages a spec may compile to (see `StageCount`); a spec beyond it is refused,
+    /// before anything is built, with each task's count and axis sizes.
+    public var maximumStages: Int
 
     /// Creates options.
-    public init(codeVersions: [StageKind: Int] = [:], threadNeeds: [StageKind: ThreadNeed] = [:]) {
+    public init(codeVersions: [StageKind: Int] = [:], threadNeeds: [StageKind: ThreadNeed] = [:],
+                maximumStages: Int = StageCount.defaultMaximum) {
         self.codeVersions = codeVersions
         self.threadNeeds = threadNeeds
+        self.maximumStages = maximumStages
     }
 
     /// The code version of `kind`.
@@ -62,11 +67,14 @@ public struct GraphBuilder {
     }
 
     /// Compiles `spec` into a graph: every task through its kind's `compile`.
-    /// - Throws: `SpecError` listing every problem found (missing files with the variables
-    ///   behind their paths, options a kind rejects, labels or attributes a dataset lacks);
-    ///   `GraphError` on an inconsistent graph (a bug, reported rather than trusted).
+    /// - Throws: `SpecError` listing every problem found (a spec whose matrices expand to more
+    ///   than `options.maximumStages` stages, counted before anything is built; missing files
+    ///   with the variables behind their paths, options a kind rejects, labels or attributes a
+    ///   dataset lacks); `GraphError` on an inconsistent graph (a bug, reported rather than trusted).
     public static func compile(_ spec: Spec, catalog: Catalog, options: CompileOptions = CompileOptions(),
                                digester: FileDigester) throws -> CompiledSpec {
+        let tooLarge = sizeDiagnostics(spec, catalog: catalog, limit: options.maximumStages)
+        if !tooLarge.isEmpty { throw SpecError(diagnostics: tooLarge) }
         var builder = GraphBuilder(spec: spec, catalog: catalog, options: options, digester: digester)
         // What every embedding must store, over all the tasks that share it.
         for task in spec.tasks {

@@ -131,7 +131,7 @@ extension ParameterValue {
             output += "]"
         case .object(let fields):
             output += "{"
-            let keys = fields.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (index, key) in keys.enumerated() {
                 if index > 0 { output += "," }
                 Self.writeString(key, into: &output)
@@ -144,6 +144,12 @@ extension ParameterValue {
 
     private static func writeString(_ value: String, into output: inout String) {
         output += "\""
+        // Nearly every string needs no escape: append it whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += value
+            output += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""
@@ -162,11 +168,11 @@ extension ParameterValue {
 }
 
 extension ParameterValue {
-    /// Converts any `Encodable` value (typically a stage's parameter struct) into a value tree.
+    /// Converts any `Encodable` value (typically a stage's parameter struct) into a value tree:
+    /// the tree a JSON round trip gives (see `ParameterValueEncoder`), built directly.
     /// - Throws: `EncodingError` when the value contains a non-finite number.
     public init<Value: Encodable>(encoding value: Value) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONDecoder().decode(ParameterValue.self, from: data)
+        self = try ParameterValueEncoder.encode(value)
     }
 
     /// Decodes this value tree into a `Decodable` type (typically a stage's parameter struct).

@@ -34,13 +34,20 @@ public struct StageGraph: Sendable {
     /// - Throws: `GraphError.missingInput` or `GraphError.cycle` (naming the stages in the cycle).
     /// - Complexity: O(stages + edges).
     public init(_ stages: some Sequence<Stage>) throws {
-        var unique = OrderedDictionary<StageKey, Stage>()
-        for stage in stages where unique[stage.key] == nil { unique[stage.key] = stage }
-        let all = Array(unique.values)
-        let position = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.key, $0) })
-        var dependents = [[Int]](repeating: [], count: all.count)
-        var pending = [Int](repeating: 0, count: all.count)
-        for (offset, stage) in all.enumerated() {
+        // Stages are large values: work on positions and copy each kept stage once, at the end.
+        let given = Array(stages)
+        var position: [StageKey: Int] = [:]   // key → position among the unique stages
+        position.reserveCapacity(given.count)
+        var unique: [Int] = []                // unique stage → position in `given`
+        unique.reserveCapacity(given.count)
+        for (offset, stage) in given.enumerated() where position[stage.key] == nil {
+            position[stage.key] = unique.count
+            unique.append(offset)
+        }
+        var dependents = [[Int]](repeating: [], count: unique.count)
+        var pending = [Int](repeating: 0, count: unique.count)
+        for (offset, source) in unique.enumerated() {
+            let stage = given[source]
             for role in stage.inputs.keys.sorted() {
                 let key = stage.inputs[role]!
                 guard let input = position[key] else {
@@ -51,9 +58,9 @@ public struct StageGraph: Sendable {
             }
         }
         // Kahn's algorithm; ties broken by first appearance so the order is deterministic.
-        var ready = Deque((0..<all.count).filter { pending[$0] == 0 })
+        var ready = Deque((0..<unique.count).filter { pending[$0] == 0 })
         var order: [Int] = []
-        order.reserveCapacity(all.count)
+        order.reserveCapacity(unique.count)
         while let next = ready.popFirst() {
             order.append(next)
             for dependent in dependents[next] {
@@ -61,16 +68,19 @@ public struct StageGraph: Sendable {
                 if pending[dependent] == 0 { ready.append(dependent) }
             }
         }
-        if order.count < all.count {
-            throw GraphError.cycle(Self.findCycle(all, position: position, remaining: Set((0..<all.count).filter { pending[$0] > 0 })))
+        if order.count < unique.count {
+            let all = unique.map { given[$0] }
+            throw GraphError.cycle(Self.findCycle(all, position: position, remaining: Set((0..<unique.count).filter { pending[$0] > 0 })))
         }
-        self.stages = order.map { all[$0] }
-        self.index = Dictionary(uniqueKeysWithValues: self.stages.enumerated().map { ($1.key, $0) })
-        var sortedDependents = [[Int]](repeating: [], count: all.count)
-        for (offset, stage) in self.stages.enumerated() {
-            for key in stage.inputs.values { sortedDependents[self.index[key]!].append(offset) }
+        var rank = [Int](repeating: 0, count: unique.count)   // unique stage → place in `order`
+        for (place, stage) in order.enumerated() { rank[stage] = place }
+        self.stages = order.map { given[unique[$0]] }
+        self.index = position.mapValues { rank[$0] }
+        self.dependents = order.map { stage in
+            var readers: [Int] = []   // a stage reading one input under two roles is listed once
+            for reader in dependents[stage].map({ rank[$0] }).sorted() where readers.last != reader { readers.append(reader) }
+            return readers
         }
-        self.dependents = sortedDependents.map { Array(Set($0)).sorted() }
     }
 
     /// The stage with `key`, if the graph has it.

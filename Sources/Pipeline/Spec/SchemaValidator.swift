@@ -39,6 +39,8 @@ struct SchemaValidator {
     private(set) var variableUses: [LocatedVariableUses] = []
     /// Where every validated node sits, by key path.
     private(set) var locations: [String: SpecLocation] = [:]
+    /// Key paths of scalars with a malformed `${…}` (already reported, not validated further).
+    private var malformedScalars: Set<String> = []
 
     init(file: String, directory: URL, environment: [String: String], catalog: Catalog) {
         self.file = file
@@ -56,9 +58,19 @@ struct SchemaValidator {
         diagnostics.append(SpecDiagnostic(kind: kind, location: location(of: node), keyPath: path, message: message, suggestion: suggestion))
     }
 
+    /// Validates a file's root `node` as `type` and converts it; `nil` when it did not validate.
+    ///
+    /// First every scalar's `${…}` references are checked (a malformed one is reported at its
+    /// `$` and the scalar is not validated further, so one typo gives one message).
+    mutating func validate(_ node: Node, as type: SchemaType) -> ParameterValue? {
+        checkReferences(node, path: "")
+        return convert(node, as: type, path: "")
+    }
+
     /// Validates `node` as `type` and converts it; `nil` when it did not validate.
     mutating func convert(_ node: Node, as type: SchemaType, path: String) -> ParameterValue? {
         locations[path] = location(of: node)
+        if malformedScalars.contains(path) { return nil }
         if let placeholder = unresolvedPlaceholder(node, as: type, path: path) { return placeholder }
         if case .alias = node {
             report(.wrongType, node, path, "YAML aliases are not supported in specs; write the value out")
@@ -307,6 +319,48 @@ struct SchemaValidator {
         return placeholder
     }
 
+
+    /// Reports every malformed `${…}` in the scalars under `node` (mapping keys are never
+    /// interpolated, so only values are looked at).
+    private mutating func checkReferences(_ node: Node, path: String) {
+        switch node {
+        case .scalar(let scalar):
+            guard scalar.string.contains("${") else { return }
+            let malformed = interpolate(scalar.string, environment: [:]).malformed
+            guard !malformed.isEmpty else { return }
+            malformedScalars.insert(path)
+            for reference in malformed {
+                diagnostics.append(SpecDiagnostic(kind: .malformedVariable, location: location(of: reference, in: scalar, at: node),
+                                                  keyPath: path, message: reference.problem))
+            }
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                guard let name = key.scalar?.string else { continue }
+                checkReferences(value, path: join(path, name))
+            }
+        case .sequence(let sequence):
+            for (index, element) in sequence.enumerated() { checkReferences(element, path: "\(path)[\(index)]") }
+        case .alias:
+            return
+        }
+    }
+
+    /// Where a malformed reference's `$` is: exact for scalars on one line written plain or
+    /// quoted without escapes; the scalar's own position otherwise.
+    private func location(of reference: MalformedReference, in scalar: Node.Scalar, at node: Node) -> SpecLocation {
+        var place = location(of: node)
+        let before = scalar.string.unicodeScalars.prefix(reference.offset)
+        guard !scalar.string.unicodeScalars.contains("\n") else { return place }
+        switch scalar.style {
+        case .plain, .any:
+            place.column += before.count
+        case .singleQuoted where !scalar.string.contains("'"), .doubleQuoted where !scalar.string.contains("\\") && !scalar.string.contains("\""):
+            place.column += 1 + before.count
+        default:
+            break
+        }
+        return place
+    }
 
     private func isNull(_ node: Node) -> Bool {
         guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }

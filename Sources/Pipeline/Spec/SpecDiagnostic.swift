@@ -40,10 +40,14 @@ public enum DiagnosticKind: String, Sendable, Hashable, Codable {
     case duplicateName
     /// `${VAR}` names an environment variable that is not set and has no default.
     case unsetVariable
+    /// A `${` that starts no well-formed reference: `${FOO` without its brace, `${}`, `${1X}`.
+    case malformedVariable
     /// An `include:` that cannot be read, or that includes itself.
     case include
     /// A file or folder the spec points at does not exist.
     case missingFile
+    /// The matrices expand to more stages than the limit (`--max-stages`).
+    case tooManyStages
 }
 
 /// One problem found in a spec, with where it is and how to fix it.

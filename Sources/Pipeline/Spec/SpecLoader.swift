@@ -102,7 +102,7 @@ public struct SpecLoader: Sendable {
         }
         var validator = SchemaValidator(file: displayName, directory: url.deletingLastPathComponent(), environment: environment,
                                         catalog: catalog)
-        let value = validator.convert(node, as: schema, path: "")
+        let value = validator.validate(node, as: schema)
         state.diagnostics += validator.diagnostics
         state.references += validator.references
         state.definitions += validator.definitions
@@ -192,7 +192,7 @@ extension SpecLoader {
             throw SpecError(diagnostics: [Self.syntaxDiagnostic(error, file: origin)])
         }
         var validator = SchemaValidator(file: origin, directory: directory, environment: environment, catalog: catalog)
-        let value = validator.convert(node, as: schema, path: "")
+        let value = validator.validate(node, as: schema)
         if !validator.diagnostics.isEmpty { throw SpecError(diagnostics: validator.diagnostics) }
         guard let value, let kind = value["kind"]?.stringValue, let definition = definitions[kind] else {
             preconditionFailure("a validated entry has a known kind")
