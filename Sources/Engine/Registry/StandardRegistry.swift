@@ -22,6 +22,7 @@ extension Registry {
         // Probe heads.
         registry.register(head: MLPHead())
         registry.register(head: LinearHead())
+        registry.register(head: NearestNeighbourHead())
         // Task kinds, with the runners of their stages.
         registry.register(task: RetrievalTask())
         registry.register(task: ClassificationTask())
