@@ -3,7 +3,7 @@ import Foundation
 extension BoxPlot {
     /// Layout constants, in SVG user units (pixels).
     private enum Layout {
-        static let left = 70.0, right = 20.0, top = 50.0, plotHeight = 240.0, bottom = 80.0
+        static let left = 70.0, right = 20.0, top = 50.0, plotHeight = 240.0, bottom = 94.0
         static let boxWidth = 28.0, slotWidth = 36.0, groupGap = 30.0, bracketStep = 18.0, minimumWidth = 460.0
     }
 
@@ -69,6 +69,9 @@ extension BoxPlot {
         for (groupIndex, group) in groups.enumerated() {
             let center = Layout.left + (Double(groupIndex) + 0.5) * groupWidth
             out.append(#"<text x="\#(Self.n(center))" y="\#(Self.n(plotBottom + 18))" text-anchor="middle">\#(Self.xml(group.name))</text>"#)
+            if isSmall(group), let count = group.sampleCount {
+                out.append(##"<text x="\##(Self.n(center))" y="\##(Self.n(plotBottom + 32))" text-anchor="middle" font-size="11" fill="#B00020">n = \##(count) ‡</text>"##)
+            }
             for (name, statistics) in boxes[groupIndex] {
                 guard let box = statistics, let slot = names.firstIndex(of: name) else { continue }
                 let colour = Self.palette[slot % Self.palette.count]
@@ -100,7 +103,8 @@ extension BoxPlot {
                 let barY = groupTop - 8 - Double(level) * Layout.bracketStep
                 let (x1, x2) = (x(group: groupIndex, slot: min(first, second)), x(group: groupIndex, slot: max(first, second)))
                 out.append(#"<path d="M\#(Self.n(x1)) \#(Self.n(barY + 5))V\#(Self.n(barY))H\#(Self.n(x2))V\#(Self.n(barY + 5))" fill="none" stroke="black"/>"#)
-                out.append(#"<text x="\#(Self.n((x1 + x2) / 2))" y="\#(Self.n(barY - 3))" text-anchor="middle" font-size="11">\#(comparison.marker)</text>"#)
+                let marker = isSmall(group) ? "n &lt; \(smallSampleThreshold ?? 0)" : comparison.marker
+                out.append(#"<text x="\#(Self.n((x1 + x2) / 2))" y="\#(Self.n(barY - 3))" text-anchor="middle" font-size="11">\#(marker)</text>"#)
                 level += 1
             }
         }
@@ -116,6 +120,10 @@ extension BoxPlot {
         }
         out.append(#"<text x="\#(Self.n(Layout.left))" y="\#(Self.n(legendY + 28))" font-size="10">"#
             + "Mann–Whitney U: * p &lt; 0.05, ** p &lt; 0.01, *** p &lt; 0.001, ns not significant</text>")
+        if groups.contains(where: isSmall), let threshold = smallSampleThreshold {
+            out.append(#"<text x="\#(Self.n(Layout.left))" y="\#(Self.n(legendY + 42))" font-size="10">"#
+                + "‡ fewer than \(threshold) test samples: no stars, the replicates of so few samples support no test (docs/RESULTS.md)</text>")
+        }
         if heading.extraHeight > 0 { out.append("</g>") }
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"
