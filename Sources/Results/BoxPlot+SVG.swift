@@ -3,7 +3,7 @@ import Foundation
 extension BoxPlot {
     /// Layout constants, in SVG user units (pixels).
     private enum Layout {
-        static let left = 70.0, right = 20.0, top = 50.0, plotHeight = 240.0, bottom = 94.0
+        static let left = 70.0, right = 20.0, top = 50.0, plotHeight = 240.0, bottom = 80.0
         static let boxWidth = 28.0, slotWidth = 36.0, groupGap = 30.0, bracketStep = 18.0, minimumWidth = 460.0
     }
 
@@ -18,7 +18,9 @@ extension BoxPlot {
                              (Layout.minimumWidth - Layout.left - Layout.right) / groupCount)
         let width = Layout.left + groupCount * groupWidth + Layout.right
         let heading = SVGTitle(title, width: width - 20)
-        let height = Layout.top + Layout.plotHeight + Layout.bottom + heading.extraHeight
+        // Small test subgroups take a line for their n under the group and one of small print.
+        let smallExtra = groups.contains(where: isSmall) ? 28.0 : 0
+        let height = Layout.top + Layout.plotHeight + Layout.bottom + heading.extraHeight + smallExtra
         let boxes = groups.map { group in group.series.map { ($0.name, BoxStatistics($0.values)) } }
 
         // The y range covers every value; brackets take extra levels above.
@@ -110,7 +112,7 @@ extension BoxPlot {
         }
 
         // Legend.
-        let legendY = plotBottom + 44
+        let legendY = plotBottom + 44 + smallExtra / 2
         out.append(#"<text x="\#(Self.n(Layout.left))" y="\#(Self.n(legendY + 10))">\#(Self.xml(legendTitle)):</text>"#)
         var legendX = Layout.left + 8 + Double(legendTitle.count + 1) * 7
         for (slot, name) in names.enumerated() {

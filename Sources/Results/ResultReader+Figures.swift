@@ -58,7 +58,7 @@ extension ResultReader {
     /// - Throws: `ResultsError.invalidTableInput` when nothing matches `selection`;
     ///   `ResultsError.readFailed`.
     /// - Parameter smallSampleThreshold: groups whose test subgroup held fewer samples (the `n`
-    ///   of its recorded interval) are marked and their brackets show no stars.
+    ///   of the metric's recorded values) are marked and their brackets show no stars.
     public func subgroupBoxPlot(_ selection: ReplicateSelection, title: String, smallSampleThreshold: Int? = nil) throws -> BoxPlot {
         try read("reading replicates for the subgroup figure") { db in
             let condition = selection.condition
@@ -80,13 +80,11 @@ extension ResultReader {
                 if values[group]?[series] == nil { seriesOrder[group, default: []].append(series) }
                 values[group, default: [:]][series, default: []].append(row["value"])
             }
-            // The test samples of each test subgroup: the n of its recorded interval bounds.
+            // The test samples behind each test subgroup's values: the n of the metric's own rows
+            // (samples with a known truth; the interval bounds count every sample of the subgroup).
             var counts: [String: Int] = [:]
-            let boundMetric = selection.metric + "-ci-low"
-            var bounds = selection
-            bounds.metric = boundMetric
             for row in try SQLRequest<Row>(literal: """
-                SELECT test_subgroup, min(n) AS n FROM latest_result WHERE \(bounds.condition) AND n > 0 GROUP BY test_subgroup
+                SELECT test_subgroup, min(n) AS n FROM latest_result WHERE \(condition) AND n > 0 GROUP BY test_subgroup
                 """).fetchAll(db) {
                 counts[row["test_subgroup"]] = row["n"]
             }

@@ -76,7 +76,7 @@ extension FigureRenderer {
                                     xRange: 0...1, yRange: 0...1, diagonal: true),
                     LineChart.Panel(title: "Test samples per bin", xLabel: what, yLabel: "samples", series: countSeries, xRange: 0...1),
                 ], footnotes: ["15 equal-width bins; seeds pooled; training subgroup \(train), test subgroup \(test); dashed: perfect calibration"])
-                let file = fileStem(([figure.name] + details).joined(separator: "-")) + ".svg"
+                let file = figureFile(figure.name, details)
                 try writeText(chart.svg(), to: folder.appendingPathComponent(file))
                 entries.append(ReportIndex.FigureEntry(experiment: experiment, file: file,
                                                        caption: "\(title): \(what) against observed frequency per backbone"))
@@ -155,12 +155,17 @@ extension FigureRenderer {
                 LineChart.Panel(title: "Validation \(metric)", xLabel: "epoch", yLabel: metric, series: validation),
                 LineChart.Panel(title: "Loss", xLabel: "epoch", yLabel: "loss", series: losses),
             ], footnotes: ["One line per seed; circle: the kept epoch (best validation score); loss: validation solid, training dashed"])
-            let file = fileStem(([figure.name] + details).joined(separator: "-")) + ".svg"
+            let file = figureFile(figure.name, details)
             try writeText(chart.svg(), to: folder.appendingPathComponent(file))
             entries.append(ReportIndex.FigureEntry(experiment: experiment, file: file,
                                                    caption: "\(title): validation \(metric) and losses per epoch, per backbone"))
         }
         return (entries, [])
+    }
+
+    /// `NAME-detail-detail.svg`, with `10%` written `10pct`.
+    func figureFile(_ name: String, _ details: [String]) -> String {
+        fileStem(([name] + details).joined(separator: "-").replacingOccurrences(of: "%", with: "pct")) + ".svg"
     }
 
     /// A backbone's display name (the raw name when the figure has no vocabulary).

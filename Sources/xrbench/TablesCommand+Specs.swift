@@ -194,7 +194,7 @@ struct SpecDeclarations {
                     requests.append(ReportTableRequest(
                         name: fileStem("\(experiment)-\(task)-\(metric)"), experiment: experiment, tasks: [task],
                         rows: [.backbone, .train], columns: [.test], metric: metric.description, summary: .meanStd,
-                        vocabulary: vocabulary))
+                        vocabulary: vocabulary, smallSampleThreshold: Spec.defaultSmallSample))
                 }
                 continue
             }
@@ -209,7 +209,8 @@ struct SpecDeclarations {
             for metric in metrics where metric.parameter == nil {
                 requests.append(ReportTableRequest(
                     name: fileStem("\(experiment)-\(task)-\(metric)"), experiment: experiment, tasks: [task],
-                    rows: [.backbone], columns: [.fraction], metric: metric.description, summary: .meanStd, vocabulary: vocabulary))
+                    rows: [.backbone], columns: [.fraction], metric: metric.description, summary: .meanStd, vocabulary: vocabulary,
+                    smallSampleThreshold: Spec.defaultSmallSample))
             }
         }
         return requests

@@ -34,7 +34,8 @@ public struct SpeedupChart: Sendable, Hashable {
         let width = Layout.left + Layout.plotWidth + Layout.right
         let heading = SVGTitle(title, width: width - 20)
         let plotHeight = Double(bars.count) * Layout.barHeight + Double(groups.count) * Layout.groupGap
-        let height = Layout.top + plotHeight + Layout.bottom + Double(series.count + footnotes.count) * 18 + heading.extraHeight
+        let notes = footnotes.flatMap { SVGTitle($0, width: width - 40, fontSize: 10).lines }
+        let height = Layout.top + plotHeight + Layout.bottom + Double(series.count) * 18 + Double(notes.count) * 14 + 8 + heading.extraHeight
         // A log2 axis symmetric enough to show slower and faster backbones.
         let logs = bars.compactMap(\.speedup).filter { $0 > 0 }.map(log2)
         let bound = max(1, (logs.map(abs).max() ?? 1).rounded(.up))
@@ -47,7 +48,9 @@ public struct SpeedupChart: Sendable, Hashable {
         out.append(heading.svg(x: width / 2, y: "24", anchor: "middle", number: n, escape: BoxPlot.xml))
         if heading.extraHeight > 0 { out.append(#"<g transform="translate(0 \#(n(heading.extraHeight)))">"#) }
         let bottom = Layout.top + plotHeight
-        for exponent in stride(from: -bound, through: bound, by: 1) {
+        // Every power of two up to 8×, every other one beyond, so the labels do not collide.
+        let step = bound > 3 ? 2.0 : 1.0
+        for exponent in stride(from: -bound, through: bound, by: 1) where exponent.truncatingRemainder(dividingBy: step) == 0 {
             let tick = pow(2, exponent)
             out.append(##"<line x1="\##(n(x(tick)))" y1="\##(n(Layout.top))" x2="\##(n(x(tick)))" y2="\##(n(bottom))" stroke="\##(exponent == 0 ? "#333333" : "#dddddd")"\##(exponent == 0 ? #" stroke-dasharray="4 3""# : "")/>"##)
             out.append(#"<text x="\#(n(x(tick)))" y="\#(n(bottom + 16))" text-anchor="middle">\#(tick >= 1 ? String(format: "%g×", tick) : "1/\(String(format: "%g", 1 / tick))×")</text>"#)
@@ -78,9 +81,9 @@ public struct SpeedupChart: Sendable, Hashable {
             out.append(#"<text x="\#(n(Layout.left + 18))" y="\#(n(legendY))">\#(BoxPlot.xml(name))</text>"#)
             legendY += 18
         }
-        for footnote in footnotes {
-            out.append(#"<text x="20" y="\#(n(legendY))" font-size="10">\#(BoxPlot.xml(footnote))</text>"#)
-            legendY += 18
+        for line in notes {
+            out.append(#"<text x="20" y="\#(n(legendY))" font-size="10">\#(BoxPlot.xml(line))</text>"#)
+            legendY += 14
         }
         if heading.extraHeight > 0 { out.append("</g>") }
         out.append("</svg>")

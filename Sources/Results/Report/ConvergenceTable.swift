@@ -144,7 +144,8 @@ public struct ConvergenceTable: Sendable {
             }
         }
         let averages = rows.indices.filter { rows[$0] != reference }.compactMap { index -> String? in
-            self.averages[index].mean.map { "\(rows[index]): average \(String(format: "%.1f×", $0))" }
+            let average = self.averages[index]
+            return average.mean.map { "\(rows[index]): average \(String(format: "%.1f×", $0)) over the \(average.columns) of \(average.of) columns where it converged" }
         }
         return SpeedupChart(title: request.title, reference: reference, bars: bars,
                             footnotes: [averages.joined(separator: "; ")].filter { !$0.isEmpty }

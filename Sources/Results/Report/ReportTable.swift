@@ -78,11 +78,21 @@ public struct ReportTable: Sendable {
             }
             let alpha = String(format: "%g", settings.alpha)
             if outcome.testCount > 0 {
-                let names = outcome.testNames.map { $0 == "delong" ? "DeLong" : $0 }.joined(separator: ", ")
-                display.footnotes.append("† not significantly different from the column's best (paired \(names) test"
-                    + "\(outcome.testCount == 1 ? "" : "s") on the same test samples, "
-                    + (settings.holm ? "Holm-adjusted over the table's \(outcome.testCount) tests, " : "unadjusted, ") + "p ≥ \(alpha)"
-                    + (outcome.untested > 0 ? "; \(outcome.untested) cells without a test against their best are unmarked" : "") + ").")
+                let names = outcome.testNames.map { ["delong": "DeLong", "paired-bootstrap": "paired bootstrap"][$0] ?? $0 }
+                var footnote = "† not significantly different from the column's best (" + names.joined(separator: " and ")
+                    + " tests on the same test samples, " + (settings.holm ? "Holm-adjusted over the table's \(outcome.testCount) tests, " : "unadjusted, ")
+                    + "p ≥ \(alpha)" + (outcome.untested > 0 ? "; \(outcome.untested) cells without a test against their best are unmarked" : "") + ")."
+                // A bootstrap p-value is at least 2/(B + 1): with too few replicates for the family,
+                // nothing can be significant, and every compared cell would carry a †.
+                if let replicates = outcome.fewestReplicates {
+                    let smallest = 2 / Double(replicates + 1) * (settings.holm ? Double(outcome.testCount) : 1)
+                    if smallest >= settings.alpha {
+                        footnote += " With \(replicates) bootstrap replicates the smallest attainable p-value is "
+                            + String(format: "%.2g", 2 / Double(replicates + 1)) + (settings.holm ? ", \(String(format: "%.2g", smallest)) after Holm" : "")
+                            + ", not below \(alpha): no cell can be significant; use more replicates."
+                    }
+                }
+                display.footnotes.append(footnote)
             } else {
                 display.footnotes.append("† marks nothing: no paired test between backbones is recorded for these cells "
                     + "(add compare: {against: …, test: delong|paired-bootstrap} to the task).")

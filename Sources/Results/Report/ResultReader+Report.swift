@@ -46,7 +46,8 @@ extension ResultReader {
                 cell: CellKey(task: row["task"], dataset: row["dataset"], head: row["head"], features: row["features"],
                               fraction: row["fraction"], seed: row["seed"], shots: row["shots"], trainSubgroup: row["train_subgroup"],
                               testSubgroup: row["test_subgroup"], label: row["label"], metric: row["metric"]),
-                group1: row["group1"], group2: row["group2"], testName: row["test_name"], pValue: row["p_value"])
+                group1: row["group1"], group2: row["group2"], testName: row["test_name"], pValue: row["p_value"],
+                replicates: row["replicates"])
         }
     }
 

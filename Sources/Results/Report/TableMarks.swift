@@ -40,6 +40,8 @@ struct PairedTestRecord: Sendable, Hashable {
     var group1: String, group2: String
     var testName: String
     var pValue: Double
+    /// Paired bootstrap: the replicates behind the p-value (its resolution is 2/(replicates + 1)).
+    var replicates: Int?
 }
 
 /// The coordinates of a value other than its backbone: two values with equal keys are the same
@@ -83,6 +85,8 @@ enum SignificanceMarking {
         var testNames: [String]
         /// Cells compared with their column's best that had no test for some seed.
         var untested: Int
+        /// The fewest replicates behind a bootstrap test of the family, when there is one.
+        var fewestReplicates: Int?
     }
 
     /// For each column, the cells of other rows compared with its best (bold) cell: a cell is
@@ -130,7 +134,7 @@ enum SignificanceMarking {
             row.map { used in used.map { $0.allSatisfy { (adjustedByTest[$0] ?? 0) >= settings.alpha } } ?? false }
         }
         return Outcome(marked: marked, testCount: family.count, testNames: Array(Set(family.map { tests[$0].testName })).sorted(),
-                       untested: untested)
+                       untested: untested, fewestReplicates: family.compactMap { tests[$0].replicates }.min())
     }
 }
 
