@@ -124,7 +124,7 @@ extension BoxPlot {
             + "Mann–Whitney U: * p &lt; 0.05, ** p &lt; 0.01, *** p &lt; 0.001, ns not significant</text>")
         if groups.contains(where: isSmall), let threshold = smallSampleThreshold {
             out.append(#"<text x="\#(Self.n(Layout.left))" y="\#(Self.n(legendY + 42))" font-size="10">"#
-                + "‡ fewer than \(threshold) test samples: no stars, the replicates of so few samples support no test (docs/RESULTS.md)</text>")
+                + "‡ fewer than \(threshold) test samples: no stars (docs/RESULTS.md, small samples)</text>")
         }
         if heading.extraHeight > 0 { out.append("</g>") }
         out.append("</svg>")
