@@ -70,8 +70,8 @@ extension ScoredPredictions {
                 Parallel.forEachChunk(count: configuration.replicates, minimumChunk: 1) { range in
                     for replicate in range {
                         let rows = resampler.indices(replicate: replicate)
-                        output[replicate] = pairedDifference(first.restricted(to: rows).score(metric).value,
-                                                             second.restricted(to: rows).score(metric).value)
+                        output[replicate] = pairedDifference(first.restrictedForScoring(to: rows).score(metric).value,
+                                                             second.restrictedForScoring(to: rows).score(metric).value)
                     }
                 }
             }
