@@ -59,7 +59,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "xrbench", dependencies: [
-            "Engine", "Pipeline", "Results", "Models", "Imaging", "Tensor", "Datasets",
+            "Engine", "Pipeline", "Results", "Models", "Imaging", "Tensor", "Datasets", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -30,6 +30,10 @@ public struct RunReport: Sendable {
     public var valuelessResults: [ValuelessResult] = []
     /// Dataset warnings recorded by the stages this run used (contradicting patient facts, ...).
     public var sampleIssues: [SampleIssueRow] = []
+    /// Values computed on fewer test samples than the spec's `small_sample` threshold.
+    public var smallSamples: [SmallSampleGroup] = []
+    /// That threshold.
+    public var smallSampleThreshold = Spec.defaultSmallSample
 
     /// The run's final status.
     public var status: RunStatus {
@@ -63,7 +67,21 @@ public struct RunReport: Sendable {
         if interrupted > 0 { lines.append("  interrupted: run the same command again to resume") }
         if !valuelessResults.isEmpty { lines += valuelessSummary }
         if !sampleIssues.isEmpty { lines += sampleIssueSummary }
+        if !smallSamples.isEmpty { lines += smallSampleSummary }
         return lines.joined(separator: "\n")
+    }
+
+    /// A warning per test subgroup with fewer samples than the threshold (the first five).
+    var smallSampleSummary: [String] {
+        var lines = ["  warning: \(smallSamples.count) test subgroup\(smallSamples.count == 1 ? "" : "s") with fewer than "
+            + "\(smallSampleThreshold) test samples; their values are marked ‡ in tables and figures, and differences between "
+            + "them (Mann–Whitney stars included) are anecdotal (docs/RESULTS.md#small-samples):"]
+        for group in smallSamples.prefix(5) {
+            lines.append("    \(group.task) on \(group.dataset), test subgroup \(group.testSubgroup): \(group.fewestSamples) samples "
+                + "behind \(group.values) value\(group.values == 1 ? "" : "s")")
+        }
+        if smallSamples.count > 5 { lines.append("    … and \(smallSamples.count - 5) more") }
+        return lines
     }
 
     /// How many results have no value, grouped by reason, with the first few.
@@ -220,6 +238,8 @@ extension Engine {
             rerecorded: rerecorded, rebuilt: triage.corrupt, failures: failures, blocked: blocked, interrupted: interrupted, seconds: 0)
         report.valuelessResults = (try? store.valuelessResults(runID: runID)) ?? []
         report.sampleIssues = (try? store.sampleIssues(runID: runID)) ?? []
+        report.smallSampleThreshold = compiled.spec.smallSample
+        report.smallSamples = (try? store.smallSampleGroups(runID: runID, threshold: compiled.spec.smallSample)) ?? []
         report.seconds = Date().timeIntervalSince(began)
         try store.finishRun(id: runID, status: report.status, endedAt: Date())
         return report

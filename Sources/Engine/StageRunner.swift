@@ -161,7 +161,7 @@ extension StageContext {
         return ResultCoordinates(
             experiment: coordinates.experiment, task: coordinates.task, backbone: coordinates.backbone,
             dataset: coordinates.dataset, head: coordinates.head, features: coordinates.features,
-            fraction: coordinates.fraction, seed: coordinates.seed, trainSubgroup: coordinates.trainSubgroup,
+            fraction: coordinates.fraction, seed: coordinates.seed, shots: coordinates.shots, trainSubgroup: coordinates.trainSubgroup,
             testSubgroup: coordinates.testSubgroup, label: label)
     }
 }

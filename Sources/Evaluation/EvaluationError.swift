@@ -23,6 +23,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     case invalidParameter(name: String, value: String, reason: String)
     /// The official split information is inconsistent.
     case inconsistentOfficialSplit(reason: String)
+    /// A few-shot draw found fewer training samples (of distinct patients) of a group than it needs.
+    case insufficientShots(group: String, available: Int, shots: Int)
 
     /// What is wrong and what to do about it.
     public var description: String {
@@ -51,6 +53,9 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
             return "parameter \(name) = \(value): \(reason)"
         case let .inconsistentOfficialSplit(reason):
             return "official split: \(reason)"
+        case let .insufficientShots(group, available, shots):
+            return "\(shots)-shot training set: only \(available) training sample\(available == 1 ? "" : "s") of \(group) from "
+                + "distinct patients; use fewer shots or a larger training part"
         }
     }
 }

@@ -53,8 +53,9 @@ public struct MetricCatalog: Sendable {
     /// An empty catalog.
     public init() {}
 
-    /// The built-in metrics: `auroc`, `auprc`, `mcc`, `accuracy`, `balanced-accuracy`, and the
-    /// retrieval family `precision@k`.
+    /// The built-in metrics: `auroc`, `auprc`, `mcc`, `accuracy`, `balanced-accuracy`, the
+    /// calibration metrics `ece`, `adaptive-ece`, `brier`, `nll` with the families `ece@k` and
+    /// `adaptive-ece@k`, and the retrieval family `precision@k`.
     public static let standard: MetricCatalog = {
         var catalog = MetricCatalog()
         catalog.register(AUROC())
@@ -62,7 +63,12 @@ public struct MetricCatalog: Sendable {
         catalog.register(MCC())
         catalog.register(Accuracy())
         catalog.register(BalancedAccuracy())
+        catalog.register(ExpectedCalibrationError())
+        catalog.register(ExpectedCalibrationError(binning: .equalMass))
+        catalog.register(BrierScore())
+        catalog.register(NegativeLogLikelihood())
         catalog.register(PrecisionAtK.family)
+        for family in ExpectedCalibrationError.families { catalog.register(family) }
         return catalog
     }()
 

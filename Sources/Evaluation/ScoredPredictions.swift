@@ -154,6 +154,29 @@ public struct ScoredPredictions: Sendable, Equatable {
         return restricted
     }
 
+    /// The scores and truths of `rows` for scoring only: ids and patients are left blank (the
+    /// same count, empty text), which saves copying two strings per row of every replicate.
+    func restrictedForScoring(to rows: [Int]) -> ScoredPredictions {
+        let width = outputs.count
+        var restricted = self
+        restricted.ids = Array(repeating: "", count: rows.count)
+        restricted.patientIDs = restricted.ids
+        if width == 1 {
+            restricted.scores = rows.map { scores[$0] }
+            restricted.targets = rows.map { targets[$0] }
+            return restricted
+        }
+        restricted.scores = []
+        restricted.targets = []
+        restricted.scores.reserveCapacity(rows.count * width)
+        restricted.targets.reserveCapacity(rows.count * width)
+        for row in rows {
+            restricted.scores += scores[(row * width)..<((row + 1) * width)]
+            restricted.targets += targets[(row * width)..<((row + 1) * width)]
+        }
+        return restricted
+    }
+
     /// The true class of a multi-class row, or nil when unknown.
     func trueClass(row: Int) -> Int? {
         let width = outputs.count

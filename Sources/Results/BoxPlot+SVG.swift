@@ -18,7 +18,9 @@ extension BoxPlot {
                              (Layout.minimumWidth - Layout.left - Layout.right) / groupCount)
         let width = Layout.left + groupCount * groupWidth + Layout.right
         let heading = SVGTitle(title, width: width - 20)
-        let height = Layout.top + Layout.plotHeight + Layout.bottom + heading.extraHeight
+        // Small test subgroups take a line for their n under the group and one of small print.
+        let smallExtra = groups.contains(where: isSmall) ? 28.0 : 0
+        let height = Layout.top + Layout.plotHeight + Layout.bottom + heading.extraHeight + smallExtra
         let boxes = groups.map { group in group.series.map { ($0.name, BoxStatistics($0.values)) } }
 
         // The y range covers every value; brackets take extra levels above.
@@ -69,6 +71,9 @@ extension BoxPlot {
         for (groupIndex, group) in groups.enumerated() {
             let center = Layout.left + (Double(groupIndex) + 0.5) * groupWidth
             out.append(#"<text x="\#(Self.n(center))" y="\#(Self.n(plotBottom + 18))" text-anchor="middle">\#(Self.xml(group.name))</text>"#)
+            if isSmall(group), let count = group.sampleCount {
+                out.append(##"<text x="\##(Self.n(center))" y="\##(Self.n(plotBottom + 32))" text-anchor="middle" font-size="11" fill="#B00020">n = \##(count) ‡</text>"##)
+            }
             for (name, statistics) in boxes[groupIndex] {
                 guard let box = statistics, let slot = names.firstIndex(of: name) else { continue }
                 let colour = Self.palette[slot % Self.palette.count]
@@ -100,13 +105,14 @@ extension BoxPlot {
                 let barY = groupTop - 8 - Double(level) * Layout.bracketStep
                 let (x1, x2) = (x(group: groupIndex, slot: min(first, second)), x(group: groupIndex, slot: max(first, second)))
                 out.append(#"<path d="M\#(Self.n(x1)) \#(Self.n(barY + 5))V\#(Self.n(barY))H\#(Self.n(x2))V\#(Self.n(barY + 5))" fill="none" stroke="black"/>"#)
-                out.append(#"<text x="\#(Self.n((x1 + x2) / 2))" y="\#(Self.n(barY - 3))" text-anchor="middle" font-size="11">\#(comparison.marker)</text>"#)
+                let marker = isSmall(group) ? "n &lt; \(smallSampleThreshold ?? 0)" : comparison.marker
+                out.append(#"<text x="\#(Self.n((x1 + x2) / 2))" y="\#(Self.n(barY - 3))" text-anchor="middle" font-size="11">\#(marker)</text>"#)
                 level += 1
             }
         }
 
         // Legend.
-        let legendY = plotBottom + 44
+        let legendY = plotBottom + 44 + smallExtra / 2
         out.append(#"<text x="\#(Self.n(Layout.left))" y="\#(Self.n(legendY + 10))">\#(Self.xml(legendTitle)):</text>"#)
         var legendX = Layout.left + 8 + Double(legendTitle.count + 1) * 7
         for (slot, name) in names.enumerated() {
@@ -116,6 +122,10 @@ extension BoxPlot {
         }
         out.append(#"<text x="\#(Self.n(Layout.left))" y="\#(Self.n(legendY + 28))" font-size="10">"#
             + "Mann–Whitney U: * p &lt; 0.05, ** p &lt; 0.01, *** p &lt; 0.001, ns not significant</text>")
+        if groups.contains(where: isSmall), let threshold = smallSampleThreshold {
+            out.append(#"<text x="\#(Self.n(Layout.left))" y="\#(Self.n(legendY + 42))" font-size="10">"#
+                + "‡ fewer than \(threshold) test samples: no stars (docs/RESULTS.md, small samples)</text>")
+        }
         if heading.extraHeight > 0 { out.append("</g>") }
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"

@@ -20,11 +20,14 @@ public struct BoxPlotGroup: Sendable, Hashable {
     public var name: String
     /// Its boxes; a series name missing here leaves its slot empty.
     public var series: [BoxPlotSeries]
+    /// The test samples behind the group's values (the fewest over its boxes), when known.
+    public var sampleCount: Int?
 
     /// Creates a group.
-    public init(name: String, series: [BoxPlotSeries]) {
+    public init(name: String, series: [BoxPlotSeries], sampleCount: Int? = nil) {
         self.name = name
         self.series = series
+        self.sampleCount = sampleCount
     }
 }
 
@@ -71,10 +74,14 @@ public struct BoxPlot: Sendable, Hashable {
     public var groups: [BoxPlotGroup]
     /// Brackets to draw.
     public var comparisons: [BoxPlotComparison]
+    /// Groups with fewer test samples than this are marked, and their brackets say so instead of
+    /// showing stars (nil: no check).
+    public var smallSampleThreshold: Int?
 
     /// Creates a box plot.
     public init(title: String, yLabel: String, legendTitle: String, groups: [BoxPlotGroup],
-                comparisons: [BoxPlotComparison] = []) {
+                comparisons: [BoxPlotComparison] = [], smallSampleThreshold: Int? = nil) {
+        self.smallSampleThreshold = smallSampleThreshold
         self.title = title
         self.yLabel = yLabel
         self.legendTitle = legendTitle
@@ -94,5 +101,11 @@ public struct BoxPlot: Sendable, Hashable {
     }
 
     /// Colours for the series, in order (colour-blind-safe Okabe–Ito palette), reused cyclically.
+    /// Whether a group has fewer test samples than the threshold.
+    func isSmall(_ group: BoxPlotGroup) -> Bool {
+        guard let threshold = smallSampleThreshold, let count = group.sampleCount else { return false }
+        return count < threshold
+    }
+
     static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
 }

@@ -120,6 +120,8 @@ public struct ResultCoordinates: Codable, Sendable, Hashable {
     public var fraction: Double?
     /// The split and training seed; nil where not applicable.
     public var seed: Int?
+    /// Training samples per class of a few-shot cell; nil otherwise.
+    public var shots: Int?
     /// The subgroup the model was trained on (`all`, `male`, `female`, `young`, ...).
     public var trainSubgroup: String
     /// The subgroup the model was tested on.
@@ -129,8 +131,9 @@ public struct ResultCoordinates: Codable, Sendable, Hashable {
 
     /// Creates coordinates; the subgroups default to `"all"`.
     public init(experiment: String, task: String, backbone: String, dataset: String, head: String,
-                features: String, fraction: Double?, seed: Int?, trainSubgroup: String = "all",
+                features: String, fraction: Double?, seed: Int?, shots: Int? = nil, trainSubgroup: String = "all",
                 testSubgroup: String = "all", label: String) {
+        self.shots = shots
         self.experiment = experiment
         self.task = task
         self.backbone = backbone
@@ -193,14 +196,18 @@ public struct BootstrapReplicateRow: Codable, Sendable, Hashable {
 public enum TestMethod: String, Codable, Sendable, CaseIterable {
     /// From the exact null distribution of the statistic.
     case exact
-    /// From the normal approximation (with tie and continuity correction).
+    /// From the normal approximation (Mann–Whitney with tie and continuity correction; DeLong's z).
     case asymptotic
+    /// From bootstrap replicates (the paired bootstrap).
+    case bootstrap
 }
 
-/// One two-sample test between two groups of replicate values; one row of `statistical_test`.
+/// One two-sample test; one row of `statistical_test`: a Mann–Whitney U test between two groups
+/// of bootstrap replicates (`mann-whitney-u`), or a paired test of two backbones on the same
+/// test samples (`delong`, `paired-bootstrap`).
 ///
 /// `coordinates` are those the two groups share; the dimension in which they differ is named
-/// by `comparedDimension` (for example `train_subgroup`) and holds `""` in `coordinates`.
+/// by `comparedDimension` (for example `train_subgroup`, `backbone`) and holds `""` in `coordinates`.
 public struct StatisticalTestRow: Codable, Sendable, Hashable {
     /// The shared coordinates of the two groups.
     public var coordinates: ResultCoordinates
@@ -214,25 +221,35 @@ public struct StatisticalTestRow: Codable, Sendable, Hashable {
     public var group1: String
     /// The second group's value of that coordinate (`female`).
     public var group2: String
-    /// The test statistic (U of the first group).
+    /// The test statistic: U of the first group (Mann–Whitney), z (DeLong), the observed
+    /// difference (paired bootstrap).
     public var statistic: Double
     /// The two-sided p-value.
     public var pValue: Double
-    /// The effect size: rank-biserial correlation, in [-1, 1].
+    /// The effect size: the rank-biserial correlation in [-1, 1] (Mann–Whitney); the metric's
+    /// difference group1 − group2 (paired tests).
     public var effectSize: Double
-    /// The first group's sample size.
+    /// The first group's sample size (paired tests: the test samples, the same for both).
     public var count1: Int
     /// The second group's sample size.
     public var count2: Int
-    /// Exact or asymptotic p-value.
+    /// Exact, asymptotic or bootstrap p-value.
     public var method: TestMethod
     /// The Holm-corrected p-value within its family of tests, or nil when not corrected.
     public var holmPValue: Double?
+    /// Paired tests: the interval of the difference (DeLong's normal interval, the bootstrap's
+    /// percentile interval), 95% unless the test says otherwise; nil for Mann–Whitney.
+    public var interval: ClosedRange<Double>?
+    /// Paired bootstrap: the computable replicates behind the interval and p-value.
+    public var replicates: Int?
 
     /// Creates a statistical test row.
     public init(coordinates: ResultCoordinates, metric: String, testName: String, comparedDimension: String,
                 group1: String, group2: String, statistic: Double, pValue: Double, effectSize: Double,
-                count1: Int, count2: Int, method: TestMethod, holmPValue: Double? = nil) {
+                count1: Int, count2: Int, method: TestMethod, holmPValue: Double? = nil,
+                interval: ClosedRange<Double>? = nil, replicates: Int? = nil) {
+        self.interval = interval
+        self.replicates = replicates
         self.coordinates = coordinates
         self.metric = metric
         self.testName = testName
@@ -282,11 +299,14 @@ public struct StageOutputs: Codable, Sendable, Hashable {
     /// Problems with samples of a dataset that did not stop the stage (an unreadable image
     /// skipped, a patient whose rows disagree on sex).
     public var sampleIssues: [SampleIssueRow]
+    /// Per-epoch training curves of trained heads.
+    public var trainingCurves: [TrainingCurveRow]
 
     /// Creates stage outputs; every list defaults to empty.
     public init(results: [ResultRow] = [], bootstrapReplicates: [BootstrapReplicateRow] = [],
                 statisticalTests: [StatisticalTestRow] = [], predictions: [PredictionRow] = [],
-                sampleIssues: [SampleIssueRow] = []) {
+                sampleIssues: [SampleIssueRow] = [], trainingCurves: [TrainingCurveRow] = []) {
+        self.trainingCurves = trainingCurves
         self.results = results
         self.bootstrapReplicates = bootstrapReplicates
         self.statisticalTests = statisticalTests
@@ -295,10 +315,11 @@ public struct StageOutputs: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case results, bootstrapReplicates, statisticalTests, predictions, sampleIssues
+        case results, bootstrapReplicates, statisticalTests, predictions, sampleIssues, trainingCurves
     }
 
-    /// Decodes outputs; `sampleIssues` is absent from artifacts written before it existed.
+    /// Decodes outputs; `sampleIssues` and `trainingCurves` are absent from artifacts written
+    /// before they existed.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         results = try container.decode([ResultRow].self, forKey: .results)
@@ -306,6 +327,44 @@ public struct StageOutputs: Codable, Sendable, Hashable {
         statisticalTests = try container.decode([StatisticalTestRow].self, forKey: .statisticalTests)
         predictions = try container.decode([PredictionRow].self, forKey: .predictions)
         sampleIssues = try container.decodeIfPresent([SampleIssueRow].self, forKey: .sampleIssues) ?? []
+        trainingCurves = try container.decodeIfPresent([TrainingCurveRow].self, forKey: .trainingCurves) ?? []
+    }
+}
+
+/// One epoch of a trained head; one row of `training_curve`.
+///
+/// Its coordinates are those of the probe: no test subgroup and no label (`""` in both; the
+/// table has neither column).
+public struct TrainingCurveRow: Codable, Sendable, Hashable {
+    /// The probe's coordinates.
+    public var coordinates: ResultCoordinates
+    /// 1-based epoch.
+    public var epoch: Int
+    /// Mean training loss over the epoch's batches.
+    public var trainingLoss: Double
+    /// Mean validation loss after the epoch.
+    public var validationLoss: Double
+    /// What `validationValue` is: the criterion that selects the kept epoch (`auroc`: macro
+    /// AUROC over the labels; `negative-loss`: minus the validation loss).
+    public var validationMetric: String
+    /// The criterion's value after the epoch (higher is better).
+    public var validationValue: Double
+    /// The learning rate used during the epoch.
+    public var learningRate: Double
+    /// Whether this is the epoch whose weights were kept.
+    public var isBest: Bool
+
+    /// Creates a row.
+    public init(coordinates: ResultCoordinates, epoch: Int, trainingLoss: Double, validationLoss: Double,
+                validationMetric: String, validationValue: Double, learningRate: Double, isBest: Bool) {
+        self.coordinates = coordinates
+        self.epoch = epoch
+        self.trainingLoss = trainingLoss
+        self.validationLoss = validationLoss
+        self.validationMetric = validationMetric
+        self.validationValue = validationValue
+        self.learningRate = learningRate
+        self.isBest = isBest
     }
 }
 

@@ -57,7 +57,9 @@ extension ResultReader {
     /// recorded the same coordinates, the most recently used one counts (the `latest_` views).
     /// - Throws: `ResultsError.invalidTableInput` when nothing matches `selection`;
     ///   `ResultsError.readFailed`.
-    public func subgroupBoxPlot(_ selection: ReplicateSelection, title: String) throws -> BoxPlot {
+    /// - Parameter smallSampleThreshold: groups whose test subgroup held fewer samples (the `n`
+    ///   of the metric's recorded values) are marked and their brackets show no stars.
+    public func subgroupBoxPlot(_ selection: ReplicateSelection, title: String, smallSampleThreshold: Int? = nil) throws -> BoxPlot {
         try read("reading replicates for the subgroup figure") { db in
             let condition = selection.condition
             let replicates = try SQLRequest<Row>(literal: """
@@ -78,10 +80,18 @@ extension ResultReader {
                 if values[group]?[series] == nil { seriesOrder[group, default: []].append(series) }
                 values[group, default: [:]][series, default: []].append(row["value"])
             }
+            // The test samples behind each test subgroup's values: the n of the metric's own rows
+            // (samples with a known truth; the interval bounds count every sample of the subgroup).
+            var counts: [String: Int] = [:]
+            for row in try SQLRequest<Row>(literal: """
+                SELECT test_subgroup, min(n) AS n FROM latest_result WHERE \(condition) AND n > 0 GROUP BY test_subgroup
+                """).fetchAll(db) {
+                counts[row["test_subgroup"]] = row["n"]
+            }
             let groups = groupOrder.map { group in
                 BoxPlotGroup(name: "test: \(group)", series: (seriesOrder[group] ?? []).map {
                     BoxPlotSeries(name: $0, values: values[group]?[$0] ?? [])
-                })
+                }, sampleCount: counts[group])
             }
             let comparisons = try SQLRequest<Row>(literal: """
                 SELECT test_subgroup, group1, group2, coalesce(holm_p_value, p_value) AS p FROM latest_statistical_test
@@ -91,7 +101,7 @@ extension ResultReader {
                                   series2: $0["group2"], pValue: $0["p"])
             }
             return BoxPlot(title: title, yLabel: selection.metric.uppercased(), legendTitle: "trained on",
-                           groups: groups, comparisons: comparisons)
+                           groups: groups, comparisons: comparisons, smallSampleThreshold: smallSampleThreshold)
         }
     }
 }

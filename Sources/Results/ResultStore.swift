@@ -209,14 +209,28 @@ public final class ResultStore: Sendable {
             // each, without record encoding (three times faster).
             let insertReplicate = try db.cachedStatement(sql: """
                 INSERT INTO bootstrap_replicate (stage_key, experiment, task, backbone, dataset, head, features,
-                    fraction, seed, train_subgroup, test_subgroup, label, metric, replicate, value)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    fraction, seed, shots, train_subgroup, test_subgroup, label, metric, replicate, value)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for row in outputs.bootstrapReplicates {
                 let at = row.coordinates
                 try insertReplicate.execute(arguments: [
                     stageKey, at.experiment, at.task, at.backbone, at.dataset, at.head, at.features, at.fraction,
-                    at.seed, at.trainSubgroup, at.testSubgroup, at.label, row.metric, row.replicate, row.value,
+                    at.seed, at.shots, at.trainSubgroup, at.testSubgroup, at.label, row.metric, row.replicate, row.value,
+                ])
+            }
+            let insertEpoch = try db.cachedStatement(sql: """
+                INSERT INTO training_curve (stage_key, experiment, task, backbone, dataset, head, features, fraction, seed,
+                    shots, train_subgroup, epoch, train_loss, validation_loss, validation_metric, validation_value,
+                    learning_rate, is_best)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for row in outputs.trainingCurves {
+                let at = row.coordinates
+                try insertEpoch.execute(arguments: [
+                    stageKey, at.experiment, at.task, at.backbone, at.dataset, at.head, at.features, at.fraction, at.seed,
+                    at.shots, at.trainSubgroup, row.epoch, row.trainingLoss, row.validationLoss, row.validationMetric,
+                    row.validationValue, row.learningRate, row.isBest,
                 ])
             }
             for row in outputs.statisticalTests {
@@ -276,7 +290,8 @@ public final class ResultStore: Sendable {
                 results: try rows(ResultTableRecord.self).map(\.row),
                 bootstrapReplicates: try rows(BootstrapReplicateTableRecord.self).map(\.row),
                 statisticalTests: try rows(StatisticalTestTableRecord.self).map(\.row),
-                predictions: try rows(PredictionTableRecord.self).map(\.row))
+                predictions: try rows(PredictionTableRecord.self).map(\.row),
+                trainingCurves: try rows(TrainingCurveTableRecord.self).map(\.row))
         }
     }
 

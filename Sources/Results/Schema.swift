@@ -300,6 +300,7 @@ enum Schema {
                 WHERE i.stage_key IN (SELECT stage_key FROM current_stage);
                 """)
         }
+        registerComparisons(&migrator)
         return migrator
     }
 }

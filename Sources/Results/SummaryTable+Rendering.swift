@@ -12,14 +12,16 @@ extension SummaryTable {
         for (rowIndex, row) in rows.enumerated() {
             let cells = columns.indices.map { column -> String in
                 guard let text = cellText(row: rowIndex, column: column, plusMinus: "±") else { return "–" }
+                let marks = markText(row: rowIndex, column: column)
                 switch ranks[rowIndex][column] {
-                case .best: return "**\(text)**"
-                case .secondBest: return "*\(text)*"
-                case .other: return text
+                case .best: return "**\(text)**" + marks
+                case .secondBest: return "*\(text)*" + marks
+                case .other: return text + marks
                 }
             }
             lines.append("| " + ([escape(row)] + cells).joined(separator: " | ") + " |")
         }
+        if !footnotes.isEmpty { lines += [""] + footnotes }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -31,7 +33,7 @@ extension SummaryTable {
             "\\begin{table}[t]",
             "  \\centering",
             "  \\caption{\(Self.escapeLaTeX(spec.title)) (\(Self.escapeLaTeX(spreadDescription))"
-                + "; best in bold, second best underlined).}",
+                + "; best in bold, second best underlined)." + footnotes.map { " " + Self.escapeLaTeX($0) }.joined() + "}",
             "  \\label{tab:\(spec.name)}",
             "  \\begin{tabular}{l" + String(repeating: "c", count: columns.count) + "}",
             "    \\toprule",
@@ -59,10 +61,11 @@ extension SummaryTable {
         for (rowIndex, row) in rows.enumerated() {
             let cells = columns.indices.map { column -> String in
                 guard let text = cellText(row: rowIndex, column: column, plusMinus: "$\\pm$") else { return "--" }
+                let marks = markText(row: rowIndex, column: column, latex: true)
                 switch ranks[rowIndex][column] {
-                case .best: return "\\textbf{\(text)}"
-                case .secondBest: return "\\underline{\(text)}"
-                case .other: return text
+                case .best: return "\\textbf{\(text)}" + marks
+                case .secondBest: return "\\underline{\(text)}" + marks
+                case .other: return text + marks
                 }
             }
             lines.append("    " + ([Self.escapeLaTeX(row)] + cells).joined(separator: " & ") + " \\\\")
@@ -132,6 +135,9 @@ extension SummaryTable {
             case "~": escaped += "\\textasciitilde{}"
             case "^": escaped += "\\textasciicircum{}"
             case "±": escaped += "$\\pm$"
+            case "†": escaped += "$^{\\dagger}$"
+            case "‡": escaped += "$^{\\ddagger}$"
+            case "α": escaped += "$\\alpha$"
             default: escaped.append(character)
             }
         }

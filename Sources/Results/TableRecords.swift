@@ -74,6 +74,7 @@ private func coordinateColumns(_ coordinates: ResultCoordinates, into container:
     container["features"] = coordinates.features
     container["fraction"] = coordinates.fraction
     container["seed"] = coordinates.seed
+    container["shots"] = coordinates.shots
     container["train_subgroup"] = coordinates.trainSubgroup
     container["test_subgroup"] = coordinates.testSubgroup
     container["label"] = coordinates.label
@@ -82,7 +83,7 @@ private func coordinateColumns(_ coordinates: ResultCoordinates, into container:
 private func coordinates(from row: Row) -> ResultCoordinates {
     ResultCoordinates(
         experiment: row["experiment"], task: row["task"], backbone: row["backbone"], dataset: row["dataset"],
-        head: row["head"], features: row["features"], fraction: row["fraction"], seed: row["seed"],
+        head: row["head"], features: row["features"], fraction: row["fraction"], seed: row["seed"], shots: row["shots"],
         trainSubgroup: row["train_subgroup"], testSubgroup: row["test_subgroup"], label: row["label"])
 }
 
@@ -144,7 +145,9 @@ struct StatisticalTestTableRecord: FetchableRecord, PersistableRecord {
             comparedDimension: row["compared_dimension"], group1: row["group1"], group2: row["group2"],
             statistic: row["statistic"], pValue: row["p_value"], effectSize: row["effect_size"],
             count1: row["n1"], count2: row["n2"],
-            method: TestMethod(rawValue: row["method"]) ?? .asymptotic, holmPValue: row["holm_p_value"])
+            method: TestMethod(rawValue: row["method"]) ?? .asymptotic, holmPValue: row["holm_p_value"],
+            interval: (row["ci_low"] as Double?).flatMap { low in (row["ci_high"] as Double?).map { low...$0 } },
+            replicates: row["replicates"])
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -162,6 +165,28 @@ struct StatisticalTestTableRecord: FetchableRecord, PersistableRecord {
         container["n2"] = row.count2
         container["method"] = row.method.rawValue
         container["holm_p_value"] = row.holmPValue
+        container["ci_low"] = row.interval?.lowerBound
+        container["ci_high"] = row.interval?.upperBound
+        container["replicates"] = row.replicates
+    }
+}
+
+/// A row of `training_curve` (written by a prepared statement in `recordOutputs`).
+struct TrainingCurveTableRecord: FetchableRecord, TableRecord {
+    static let databaseTableName = "training_curve"
+    var stageKey: String
+    var row: TrainingCurveRow
+
+    init(row: Row) {
+        stageKey = row["stage_key"]
+        let at = ResultCoordinates(
+            experiment: row["experiment"], task: row["task"], backbone: row["backbone"], dataset: row["dataset"],
+            head: row["head"], features: row["features"], fraction: row["fraction"], seed: row["seed"], shots: row["shots"],
+            trainSubgroup: row["train_subgroup"], testSubgroup: "", label: "")
+        self.row = TrainingCurveRow(coordinates: at, epoch: row["epoch"], trainingLoss: row["train_loss"],
+                                    validationLoss: row["validation_loss"], validationMetric: row["validation_metric"],
+                                    validationValue: row["validation_value"], learningRate: row["learning_rate"],
+                                    isBest: row["is_best"])
     }
 }
 

@@ -131,6 +131,10 @@ public struct SummaryTable: Sendable, Hashable {
     public var values: [SeedValue]
     /// `sampleCounts[row][column]`: the fewest and most test samples behind the cell's values.
     public var sampleCounts: [[ClosedRange<Int>?]]
+    /// `marks[row][column]`: † and ‡ (see `CellMarks`); empty unless a report sets them.
+    public var marks: [[CellMarks]]
+    /// What the marks mean, printed under the table (and in LaTeX's caption).
+    public var footnotes: [String] = []
 
     /// Summarises seed-level values into a table laid out by `spec`.
     ///
@@ -152,6 +156,7 @@ public struct SummaryTable: Sendable, Hashable {
             }
         }
         sampleCounts = rows.map { row in columns.map { column in counts[row]?[column] } }
+        marks = rows.map { _ in columns.map { _ in [] } }
         let cells = rows.map { row in columns.map { column in SeedSummary(grouped[row]?[column] ?? []) } }
         self.spec = spec
         self.rows = rows
@@ -235,6 +240,14 @@ public struct SummaryTable: Sendable, Hashable {
             text += counts.lowerBound == counts.upperBound ? " (n = \(counts.lowerBound))" : " (n = \(counts.lowerBound)–\(counts.upperBound))"
         }
         return text
+    }
+
+    /// The cell's marks as printed after its text: ` †‡` in Markdown and HTML, `$^{\dagger\ddagger}$` in LaTeX.
+    func markText(row: Int, column: Int, latex: Bool = false) -> String {
+        let symbols = marks[row][column].symbols
+        guard !symbols.isEmpty else { return "" }
+        guard latex else { return " " + symbols.joined() }
+        return "$^{" + symbols.map { $0 == "†" ? "\\dagger" : "\\ddagger" }.joined() + "}$"
     }
 
     /// What the numbers are, for captions.

@@ -16,19 +16,24 @@ struct FigureRenderer {
     var galleryQueries: Int
     /// Neighbours per gallery query.
     var galleryNeighbours: Int
+    /// Display names of the experiment being rendered.
+    var vocabulary: ReportVocabulary?
 
     /// Renders one declared (or automatic) figure: one SVG per backbone and label for fairness
     /// box plots, one per backbone and features for galleries.
     /// - Returns: the written figures, and notes on what could not be drawn.
-    func render(_ figure: ExperimentReportPlan.Figure, experiment: String) throws
+    /// - Parameter smallSample: box-plot groups with fewer test samples are marked.
+    func render(_ figure: ExperimentReportPlan.Figure, experiment: String, smallSample: Int = Spec.defaultSmallSample) throws
         -> (figures: [ReportIndex.FigureEntry], notes: [String]) {
         switch figure.kind {
-        case .fairnessBoxplot: return try fairness(figure, experiment: experiment)
+        case .fairnessBoxplot: return try fairness(figure, experiment: experiment, smallSample: smallSample)
         case .retrievalGallery: return try gallery(figure, experiment: experiment)
+        case .reliabilityDiagram: return try reliability(figure, experiment: experiment)
+        case .trainingCurves: return try curves(figure, experiment: experiment)
         }
     }
 
-    private func fairness(_ figure: ExperimentReportPlan.Figure, experiment: String) throws
+    private func fairness(_ figure: ExperimentReportPlan.Figure, experiment: String, smallSample: Int) throws
         -> (figures: [ReportIndex.FigureEntry], notes: [String]) {
         var selections: [ReplicateSelection] = []
         for (task, metric) in try reader.tasksWithReplicates(experiment: experiment) where task == figure.task {
@@ -54,7 +59,7 @@ struct FigureRenderer {
             }
             let label = selection.label.isEmpty || selection.label == "mean" ? "mean over labels" : selection.label
             let title = (figure.caption ?? "Fairness: \(figure.task)") + " — " + details.joined(separator: ", ") + ", \(label)"
-            var plot = try reader.subgroupBoxPlot(selection, title: title)
+            var plot = try reader.subgroupBoxPlot(selection, title: title, smallSampleThreshold: smallSample)
             plot.groups = ordered(plot.groups, by: figure.testOrder.map { "test: \($0)" }, name: \.name).map { group in
                 var group = group
                 group.series = ordered(group.series, by: figure.trainOrder, name: \.name)

@@ -17,12 +17,20 @@ struct ExperimentReportPlan {
         /// Training and test subgroups in the spec's order (empty: recorded order).
         var trainOrder: [String] = []
         var testOrder: [String] = []
+        /// Backbones in the spec's order (empty: recorded order).
+        var backboneOrder: [String] = []
+        /// Whether the task's outputs are the classes of one label (reliability: top-label confidence).
+        var multiclass = false
     }
 
     /// The experiment.
     var experiment: String
     /// Its tables.
     var tables: [ReportTableRequest]
+    /// Its convergence tables (each also drawn as a figure).
+    var convergence: [ConvergenceRequest] = []
+    /// Values on fewer test samples than this are marked in figures.
+    var smallSample = Spec.defaultSmallSample
     /// Its figures.
     var figures: [Figure]
     /// The spec file that declared them, or `automatic` (from the recorded results alone).
@@ -110,18 +118,38 @@ struct SpecDeclarations {
         let spec = specs[experiment]
         let origin = spec.map { SpecLoaderPaths.display($0.file) } ?? "automatic"
         let vocabulary = reportVocabulary(spec: spec)
-        var tables = spec.map { spec in spec.tables.map { Self.request($0, in: spec, vocabulary: vocabulary) } } ?? []
+        let declared = spec?.tables ?? []
+        var tables = spec.map { spec in declared.filter { $0.kind != .convergence }.map { Self.request($0, in: spec, vocabulary: vocabulary) } } ?? []
+        let convergence = spec.map { spec in
+            declared.filter { $0.kind == .convergence }.map { Self.convergenceRequest($0, in: spec, vocabulary: vocabulary) }
+        } ?? []
         var figures: [ExperimentReportPlan.Figure] = spec.map { spec in
             spec.figures.map { figure -> ExperimentReportPlan.Figure in
                 let task = spec.tasks.first { $0.name == figure.task }
                 return ExperimentReportPlan.Figure(name: figure.name, kind: figure.kind, task: figure.task, caption: figure.caption,
-                                                   trainOrder: task?.matrix.strings("train") ?? [], testOrder: task?.matrix.strings("test") ?? [])
+                                                   trainOrder: task?.matrix.strings("train") ?? [], testOrder: task?.matrix.strings("test") ?? [],
+                                                   backboneOrder: task?.matrix.backbone ?? [],
+                                                   multiclass: task?.options["target"]?.stringValue == "multiclass")
             }
         } ?? []
-        if tables.isEmpty { tables = try Self.automaticTables(experiment: experiment, reader: reader, vocabulary: vocabulary) }
+        if tables.isEmpty, convergence.isEmpty {
+            tables = try Self.automaticTables(experiment: experiment, reader: reader, vocabulary: vocabulary)
+        }
         if figures.isEmpty { figures = try Self.automaticFigures(experiment: experiment, reader: reader) }
-        return ExperimentReportPlan(experiment: experiment, tables: tables, figures: figures,
-                                    origin: tables.isEmpty && figures.isEmpty ? "automatic" : origin)
+        var plan = ExperimentReportPlan(experiment: experiment, tables: tables, figures: figures,
+                                        origin: tables.isEmpty && figures.isEmpty ? "automatic" : origin)
+        plan.convergence = convergence
+        plan.smallSample = spec?.smallSample ?? Spec.defaultSmallSample
+        return plan
+    }
+
+    /// A spec's convergence table as a request (rows default to backbones, columns to task and fraction).
+    static func convergenceRequest(_ declaration: TableDeclaration, in spec: Spec, vocabulary: ReportVocabulary) -> ConvergenceRequest {
+        let order = request(declaration, in: spec, vocabulary: vocabulary).valueOrder
+        return ConvergenceRequest(name: declaration.name, experiment: spec.experiment, tasks: declaration.tasks,
+                                  reference: declaration.reference ?? "", rows: declaration.rows.compactMap(ReportCoordinate.init(rawValue:)),
+                                  columns: declaration.columns.compactMap(ReportCoordinate.init(rawValue:)), caption: declaration.caption,
+                                  valueOrder: order, vocabulary: vocabulary)
     }
 
     /// A spec's table declaration as a report request, with value orders taken from the spec
@@ -146,7 +174,9 @@ struct SpecDeclarations {
             rows: declaration.rows.compactMap(ReportCoordinate.init(rawValue:)),
             columns: declaration.columns.compactMap(ReportCoordinate.init(rawValue:)),
             metric: declaration.metric, summary: ReportSummary(rawValue: declaration.summary?.rawValue ?? "") ?? .meanStd,
-            caption: declaration.caption, valueOrder: order, vocabulary: vocabulary, showCount: declaration.showCount ?? false)
+            caption: declaration.caption, valueOrder: order, vocabulary: vocabulary, showCount: declaration.showCount ?? false,
+            significance: declaration.significance.map { SignificanceMarks(alpha: $0.alpha ?? 0.05, holm: $0.correction != "none") },
+            smallSampleThreshold: spec.smallSample)
     }
 
     /// One table per task and metric (all Precision@k of a task in one table), rows = backbones,
@@ -164,7 +194,7 @@ struct SpecDeclarations {
                     requests.append(ReportTableRequest(
                         name: fileStem("\(experiment)-\(task)-\(metric)"), experiment: experiment, tasks: [task],
                         rows: [.backbone, .train], columns: [.test], metric: metric.description, summary: .meanStd,
-                        vocabulary: vocabulary))
+                        vocabulary: vocabulary, smallSampleThreshold: Spec.defaultSmallSample))
                 }
                 continue
             }
@@ -179,7 +209,8 @@ struct SpecDeclarations {
             for metric in metrics where metric.parameter == nil {
                 requests.append(ReportTableRequest(
                     name: fileStem("\(experiment)-\(task)-\(metric)"), experiment: experiment, tasks: [task],
-                    rows: [.backbone], columns: [.fraction], metric: metric.description, summary: .meanStd, vocabulary: vocabulary))
+                    rows: [.backbone], columns: [.fraction], metric: metric.description, summary: .meanStd, vocabulary: vocabulary,
+                    smallSampleThreshold: Spec.defaultSmallSample))
             }
         }
         return requests
@@ -224,6 +255,9 @@ func reportVocabulary(spec: Spec?) -> ReportVocabulary {
         // A parameterised spelling (`precision@k`, shown `P@k`) presents its family.
         let family = spelling.spelling.hasSuffix("@k") ? String(spelling.spelling.dropLast(2)) : spelling.spelling
         let display = spelling.displayName.hasSuffix("@k") ? String(spelling.displayName.dropLast(1)) : spelling.displayName
+        // A metric registered by name (`ece`) keeps its own presentation beside its family
+        // (`ece@k`, shown `ECE@10`), whose parameter is appended to that name.
+        if spelling.spelling.hasSuffix("@k"), metrics[family] != nil { continue }
         metrics[family] = ReportVocabulary.Metric(displayName: display, higherIsBetter: spelling.higherIsBetter)
     }
     var names: [ReportCoordinate: [String: String]] = [:]

@@ -93,11 +93,12 @@ extension XRBench {
             }
             var index = ReportIndex(databasePath: database.db)
             let thumbnails = try ThumbnailSource(datasetFolders: images, cacheFolder: cache)
-            let renderer = FigureRenderer(reader: reader, folder: figuresFolder, thumbnails: thumbnails,
+            var renderer = FigureRenderer(reader: reader, folder: figuresFolder, thumbnails: thumbnails,
                                           galleryQueries: galleryQueries, galleryNeighbours: galleryNeighbours)
             var undeclared: [String] = []
             for experiment in experiments {
                 let plan = try declarations.plan(for: experiment, reader: reader)
+                renderer.vocabulary = reportVocabulary(spec: declarations.specs[experiment])
                 if declarations.specs[experiment] == nil { undeclared.append(experiment) }
                 for request in plan.tables {
                     let table: ReportTable
@@ -113,8 +114,25 @@ extension XRBench {
                                                                html: table.html(), origin: plan.origin))
                     if explain { print(table.explanationText()) }
                 }
+                for request in plan.convergence {
+                    let table: ConvergenceTable
+                    do {
+                        table = try reader.convergenceTable(request)
+                    } catch let error as ResultsError {
+                        index.notes.append(error.description)
+                        warn(error.description)
+                        continue
+                    }
+                    try writeConvergence(table, tables: tablesFolder, figures: figuresFolder)
+                    index.tables.append(ReportIndex.TableEntry(experiment: experiment, name: request.name, html: table.html(), origin: plan.origin,
+                                                               suffixes: ["md", "tex", "csv"]))
+                    index.figures.append(ReportIndex.FigureEntry(experiment: experiment, file: fileStem(request.name) + ".svg",
+                                                                 caption: "\(request.caption ?? "Convergence speedup"): bars per backbone "
+                                                                     + "against \(request.reference); 1× is the reference"))
+                    index.notes += table.notes.map { "\(request.name): not compared: \($0)" }
+                }
                 for figure in plan.figures {
-                    let (figures, notes) = try renderer.render(figure, experiment: experiment)
+                    let (figures, notes) = try renderer.render(figure, experiment: experiment, smallSample: plan.smallSample)
                     for entry in figures { print("wrote \(figuresFolder.appendingPathComponent(entry.file).relativePath)") }
                     index.figures += figures
                     index.notes += notes
@@ -130,6 +148,16 @@ extension XRBench {
             let indexURL = outFolder.appendingPathComponent("index.html")
             try writeText(index.html(), to: indexURL)
             print("rendered \(index.tables.count) tables and \(index.figures.count) figures; open \(indexURL.relativePath)")
+        }
+
+        /// Writes a convergence table's Markdown, LaTeX and CSV (every seed's epochs) and its figure.
+        private func writeConvergence(_ table: ConvergenceTable, tables: URL, figures: URL) throws {
+            let stem = fileStem(table.request.name)
+            for (suffix, text) in [("md", table.markdown()), ("tex", table.latex()), ("csv", table.csv())] {
+                try writeText(text, to: tables.appendingPathComponent("\(stem).\(suffix)"))
+            }
+            try writeText(table.chart().svg(), to: figures.appendingPathComponent("\(stem).svg"))
+            print("wrote \(tables.appendingPathComponent(stem).relativePath).{md,tex,csv} and \(figures.appendingPathComponent(stem).relativePath).svg")
         }
 
         /// Writes a table's Markdown, LaTeX, CSV and explanation files.

@@ -65,7 +65,7 @@ struct CountingRunner: StageRunner {
 func countingRegistry(_ counter: CallCounter, failing: String? = nil, interruptAt: String? = nil, without: Set<StageKind> = [],
                       delay: TimeInterval = 0) -> Registry {
     var registry = Registry.standard
-    for kind in [StageKind.manifest, .embed, .split, .probe, .metric, .retrieval, .bootstrap, .compare] {
+    for kind in [StageKind.manifest, .embed, .split, .probe, .metric, .retrieval, .bootstrap, .compare, .pairedTest] {
         if without.contains(kind) {
             registry.removeRunner(for: kind)
         } else {

@@ -39,6 +39,13 @@ import Testing
             bootstrap: {replicates: 20, seed: 1}
             correction: holm
             matrix: {backbone: [tiny], dataset: [phantom], train: [male, female], test: [male, female, all]}
+          - name: few
+            kind: classification
+            labels: [nodule]
+            metric: [auroc, ece]
+            compare: {against: pixels, test: paired-bootstrap, replicates: 50}
+            tries: 2
+            matrix: {backbone: [pixels, tiny], dataset: [phantom], head: [knn, small], shots: [2]}
         """
 
     @Test func stageKeysOfAFixedSpecAreUnchanged() throws {
@@ -53,7 +60,7 @@ import Testing
             #expect(keys[stage.label] == nil, "two stages labelled \(stage.label)")
             keys[stage.label] = stage.key.rawValue
         }
-        #expect(compiled.graph.stages.count == 34)
+        #expect(compiled.graph.stages.count == 56)
         if ProcessInfo.processInfo.environment["XRBENCH_RECORD_GOLDEN"] == "1" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,11 +1,12 @@
 import Testing
 import Evaluation
 
-/// A metric defined outside the Evaluation module: the Brier score (mean squared difference
-/// between probability and truth; multi-class: summed over classes), where lower is better.
-struct BrierScore: ClassificationMetric {
-    var name: String { "brier" }
-    var displayName: String { "Brier" }
+/// A metric defined outside the Evaluation module: the squared error of the probabilities (mean
+/// squared difference between probability and truth; multi-class: summed over classes), where
+/// lower is better.
+struct SquaredError: ClassificationMetric {
+    var name: String { "squared-error" }
+    var displayName: String { "Squared error" }
     var direction: MetricDirection { .lowerIsBetter }
 
     func binaryValue(targets: [Double], scores: [Double], label: String) throws -> MetricValue {
@@ -28,11 +29,15 @@ struct BrierScore: ClassificationMetric {
 @Suite struct MetricCatalogTests {
     @Test func standardCatalogListsTheBuiltInSpellings() throws {
         let spellings = MetricCatalog.standard.spellings
-        #expect(spellings.map(\.name) == ["auroc", "auprc", "mcc", "accuracy", "balanced-accuracy", "precision@k"])
-        #expect(spellings.map(\.displayName) == ["AUROC", "AUPRC", "MCC", "Accuracy", "Balanced accuracy", "P@k"])
-        #expect(spellings.allSatisfy { $0.direction == .higherIsBetter })
-        #expect(spellings.map(\.isFamily) == [false, false, false, false, false, true])
-        #expect(MetricCatalog.standard.classificationMetricNames == ["auroc", "auprc", "mcc", "accuracy", "balanced-accuracy"])
+        #expect(spellings.map(\.name) == ["auroc", "auprc", "mcc", "accuracy", "balanced-accuracy", "ece", "adaptive-ece", "brier", "nll",
+                                          "precision@k", "ece@k", "adaptive-ece@k"])
+        #expect(spellings.map(\.displayName) == ["AUROC", "AUPRC", "MCC", "Accuracy", "Balanced accuracy", "ECE", "Adaptive ECE", "Brier", "NLL",
+                                                 "P@k", "ECE@k", "Adaptive ECE@k"])
+        #expect(spellings.map { $0.direction == .higherIsBetter } == Array(repeating: true, count: 5) + Array(repeating: false, count: 4)
+            + [true, false, false])
+        #expect(spellings.map(\.isFamily) == Array(repeating: false, count: 9) + [true, true, true])
+        #expect(MetricCatalog.standard.classificationMetricNames == ["auroc", "auprc", "mcc", "accuracy", "balanced-accuracy", "ece", "adaptive-ece",
+                                                                     "brier", "nll"])
         for spelling in spellings where !spelling.isFamily {
             let metric = try #require(MetricCatalog.standard.classificationMetric(named: spelling.name))
             #expect(metric.name == spelling.name && metric.displayName == spelling.displayName)
@@ -54,12 +59,12 @@ struct BrierScore: ClassificationMetric {
 
     @Test func aMetricFromAnotherModuleRegistersWithoutEditingTheCatalog() throws {
         var catalog = MetricCatalog.standard
-        catalog.register(BrierScore())
-        #expect(MetricCatalog.standard.metric(named: "brier") == nil)  // the standard catalog is a value, unchanged
-        let brier = try #require(catalog.classificationMetric(named: "brier"))
-        let spelling = try #require(catalog.spellings.first { $0.name == "brier" })
-        #expect(spelling.displayName == "Brier" && spelling.direction == .lowerIsBetter && !spelling.isFamily)
-        #expect(catalog.classificationMetricNames.last == "brier")
+        catalog.register(SquaredError())
+        #expect(MetricCatalog.standard.metric(named: "squared-error") == nil)  // the standard catalog is a value, unchanged
+        let brier = try #require(catalog.classificationMetric(named: "squared-error"))
+        let spelling = try #require(catalog.spellings.first { $0.name == "squared-error" })
+        #expect(spelling.displayName == "Squared error" && spelling.direction == .lowerIsBetter && !spelling.isFamily)
+        #expect(catalog.classificationMetricNames.last == "squared-error")
         #expect(catalog.metric(named: "precision@3") != nil && catalog.metric(named: "auroc") != nil)
 
         // It scores through the one scoring path like a built-in: per label on the known rows, then the mean.

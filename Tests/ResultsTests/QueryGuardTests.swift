@@ -84,7 +84,7 @@ import Testing
         #expect(try reader.query("WITH x AS (SELECT 2 AS two) SELECT two FROM x").rows == [[.integer(2)]])
         #expect(try reader.query("SELECT 1; SELECT 'last' AS which;").rows == [[.text("last")]])
         #expect(try reader.query("SELECT count(*) FROM latest_result").rows == [[.integer(2)]])
-        #expect(try reader.query("PRAGMA main.table_info(result);").rows.count == 17)
+        #expect(try reader.query("PRAGMA main.table_info(result);").rows.count == 18)
         #expect(try reader.query("pragma user_version").rows == [[.integer(0)]])
         #expect(try reader.query("EXPLAIN QUERY PLAN SELECT * FROM result WHERE metric = 'auroc'").rows.count >= 1)
     }

@@ -56,7 +56,8 @@ struct ProbeHeadSettings: Codable, Hashable {
         return HeadFit(probabilities: probabilities, epochs: probe.epochs.count, bestEpoch: probe.bestEpoch, stoppedEarly: probe.stoppedEarly,
                        weights: ["parameters": Tensor(shape: [probe.network.parameters.count], scalars: probe.network.parameters)],
                        metadata: ["layer_sizes": probe.network.layerSizes.map(String.init).joined(separator: ","),
-                                  "best_epoch": String(probe.bestEpoch)])
+                                  "best_epoch": String(probe.bestEpoch)],
+                       curve: probe.epochs, validationMetric: probe.criterion == .macroAUROC ? "auroc" : "negative-loss")
     }
 
     static func decode(_ settings: ParameterValue) throws -> ProbeHeadSettings {

@@ -138,8 +138,11 @@ public struct DatasetContext: Sendable {
     }
 }
 
-/// A probe head kind (`mlp`, `linear`, ...): its options and how it trains and scores.
+/// A probe head kind (`mlp`, `linear`, `knn`, ...): its options and how it trains and scores.
 public protocol HeadKind: ComponentDefinition {
+    /// Whether it trains epoch by epoch, so that its probes record a training curve (default
+    /// yes; a k-NN vote has nothing to record).
+    var trains: Bool { get }
     /// The head's settings with every default filled in: what enters the probe stage's key, so
     /// that two spellings of the same head share their stages.
     /// - Throws: `RunnerError` for options that do not fit.
@@ -148,6 +151,11 @@ public protocol HeadKind: ComponentDefinition {
     /// `problem.testFeatures`.
     /// - Throws: `EvaluationError` for data that cannot be trained on; `CancellationError`.
     func fit(_ problem: HeadProblem, settings: ParameterValue, context: StageContext) throws -> HeadFit
+}
+
+extension HeadKind {
+    /// Trains epoch by epoch.
+    public var trains: Bool { true }
 }
 
 /// What a head trains on: features of the training, validation and test rows.
@@ -184,10 +192,18 @@ public struct HeadFit: Sendable {
     /// Tensors saved as the head's weights (`head.safetensors`), with metadata.
     public var weights: [String: Tensor]
     public var metadata: [String: String]
+    /// Every epoch run (training and validation loss, validation score, learning rate); empty
+    /// for a head that does not train.
+    public var curve: [ProbeEpoch]
+    /// What the curve's validation score is (`auroc`, `negative-loss`), nil without a curve.
+    public var validationMetric: String?
 
     /// Creates a fit.
     public init(probabilities: [Float], epochs: Int, bestEpoch: Int, stoppedEarly: Bool,
-                weights: [String: Tensor] = [:], metadata: [String: String] = [:]) {
+                weights: [String: Tensor] = [:], metadata: [String: String] = [:],
+                curve: [ProbeEpoch] = [], validationMetric: String? = nil) {
+        self.curve = curve
+        self.validationMetric = validationMetric
         self.probabilities = probabilities
         self.epochs = epochs
         self.bestEpoch = bestEpoch

@@ -25,15 +25,18 @@ extension Registry {
         // Probe heads.
         registry.register(head: MLPHead())
         registry.register(head: LinearHead())
+        registry.register(head: NearestNeighbourHead())
         // Task kinds, with the runners of their stages.
         registry.register(task: RetrievalTask())
         registry.register(task: ClassificationTask())
         registry.register(task: FairnessTask())
-        // Metrics: the built-in classification metrics and the precision@k family.
+        // Metrics: the built-in classification and calibration metrics, the precision@k family
+        // and the ECE families with a bin count (ece@k, adaptive-ece@k).
         for spelling in MetricCatalog.standard.spellings where !spelling.isFamily {
             registry.register(metric: MetricCatalog.standard.metric(named: spelling.name)!)
         }
         registry.register(metricFamily: PrecisionAtK.family)
+        for family in ExpectedCalibrationError.families { registry.register(metricFamily: family) }
         // Executors.
         registry.register(executor: LocalExecutorKind())
         return registry

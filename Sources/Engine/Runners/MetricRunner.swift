@@ -11,6 +11,9 @@ import Results
 /// asked. Anything that cannot be computed (a label with one class in the test subgroup, an
 /// empty subgroup, a label the training set could not train) is a row with no value and a note.
 /// The values come from `ScoredPredictions.score(_:)`; metric names resolve through the catalog.
+///
+/// With `trainingCurve` (the first test subgroup of a trained probe), it also records the probe's
+/// training curve: one `training_curve` row per epoch under the probe's coordinates.
 public struct MetricRunner: StageRunner {
     /// `metric`.
     public var kind: StageKind { .metric }
@@ -63,7 +66,20 @@ public struct MetricRunner: StageRunner {
                 }
             }
         }
-        return StageOutputs(results: results, predictions: predictionRows)
+        return StageOutputs(results: results, predictions: predictionRows,
+                            trainingCurves: parameters.trainingCurve == true ? Self.curve(of: probe, context: context) : [])
+    }
+
+    /// The probe's training curve as rows: coordinates without test subgroup or label.
+    static func curve(of probe: ProbeArtifact, context: StageContext) -> [TrainingCurveRow] {
+        var coordinates = context.resultCoordinates(label: "")
+        coordinates.testSubgroup = ""
+        let metric = probe.validationMetric ?? "negative-loss"
+        return probe.curve.map { epoch in
+            TrainingCurveRow(coordinates: coordinates, epoch: epoch.epoch, trainingLoss: epoch.trainingLoss,
+                             validationLoss: epoch.validationLoss, validationMetric: metric, validationValue: epoch.validationScore,
+                             learningRate: epoch.learningRate, isBest: epoch.epoch == probe.bestEpoch)
+        }
     }
 
     static func reason(_ value: MetricValue) -> String? {

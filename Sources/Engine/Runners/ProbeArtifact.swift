@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// The `probe` artifact: the trained head's test predictions (`probe.json`) and its weights
@@ -31,6 +32,11 @@ struct ProbeArtifact: Codable {
     var stoppedEarly = false
     /// Why no probe could be trained, when that is so (then there are no predictions).
     var notComputable: String?
+    /// Every epoch run: training and validation loss, validation score, learning rate (empty
+    /// for a head that does not train).
+    var curve: [ProbeEpoch] = []
+    /// What the curve's validation score is (`auroc`, `negative-loss`).
+    var validationMetric: String?
 
     var isMulticlass: Bool { target == "multiclass" }
 

@@ -17,10 +17,11 @@ import Tensor
 public struct ProbeRunner: StageRunner {
     /// `probe`.
     public var kind: StageKind { .probe }
-    /// Version 3: dropout masks hashed from (feature, sample) positions (version 1 drew them in
-    /// sequence, version 2 hashed sample-major positions), so trained weights differ and cached
-    /// probes of earlier versions are not reused.
-    public var codeVersion: Int { 3 }
+    /// Version 4: the artifact carries the training curve (every epoch's losses, validation
+    /// score and learning rate) that a `metric` stage records; version 3 artifacts have none,
+    /// so they are not reused. (Version 3: dropout masks hashed from (feature, sample)
+    /// positions; 1 drew them in sequence, 2 hashed sample-major positions.)
+    public var codeVersion: Int { 4 }
 
     /// Creates the runner.
     public init() {}
@@ -77,6 +78,8 @@ public struct ProbeRunner: StageRunner {
         artifact.epochs = fit.epochs
         artifact.bestEpoch = fit.bestEpoch
         artifact.stoppedEarly = fit.stoppedEarly
+        artifact.curve = fit.curve
+        artifact.validationMetric = fit.validationMetric
         try ArtifactJSON.write(artifact, to: context.outputDirectory, name: ProbeArtifact.fileName)
         if !fit.weights.isEmpty {
             try saveSafetensors(fit.weights, to: context.outputDirectory.appendingPathComponent(ProbeArtifact.weightsFile), metadata: fit.metadata)

@@ -15,6 +15,11 @@ import Results
 ///
 /// The artifact also carries the task labels of every sample, so the probe (whose inputs are
 /// the embeddings and this split) needs no manifest.
+///
+/// A few-shot split (`shots`) keeps `shots` training samples per class of each label (per value
+/// of a binary label), from distinct patients, drawn from the whole training part with the
+/// split's seed (`Evaluation.drawFewShot`); validation and test stay as they are. Too few
+/// patients of a class makes the split not computable, with the reason.
 public struct SplitRunner: StageRunner {
     /// `split`.
     public var kind: StageKind { .split }
@@ -78,8 +83,17 @@ public struct SplitRunner: StageRunner {
             artifact.fractionPatientCount = split.fractionPatientCount
             artifact.availablePatientCount = split.availablePatientCount
             artifact.usedOfficialSplit = split.usedOfficialSplit
+            if let shots = parameters.shots {
+                artifact.shots = shots
+                artifact.fewShotPool = split.train.count
+                artifact.train = try drawFewShot(groups: Self.fewShotGroups(definitions, train: split.train, manifest: manifest),
+                                                 patientIDs: manifest.samples.map(\.patientID), shots: shots, seed: UInt64(parameters.seed))
+            }
         } catch let error as EvaluationError {
             switch error {
+            case .insufficientShots:
+                artifact.train = []
+                artifact.notComputable = "\(error)"
             case .emptySubgroup, .empty:
                 artifact.notComputable = "training subgroup \(parameters.trainFilter.name): \(error)"
             default:
@@ -88,6 +102,29 @@ public struct SplitRunner: StageRunner {
         }
         try ArtifactJSON.write(artifact, to: context.outputDirectory, name: SplitArtifact.fileName)
         return StageOutputs()
+    }
+
+    /// The few-shot groups of the training rows: positives and negatives of each binary label,
+    /// the samples of each class of a multi-class label, in label order.
+    static func fewShotGroups(_ definitions: [LabelDefinition], train: [Int], manifest: Manifest) -> [FewShotGroup] {
+        var groups: [FewShotGroup] = []
+        for definition in definitions {
+            let values = train.map { (row: $0, value: manifest.samples[$0].label(definition.name)) }
+            switch definition.kind {
+            case .binary:
+                for target in [1, 0] {
+                    groups.append(FewShotGroup(name: "\(definition.name)=\(target)", rows: values.filter { $0.value.binaryTarget == target }.map(\.row)))
+                }
+            case .multiClass:
+                for name in definition.classes {
+                    groups.append(FewShotGroup(name: "\(definition.name)=\(name)", rows: values.filter {
+                        if case .category(let value) = $0.value { return value == name }
+                        return false
+                    }.map(\.row)))
+                }
+            }
+        }
+        return groups
     }
 }
 
@@ -110,6 +147,10 @@ struct SplitArtifact: Codable {
     var fractionPatientCount = 0
     var availablePatientCount = 0
     var usedOfficialSplit = false
+    /// Few-shot: samples per class, and how many training samples they were drawn from (the
+    /// `support` counts describe that whole training part).
+    var shots: Int?
+    var fewShotPool: Int?
     /// Why nothing can be trained on this split, when that is so.
     var notComputable: String?
 

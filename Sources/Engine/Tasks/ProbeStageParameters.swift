@@ -16,6 +16,8 @@ extension StageKind {
     public static let bootstrap: StageKind = "bootstrap"
     /// Mann–Whitney U tests between bootstrap replicate sets, with optional Holm correction.
     public static let compare: StageKind = "compare"
+    /// Paired tests between backbones on the same test samples (DeLong, paired bootstrap).
+    public static let pairedTest: StageKind = "paired-test"
 }
 
 /// Which embedding features a probe or retrieval uses.
@@ -71,6 +73,10 @@ public struct SplitParameters: Sendable, Hashable, Codable {
     public var testRatio: Double
     /// Labels to stratify by and to keep at least one positive of in each fraction.
     public var stratifyLabels: [String]
+    /// Few-shot: the training part becomes this many samples per class (per binary label: per
+    /// value), from distinct patients, drawn from the whole training part with the seed
+    /// (`Evaluation.drawFewShot`); nil for an ordinary split. Absent from the key when nil.
+    public var shots: Int?
 }
 
 /// A head's kind and its settings with every default filled in (see `HeadKind.settings`).
@@ -110,6 +116,10 @@ public struct MetricParameters: Sendable, Hashable, Codable {
     public var testFilter: SubgroupFilter
     /// Whether to record per-sample predictions.
     public var recordPredictions: Bool
+    /// Whether to record the probe's training curve (`training_curve` rows under the probe's
+    /// coordinates: no test subgroup, no label): set on the metric stage of a trained probe's
+    /// first test subgroup, so each curve is recorded once. Absent from the key when nil.
+    public var trainingCurve: Bool?
 }
 
 /// `bootstrap`: replicates of a metric on one test subgroup. Inputs `probe`, `manifest`.
@@ -147,6 +157,47 @@ public struct CompareParameters: Sendable, Hashable, Codable {
     /// The comparisons of the family.
     public var comparisons: [Comparison]
     /// Correction across the family.
+    public var correction: Correction
+}
+
+/// A paired test between backbones.
+public enum PairedTest: String, Sendable, Hashable, Codable, CaseIterable {
+    /// DeLong's test of two AUROCs (fast algorithm of Sun and Xu), per binary label.
+    case delong
+    /// A paired, patient-clustered bootstrap of the difference of each task metric.
+    case pairedBootstrap = "paired-bootstrap"
+}
+
+/// Two backbones compared: `first − second`.
+public struct BackbonePair: Sendable, Hashable, Codable {
+    /// The backbone whose probe's predictions are `group1`.
+    public var first: String
+    /// The backbone compared against (`group2`).
+    public var second: String
+}
+
+/// `paired-test`: paired tests between the probes of several backbones on the same test samples
+/// of one cell (the split is shared, so the test set is the same), Holm-corrected across the
+/// stage's tests when asked. Inputs `probe.<backbone>` for every backbone involved, `manifest`.
+public struct PairedTestParameters: Sendable, Hashable, Codable {
+    /// The test.
+    public var test: PairedTest
+    /// Metrics compared (DeLong: `auroc`).
+    public var metrics: [String]
+    /// Label columns.
+    public var labels: [String]
+    /// Multilabel or multiclass.
+    public var target: ClassificationTarget
+    /// Image- or study-level scoring.
+    public var aggregate: Aggregation
+    /// Which test samples count.
+    public var testFilter: SubgroupFilter
+    /// The comparisons.
+    public var pairs: [BackbonePair]
+    /// Paired bootstrap: replicates and resampling seed (nil for DeLong).
+    public var replicates: Int?
+    public var seed: Int?
+    /// Correction across the stage's tests.
     public var correction: Correction
 }
 

@@ -1,24 +1,50 @@
 import Pipeline
 
 /// Expands a `classification` or `fairness` task into stages: per cell one split and probe per
-/// training subgroup, a metric stage per test subgroup, and for fairness the bootstraps and one
-/// comparison family. Splits read only the manifest, so every backbone shares them; one probe
-/// serves every test subgroup.
+/// training subgroup, a metric stage per test subgroup (the first also records the probe's
+/// training curve when the head trains), for fairness the bootstraps and one comparison family, and with `compare:` one
+/// `paired-test` stage per cell and test subgroup across the backbones. Splits read only the
+/// manifest, so every backbone shares them; one probe serves every test subgroup.
 struct ProbeTaskCompiler {
     let task: TaskSpec
     let fairness: Bool
 
     /// The stages `compile` adds, from the axis sizes alone: per cell (backbone, dataset, head,
-    /// fraction, seed, features) a split and a probe per training subgroup, and per test
-    /// subgroup a metric (and for fairness a bootstrap); for fairness one comparison family
-    /// per cell; plus the shared manifests and embeddings.
+    /// fraction or shots, seed or try, features) a split and a probe per training subgroup, and
+    /// per test subgroup a metric (and for fairness a bootstrap); for fairness one comparison
+    /// family per cell; with `compare`, per cell without its backbone a paired test per
+    /// training and test subgroup; plus the shared manifests and embeddings.
     var stageCount: Int {
         let matrix = task.matrix
-        let cells = StageCount.product(["backbone", "dataset", "head", "fraction", "seed", "features"].map { matrix.size(of: $0) })
+        let tries = (try? task.options(as: ProbeTaskOptions.self))?.tries
+        let compare = (try? task.options(as: ProbeTaskOptions.self))?.compare != nil
+        let regimes = matrix.axes["shots"] != nil ? matrix.size(of: "shots") : matrix.size(of: "fraction")
+        let seeds = matrix.axes["seed"] != nil ? matrix.size(of: "seed") : tries ?? 1
+        let unpaired = StageCount.product(["dataset", "head", "features"].map { matrix.size(of: $0) } + [regimes, seeds])
+        let cells = StageCount.product([matrix.size(of: "backbone"), unpaired])
         let train = matrix.size(of: "train"), test = matrix.size(of: "test")
         let perTraining = StageCount.sum([2, StageCount.product([test, fairness ? 2 : 1])])
         let perCell = StageCount.sum([StageCount.product([train, perTraining]), fairness ? 1 : 0])
-        return StageCount.sum([StageCount.sharedStages(matrix), StageCount.product([cells, perCell])])
+        let paired = compare ? StageCount.product([unpaired, train, test]) : 0
+        return StageCount.sum([StageCount.sharedStages(matrix), StageCount.product([cells, perCell]), paired])
+    }
+
+    /// The training regime of a cell: a fraction of the training part, or a few-shot draw.
+    struct Regime: Hashable {
+        var fraction: Double?
+        var shots: Int?
+
+        var text: String { shots.map { "\($0)-shot" } ?? "f=\(fraction ?? 1)" }
+    }
+
+    /// A cell without its backbone: where the probes of several backbones can be compared.
+    struct PairedCell: Hashable {
+        var dataset: String
+        var head: String
+        var feature: FeatureKind
+        var regime: Regime
+        var seed: Int
+        var train: String
     }
 
     func compile(into graph: inout GraphBuilder) {
@@ -33,37 +59,56 @@ struct ProbeTaskCompiler {
         let heads = matrix.strings("head") ?? ["mlp"]
         let trainGroups = matrix.strings("train") ?? ["all"]
         let testGroups = matrix.strings("test") ?? ["all"]
+        let regimes = matrix.integers("shots").map { $0.map { Regime(fraction: nil, shots: $0) } }
+            ?? (matrix.numbers("fraction") ?? [1]).map { Regime(fraction: $0, shots: nil) }
+        let seeds = matrix.integers("seed") ?? options.tries.map { Array(0..<$0) } ?? [0]
         for head in heads { _ = graph.head(head) }
         for dataset in matrix.dataset {
             checkFields(options, dataset: dataset, trainGroups: trainGroups, testGroups: testGroups, graph: &graph)
         }
+        var probes: [PairedCell: [String: StageKey]] = [:]
+        var cellOrder: [PairedCell] = []
+        var manifests: [String: StageKey] = [:]
         for backbone in matrix.backbone {
             for dataset in matrix.dataset {
                 guard let (embed, manifest) = graph.embedding(backbone: backbone, dataset: dataset) else { continue }
+                manifests[dataset] = manifest.key
                 for head in heads {
-                    guard let headParameters = resolvedHead(head, graph: &graph) else { continue }
-                    for fraction in matrix.numbers("fraction") ?? [1] {
-                        for seed in matrix.integers("seed") ?? [0] {
+                    guard let (headParameters, trains) = resolvedHead(head, graph: &graph) else { continue }
+                    for regime in regimes {
+                        for seed in seeds {
                             for feature in features {
                                 let cell = StageCoordinates(experiment: graph.spec.experiment, task: task.name, backbone: backbone,
                                                             dataset: dataset, head: head, features: feature.rawValue,
-                                                            fraction: fraction, seed: seed)
-                                addCell(options, head: headParameters, feature: feature, embed: embed, manifest: manifest,
-                                        coordinates: cell, trainGroups: trainGroups, testGroups: testGroups, graph: &graph)
+                                                            fraction: regime.fraction, seed: seed, shots: regime.shots)
+                                let added = addCell(options, head: headParameters, trains: trains, feature: feature, regime: regime,
+                                                    embed: embed, manifest: manifest, coordinates: cell, trainGroups: trainGroups,
+                                                    testGroups: testGroups, graph: &graph)
+                                for (train, probe) in added {
+                                    let key = PairedCell(dataset: dataset, head: head, feature: feature, regime: regime, seed: seed, train: train)
+                                    if probes[key] == nil { cellOrder.append(key) }
+                                    probes[key, default: [:]][backbone] = probe
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        if let compare = options.compare {
+            addPairedTests(compare, options: options, cells: cellOrder, probes: probes, manifests: manifests, testGroups: testGroups,
+                           graph: &graph)
+        }
     }
 
-    /// The head's settings as its kind resolves them, or nil (reported) when they do not resolve.
-    private func resolvedHead(_ name: String, graph: inout GraphBuilder) -> HeadParameters? {
+    /// The head's settings as its kind resolves them and whether it trains, or nil (reported)
+    /// when they do not resolve.
+    private func resolvedHead(_ name: String, graph: inout GraphBuilder) -> (HeadParameters, trains: Bool)? {
         // The catalog holds the registered head kinds themselves, so the engine's view is a cast away.
         guard let entry = graph.head(name), let kind = graph.catalog.heads[entry.kind] as? any HeadKind else { return nil }
         do {
-            return HeadParameters(kind: entry.kind, settings: try kind.settings(ComponentOptions(stage: "head \(name)", values: entry.options)))
+            return (HeadParameters(kind: entry.kind, settings: try kind.settings(ComponentOptions(stage: "head \(name)", values: entry.options))),
+                    kind.trains)
         } catch {
             graph.report(at: "heads.\(name)", "\(error)")
             return nil
@@ -84,29 +129,35 @@ struct ProbeTaskCompiler {
         for (index, name) in testGroups.enumerated() { graph.checkSubgroup(name, on: dataset, keyPath: task.keyPath("matrix.test[\(index)]")) }
     }
 
-    private func addCell(_ options: ProbeTaskOptions, head: HeadParameters, feature: FeatureKind, embed: Stage, manifest: Stage,
-                         coordinates: StageCoordinates, trainGroups: [String], testGroups: [String], graph: inout GraphBuilder) {
-        guard let fraction = coordinates.fraction, let seed = coordinates.seed else { return }
+    /// Adds one cell's stages; returns the probe of each training subgroup.
+    private func addCell(_ options: ProbeTaskOptions, head: HeadParameters, trains: Bool, feature: FeatureKind, regime: Regime,
+                         embed: Stage, manifest: Stage, coordinates: StageCoordinates, trainGroups: [String], testGroups: [String],
+                         graph: inout GraphBuilder) -> [(train: String, probe: StageKey)] {
+        guard let seed = coordinates.seed else { return [] }
         let labels = options.labels
         let target = options.target ?? .multilabel
         let aggregate = options.aggregate ?? .none
         let metrics = options.metric ?? ["auroc"]
-        let cellName = "\(task.name) \(coordinates.backbone) × \(coordinates.dataset) \(coordinates.head) f=\(fraction) s=\(seed) [\(feature.rawValue)]"
+        let cellName = "\(task.name) \(coordinates.backbone) × \(coordinates.dataset) \(coordinates.head) \(regime.text) s=\(seed) [\(feature.rawValue)]"
         var bootstraps: [String: StageKey] = [:]
+        var probes: [(train: String, probe: StageKey)] = []
         for train in trainGroups {
             let split = graph.add(.split, parameters: SplitParameters(
-                fraction: fraction, seed: seed, trainFilter: graph.subgroupFilter(train),
-                validationRatio: options.split?.validation ?? 0.1, testRatio: options.split?.test ?? 0.2, stratifyLabels: labels),
-                inputs: ["manifest": manifest.key], label: "split \(coordinates.dataset) f=\(fraction) s=\(seed) train=\(train)")
+                fraction: regime.fraction ?? 1, seed: seed, trainFilter: graph.subgroupFilter(train),
+                validationRatio: options.split?.validation ?? 0.1, testRatio: options.split?.test ?? 0.2, stratifyLabels: labels,
+                shots: regime.shots),
+                inputs: ["manifest": manifest.key], label: "split \(coordinates.dataset) \(regime.text) s=\(seed) train=\(train)")
             let probe = graph.add(.probe, parameters: ProbeParameters(head: head, labels: labels, target: target, features: feature, seed: seed),
                                   inputs: ["embed": embed.key, "split": split.key], label: "probe \(cellName) train=\(train)")
+            probes.append((train, probe.key))
             for test in testGroups {
                 var cell = coordinates
                 cell.trainSubgroup = train
                 cell.testSubgroup = test
                 graph.add(.metric, parameters: MetricParameters(
                     metrics: metrics, labels: labels, target: target, aggregate: aggregate,
-                    testFilter: graph.subgroupFilter(test), recordPredictions: options.predictions ?? true),
+                    testFilter: graph.subgroupFilter(test), recordPredictions: options.predictions ?? true,
+                    trainingCurve: trains && test == testGroups.first ? true : nil),
                     inputs: ["probe": probe.key, "manifest": manifest.key], coordinates: cell,
                     label: "metric \(cellName) train=\(train) test=\(test)")
                 guard fairness else { continue }
@@ -119,18 +170,51 @@ struct ProbeTaskCompiler {
                 bootstraps["bootstrap.\(train).\(test)"] = bootstrap.key
             }
         }
-        guard fairness else { return }
+        guard fairness else { return probes }
         let pairs = options.comparisons?.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil } ?? allPairs(trainGroups)
         var comparisons: [Comparison] = []
         for test in testGroups {
             for (first, second) in pairs { comparisons.append(Comparison(first: first, second: second, test: test)) }
         }
-        guard !comparisons.isEmpty else { return }
+        guard !comparisons.isEmpty else { return probes }
         var family = coordinates
         family.trainSubgroup = ""
         family.testSubgroup = ""
         graph.add(.compare, parameters: CompareParameters(comparisons: comparisons, correction: options.correction ?? .none),
                   inputs: bootstraps, coordinates: family, label: "compare \(cellName)")
+        return probes
+    }
+
+    /// One `paired-test` stage per cell and test subgroup whose backbones' probes all exist.
+    private func addPairedTests(_ compare: ProbeTaskOptions.CompareSettings, options: ProbeTaskOptions, cells: [PairedCell],
+                                probes: [PairedCell: [String: StageKey]], manifests: [String: StageKey], testGroups: [String],
+                                graph: inout GraphBuilder) {
+        let pairs = ProbeTaskChecks.pairs(against: compare.against, backbones: task.matrix.backbone)
+        let target = options.target ?? .multilabel
+        let metrics = compare.test == .delong ? ["auroc"] : options.metric ?? ["auroc"]
+        for cell in cells {
+            guard let byBackbone = probes[cell], let manifest = manifests[cell.dataset] else { continue }
+            let usable = pairs.filter { byBackbone[$0.first] != nil && byBackbone[$0.second] != nil }
+            guard !usable.isEmpty else { continue }
+            var inputs = ["manifest": manifest]
+            for pair in usable {
+                inputs["probe.\(pair.first)"] = byBackbone[pair.first]
+                inputs["probe.\(pair.second)"] = byBackbone[pair.second]
+            }
+            for test in testGroups {
+                let coordinates = StageCoordinates(experiment: graph.spec.experiment, task: task.name, backbone: "", dataset: cell.dataset,
+                                                   head: cell.head, features: cell.feature.rawValue, fraction: cell.regime.fraction,
+                                                   seed: cell.seed, shots: cell.regime.shots, trainSubgroup: cell.train, testSubgroup: test)
+                graph.add(.pairedTest, parameters: PairedTestParameters(
+                    test: compare.test, metrics: metrics, labels: options.labels, target: target, aggregate: options.aggregate ?? .none,
+                    testFilter: graph.subgroupFilter(test), pairs: usable,
+                    replicates: compare.test == .pairedBootstrap ? compare.replicates ?? 1000 : nil,
+                    seed: compare.test == .pairedBootstrap ? compare.seed ?? 0 : nil, correction: compare.correction ?? .holm),
+                    inputs: inputs, coordinates: coordinates,
+                    label: "\(compare.test.rawValue) \(task.name) \(cell.dataset) \(cell.head) \(cell.regime.text) s=\(cell.seed) "
+                        + "[\(cell.feature.rawValue)] train=\(cell.train) test=\(test)")
+            }
+        }
     }
 
     private func allPairs(_ names: [String]) -> [(String, String)] {

@@ -7,13 +7,18 @@ public struct ClassificationTask: TaskKind {
     public var summary: String { "probe heads on frozen embeddings; test metrics per label and macro mean" }
     public var fields: [SchemaField] { ProbeTaskFields.common + [SchemaField("metric", .oneOrList(.metric(input: "classification")), required: true)] }
     public var axes: [SchemaField] { ProbeTaskFields.axes(trainAndTestRequired: false) }
-    public var runners: [any StageRunner] { [SplitRunner(), ProbeRunner(), MetricRunner()] }
+    public var runners: [any StageRunner] { [SplitRunner(), ProbeRunner(), MetricRunner(), PairedTestRunner()] }
 
     /// Creates the task kind.
     public init() {}
 
     public func stageCount(_ task: TaskSpec) -> Int {
         ProbeTaskCompiler(task: task, fairness: false).stageCount
+    }
+
+    /// Few-shot and comparison settings fit the matrix (`ProbeTaskChecks`).
+    public func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem] {
+        ProbeTaskChecks.check(task)
     }
 
     public func compile(_ task: TaskSpec, into graph: inout GraphBuilder) {
@@ -39,16 +44,19 @@ public struct FairnessTask: TaskKind {
         ]
     }
     public var axes: [SchemaField] { ProbeTaskFields.axes(trainAndTestRequired: true) }
-    public var runners: [any StageRunner] { [SplitRunner(), ProbeRunner(), MetricRunner(), BootstrapRunner(), CompareRunner()] }
+    public var runners: [any StageRunner] {
+        [SplitRunner(), ProbeRunner(), MetricRunner(), BootstrapRunner(), CompareRunner(), PairedTestRunner()]
+    }
 
     /// Creates the task kind.
     public init() {}
 
-    /// Each comparison names exactly two of the task's training subgroups.
+    /// Each comparison names exactly two of the task's training subgroups; few-shot and
+    /// backbone comparison settings fit the matrix (`ProbeTaskChecks`).
     public func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem] {
-        guard let comparisons = try? task.options(as: ProbeTaskOptions.self).comparisons else { return [] }
+        var problems = ProbeTaskChecks.check(task)
+        guard let comparisons = try? task.options(as: ProbeTaskOptions.self).comparisons else { return problems }
         let trained = Set(task.matrix.strings("train") ?? [])
-        var problems: [SpecProblem] = []
         for (position, names) in comparisons.enumerated() {
             if names.count != 2 {
                 problems.append(SpecProblem(at: "comparisons[\(position)]", "a comparison names exactly two training subgroups, found \(names.count)"))
@@ -82,6 +90,14 @@ enum ProbeTaskFields {
                 SchemaField("test", .number(.openUnit)),
             ]))),
             SchemaField("predictions", .boolean),
+            SchemaField("compare", .object(ObjectSchema([
+                SchemaField("against", .string(), required: true),
+                SchemaField("test", .string(choices: PairedTest.allCases.map(\.rawValue)), required: true),
+                SchemaField("replicates", .integer(.atLeastOne)),
+                SchemaField("seed", .integer(.nonNegative)),
+                SchemaField("correction", .string(choices: Correction.allCases.map(\.rawValue))),
+            ]))),
+            SchemaField("tries", .integer(.atLeastOne)),
         ]
     }
 
@@ -90,6 +106,7 @@ enum ProbeTaskFields {
             SchemaField("features", .list(.string(choices: FeatureKind.allCases.map(\.rawValue)), minimumCount: 1)),
             SchemaField("head", .list(.reference(.head), minimumCount: 1)),
             SchemaField("fraction", .list(.number(.unitFraction), minimumCount: 1)),
+            SchemaField("shots", .list(.integer(.atLeastOne), minimumCount: 1)),
             SchemaField("seed", .list(.integer(.nonNegative), minimumCount: 1)),
             SchemaField("train", .list(.reference(.subgroup), minimumCount: 1), required: trainAndTestRequired),
             SchemaField("test", .list(.reference(.subgroup), minimumCount: 1), required: trainAndTestRequired),
@@ -109,6 +126,16 @@ struct ProbeTaskOptions: Decodable {
         var seed: Int?
     }
 
+    /// `compare:`: paired tests between backbones.
+    struct CompareSettings: Decodable {
+        /// A backbone of the task, or `all` (every pair).
+        var against: String
+        var test: PairedTest
+        var replicates: Int?
+        var seed: Int?
+        var correction: Correction?
+    }
+
     var labels: [String]
     var target: ClassificationTarget?
     var aggregate: Aggregation?
@@ -118,4 +145,7 @@ struct ProbeTaskOptions: Decodable {
     var bootstrap: BootstrapSettings?
     var comparisons: [[String]]?
     var correction: Correction?
+    var compare: CompareSettings?
+    /// Few-shot episodes: the seeds 0..<tries.
+    var tries: Int?
 }

@@ -104,6 +104,8 @@ public struct StageCoordinates: Sendable, Hashable, Codable {
     public var fraction: Double?
     /// Seed, when a probe is involved.
     public var seed: Int?
+    /// Training samples per class, for a few-shot probe.
+    public var shots: Int?
     /// Training subgroup name ("all" when unfiltered, "" when not applicable).
     public var trainSubgroup: String = ""
     /// Test subgroup name ("all" when unfiltered, "" when not applicable).
@@ -112,7 +114,8 @@ public struct StageCoordinates: Sendable, Hashable, Codable {
     /// Creates coordinates; unset fields are empty.
     public init(experiment: String = "", task: String = "", backbone: String = "", dataset: String = "",
                 head: String = "", features: String = "", fraction: Double? = nil, seed: Int? = nil,
-                trainSubgroup: String = "", testSubgroup: String = "") {
+                shots: Int? = nil, trainSubgroup: String = "", testSubgroup: String = "") {
+        self.shots = shots
         self.experiment = experiment
         self.task = task
         self.backbone = backbone
@@ -136,6 +139,8 @@ extension StageCoordinates {
         ]
         if let fraction { fields["fraction"] = .number(fraction) }
         if let seed { fields["seed"] = .integer(seed) }
+        // Absent unless set, so the keys of stages without shots are those of earlier versions.
+        if let shots { fields["shots"] = .integer(shots) }
         return .object(fields)
     }
 }

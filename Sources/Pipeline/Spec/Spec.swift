@@ -27,6 +27,11 @@ public struct Spec: Sendable {
     public var tables: [TableDeclaration]
     /// Figures to render from the results.
     public var figures: [FigureDeclaration]
+    /// Test-sample count below which a value is a small sample: tables and figures mark it and
+    /// the run summary warns (`small_sample:`, default 30).
+    public var smallSample: Int = Spec.defaultSmallSample
+    /// The default small-sample threshold.
+    public static let defaultSmallSample = 30
     /// The spec file.
     public var file: URL
     /// SHA-256 of the spec's and every included file's text, in load order (a run's provenance).
@@ -109,6 +114,27 @@ public enum FigureKind: String, Sendable, Hashable, Codable, CaseIterable {
     case fairnessBoxplot = "fairness-boxplot"
     /// Queries with their top-k neighbours.
     case retrievalGallery = "retrieval-gallery"
+    /// Predicted probability against observed frequency, per backbone (15 equal-width bins).
+    case reliabilityDiagram = "reliability-diagram"
+    /// Validation score and losses per epoch, per backbone.
+    case trainingCurves = "training-curves"
+}
+
+/// What a table shows.
+public enum TableKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A metric's values (the default).
+    case metric
+    /// Convergence speedups against a reference backbone, from the training curves (also drawn
+    /// as a figure).
+    case convergence
+}
+
+/// `significance:` of a table: mark cells not significantly different from the column's best.
+public struct SignificanceDeclaration: Sendable, Hashable, Codable {
+    /// α (default 0.05).
+    public var alpha: Double?
+    /// `holm` (default) or `none`.
+    public var correction: String?
 }
 
 /// A table to render from recorded results.
@@ -127,6 +153,12 @@ public struct TableDeclaration: Sendable, Hashable, Codable {
     public var summary: TableSummary?
     /// Whether cells show the number of seeds (and test samples) behind them.
     public var showCount: Bool?
+    /// Whether (and how) to mark cells not significantly different from their column's best.
+    public var significance: SignificanceDeclaration?
+    /// Metric values (default) or convergence speedups.
+    public var kind: TableKind?
+    /// Convergence tables: the backbone whose best validation score is the threshold.
+    public var reference: String?
     /// Caption.
     public var caption: String?
 }

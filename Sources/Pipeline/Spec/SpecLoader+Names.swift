@@ -104,6 +104,23 @@ extension SpecLoader {
                                                   message: problem.message))
             }
         }
+        // A convergence table compares against a backbone its tasks train.
+        for (index, table) in spec.tables.enumerated() where table.kind == .convergence {
+            let trained = table.tasks.flatMap { name in spec.tasks.first { $0.name == name }?.matrix.backbone ?? [] }
+            if let reference = table.reference {
+                guard !trained.contains(reference) else { continue }
+                let keyPath = "tables[\(index)].reference"
+                diagnostics.append(SpecDiagnostic(kind: .badValue, location: spec.location(of: keyPath), keyPath: keyPath,
+                                                  message: "\"\(reference)\" is not a backbone of the table's tasks "
+                                                      + "(\(Array(Set(trained)).sorted().joined(separator: ", "))); a convergence "
+                                                      + "threshold comes from a backbone trained on the same splits"))
+            } else {
+                let keyPath = "tables[\(index)].kind"
+                diagnostics.append(SpecDiagnostic(kind: .badValue, location: spec.location(of: keyPath), keyPath: keyPath,
+                                                  message: "a convergence table needs `reference: BACKBONE`, the backbone whose best "
+                                                      + "validation score each backbone must reach"))
+            }
+        }
         if !diagnostics.isEmpty { throw SpecError(diagnostics: diagnostics) }
         return spec
     }
@@ -122,6 +139,7 @@ extension SpecLoader {
             backbones: [:], datasets: [:], heads: builtInHeads, subgroups: Self.builtInSubgroups, labelDisplayNames: [:],
             tasks: tasks, tables: main.tables ?? [], figures: main.figures ?? [],
             file: top, digest: "", locations: state.locations, variableUses: [:])
+        spec.smallSample = main.smallSample ?? Spec.defaultSmallSample
         for file in files {
             spec.backbones.merge(file.backbones ?? [:]) { first, _ in first }
             spec.datasets.merge(file.datasets ?? [:]) { first, _ in first }
@@ -141,6 +159,7 @@ extension SpecLoader {
 struct SpecFile: Decodable {
     var experiment: String?
     var description: String?
+    var smallSample: Int?
     var include: [String]?
     var backbones: [String: RegistryEntry]?
     var datasets: [String: RegistryEntry]?

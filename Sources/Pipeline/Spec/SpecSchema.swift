@@ -51,7 +51,7 @@ struct SpecSchema {
             optionsKey: "options", optionsKeepYAMLNames: false))
     }
 
-    static let coordinateNames = ["backbone", "dataset", "head", "features", "fraction", "seed", "train", "test", "label", "metric", "k"]
+    static let coordinateNames = ["task", "backbone", "dataset", "head", "features", "fraction", "shots", "seed", "train", "test", "label", "metric", "k"]
 
     static let table = SchemaType.object(ObjectSchema([
         SchemaField("name", .string(), required: true),
@@ -61,6 +61,12 @@ struct SpecSchema {
         SchemaField("metric", .metric(input: nil)),
         SchemaField("summary", .string(choices: TableSummary.allCases.map(\.rawValue))),
         SchemaField("show_count", .boolean),
+        SchemaField("significance", .object(ObjectSchema([
+            SchemaField("alpha", .number(.openUnit)),
+            SchemaField("correction", .string(choices: ["holm", "none"])),
+        ]))),
+        SchemaField("kind", .string(choices: TableKind.allCases.map(\.rawValue))),
+        SchemaField("reference", .reference(.backbone)),
         SchemaField("caption", .string()),
     ]))
 
@@ -76,6 +82,7 @@ struct SpecSchema {
         .object(ObjectSchema([
             SchemaField("experiment", .string(), required: true),
             SchemaField("description", .string()),
+            SchemaField("small_sample", .integer(.atLeastOne)),
         ] + registrySections + [
             SchemaField("tasks", .list(task, minimumCount: 1), required: true),
             SchemaField("tables", .list(Self.table)),

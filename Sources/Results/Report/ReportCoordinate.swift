@@ -15,6 +15,8 @@ public enum ReportCoordinate: String, Sendable, Hashable, CaseIterable, Codable 
     case features
     /// The training fraction, printed as a percentage.
     case fraction
+    /// Training samples per class of a few-shot cell, printed `5-shot`.
+    case shots
     /// The seed (usually summarised over rather than laid out).
     case seed
     /// The training subgroup.
@@ -37,6 +39,7 @@ public enum ReportCoordinate: String, Sendable, Hashable, CaseIterable, Codable 
         case .head: "Head"
         case .features: "Features"
         case .fraction: "Training fraction"
+        case .shots: "Shots"
         case .seed: "Seed"
         case .train: "Trained on"
         case .test: "Tested on"
@@ -56,6 +59,7 @@ public enum ReportCoordinate: String, Sendable, Hashable, CaseIterable, Codable 
         case .head: return row.head.isEmpty ? "–" : vocabulary.name(.head, row.head)
         case .features: return Self.featuresLabel(row.features)
         case .fraction: return row.fraction.map(Self.percentLabel) ?? "–"
+        case .shots: return row.shots.map { "\($0)-shot" } ?? "–"
         case .seed: return row.seed.map { "seed \($0)" } ?? "–"
         case .train: return inColumns ? "train \(row.trainSubgroup)" : row.trainSubgroup
         case .test: return inColumns ? "test \(row.testSubgroup)" : row.testSubgroup
@@ -68,6 +72,7 @@ public enum ReportCoordinate: String, Sendable, Hashable, CaseIterable, Codable 
     func numericKey(of row: ReportSourceRow) -> Double? {
         switch self {
         case .fraction: return row.fraction
+        case .shots: return row.shots.map(Double.init)
         case .seed: return row.seed.map(Double.init)
         case .k, .metric: return MetricName(row.metric).parameter.map(Double.init)
         default: return nil
@@ -83,6 +88,7 @@ public enum ReportCoordinate: String, Sendable, Hashable, CaseIterable, Codable 
         case .head: return row.head
         case .features: return row.features
         case .fraction: return row.fraction.map { String($0) } ?? ""
+        case .shots: return row.shots.map { String($0) } ?? ""
         case .seed: return row.seed.map { String($0) } ?? ""
         case .train: return row.trainSubgroup
         case .test: return row.testSubgroup
@@ -118,8 +124,8 @@ public struct ReportSourceRow: Sendable, Hashable {
     public var runID: Int64
     /// Coordinates.
     public var experiment: String, task: String, backbone: String, dataset: String, head: String, features: String
-    /// Fraction and seed, when they apply.
-    public var fraction: Double?, seed: Int?
+    /// Fraction, seed and few-shot shots, when they apply.
+    public var fraction: Double?, seed: Int?, shots: Int? = nil
     /// Subgroups and label.
     public var trainSubgroup: String, testSubgroup: String, label: String
     /// The metric and its value (nil when not computable).

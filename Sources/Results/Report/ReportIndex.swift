@@ -13,9 +13,13 @@ public struct ReportIndex: Sendable {
         public var html: String
         /// Where its declaration came from (a spec file, or `automatic`).
         public var origin: String
+        /// The files written beside it (suffixes of `tables/NAME.`).
+        public var suffixes: [String]
 
         /// Creates an entry.
-        public init(experiment: String, name: String, html: String, origin: String) {
+        public init(experiment: String, name: String, html: String, origin: String,
+                    suffixes: [String] = ["md", "tex", "csv", "explain.csv"]) {
+            self.suffixes = suffixes
             self.experiment = experiment
             self.name = name
             self.html = html
@@ -89,7 +93,7 @@ public struct ReportIndex: Sendable {
                 let name = HTMLText.escape(table.name)
                 lines.append("<h3 id=\"table-\(name)\">\(name)</h3>")
                 lines.append(table.html)
-                lines.append("<div class=\"files\">" + ["md", "tex", "csv", "explain.csv"].map {
+                lines.append("<div class=\"files\">" + table.suffixes.map {
                     "<a href=\"tables/\(name).\($0)\">\(name).\($0)</a>"
                 }.joined(separator: " · ") + " — declared in \(HTMLText.escape(table.origin))</div>")
             }

@@ -20,7 +20,7 @@ struct ReportLayout: Sendable {
     static let groupSeparator = " / "
 
     /// Coordinates checked for variation, in the order they are added to the columns.
-    static let foldable: [ReportCoordinate] = [.dataset, .head, .features, .fraction, .train, .test, .label, .metric]
+    static let foldable: [ReportCoordinate] = [.dataset, .head, .features, .fraction, .shots, .train, .test, .label, .metric]
 
     init(request: ReportTableRequest, rows: [ReportSourceRow]) {
         let declared = request.rows + request.columns

@@ -24,7 +24,8 @@ public struct ReportTable: Sendable {
     /// Every value behind every cell, in table order.
     public var sources: [ReportCellSource]
 
-    init(request: ReportTableRequest, layout: ReportLayout, sourceRows: [ReportSourceRow], runs: [Int64: ReportRunInfo]) {
+    init(request: ReportTableRequest, layout: ReportLayout, sourceRows: [ReportSourceRow], runs: [Int64: ReportRunInfo],
+         pairedTests: [PairedTestRecord] = []) {
         let spread: SpreadKind = request.summary == .meanCI ? .confidenceInterval95 : .standardDeviation
         let spec = TableSpec(name: request.name, title: request.title, rowHeader: layout.rowHeader,
                              rowOrder: layout.rowOrder, columnOrder: layout.columnOrder, spread: spread,
@@ -62,6 +63,56 @@ public struct ReportTable: Sendable {
             return a < b
         }.map(\.element)
         self.request = request
+        markCells(pairedTests)
+    }
+
+    /// Sets † (not significantly different from the column's best) and ‡ (small sample) on the
+    /// printed table, with footnotes saying what they mean.
+    private mutating func markCells(_ pairedTests: [PairedTestRecord]) {
+        if let settings = request.significance {
+            let outcome = SignificanceMarking.decide(table: display, sources: sources, tests: pairedTests, settings: settings)
+            for row in display.rows.indices {
+                for column in display.columns.indices where outcome.marked[row][column] {
+                    display.marks[row][column].insert(.notSignificantlyDifferent)
+                }
+            }
+            let alpha = String(format: "%g", settings.alpha)
+            if outcome.testCount > 0 {
+                let names = outcome.testNames.map { ["delong": "DeLong", "paired-bootstrap": "paired bootstrap"][$0] ?? $0 }
+                var footnote = "† not significantly different from the column's best (" + names.joined(separator: " and ")
+                    + " tests on the same test samples, " + (settings.holm ? "Holm-adjusted over the table's \(outcome.testCount) tests, " : "unadjusted, ")
+                    + "p ≥ \(alpha)" + (outcome.untested > 0 ? "; \(outcome.untested) cells without a test against their best are unmarked" : "") + ")."
+                // A bootstrap p-value is at least 2/(B + 1): with too few replicates for the family,
+                // nothing can be significant, and every compared cell would carry a †.
+                if let replicates = outcome.fewestReplicates {
+                    let smallest = 2 / Double(replicates + 1) * (settings.holm ? Double(outcome.testCount) : 1)
+                    if smallest >= settings.alpha {
+                        footnote += " With \(replicates) bootstrap replicates the smallest attainable p-value is "
+                            + String(format: "%.2g", 2 / Double(replicates + 1)) + (settings.holm ? ", \(String(format: "%.2g", smallest)) after Holm" : "")
+                            + ", not below \(alpha): no cell can be significant; use more replicates."
+                    }
+                }
+                display.footnotes.append(footnote)
+            } else {
+                display.footnotes.append("† marks nothing: no paired test between backbones is recorded for these cells "
+                    + "(add compare: {against: …, test: delong|paired-bootstrap} to the task).")
+            }
+        }
+        if let threshold = request.smallSampleThreshold {
+            var marked = 0
+            for row in display.rows.indices {
+                for column in display.columns.indices {
+                    guard let counts = display.sampleCounts[row][column], counts.lowerBound < threshold,
+                          display.cells[row][column] != nil else { continue }
+                    display.marks[row][column].insert(.smallSample)
+                    marked += 1
+                }
+            }
+            if marked > 0 {
+                display.footnotes.append("‡ fewer than \(threshold) test samples behind the value: too few to tell cells apart "
+                    + "(see docs/RESULTS.md, small samples).")
+            }
+        }
     }
 
     /// Markdown: caption, then the table with the best mean per column bold and the second italic.

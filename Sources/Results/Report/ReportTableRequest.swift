@@ -44,6 +44,11 @@ public struct ReportTableRequest: Sendable, Hashable {
     public var vocabulary: ReportVocabulary
     /// Whether cells also show the number of test samples behind them (`n = 412`).
     public var showCount: Bool
+    /// When set, cells not significantly different from their column's best are marked † (from
+    /// the recorded paired tests between backbones; see `SignificanceMarking`).
+    public var significance: SignificanceMarks?
+    /// When set, cells with fewer test samples than this behind a value are marked ‡.
+    public var smallSampleThreshold: Int?
 
     /// Whether larger values are better: decides bold and underline (from the vocabulary).
     public var higherIsBetter: Bool { metric.map(vocabulary.higherIsBetter) ?? true }
@@ -52,8 +57,11 @@ public struct ReportTableRequest: Sendable, Hashable {
     public init(name: String, experiment: String, tasks: [String], rows: [ReportCoordinate],
                 columns: [ReportCoordinate], metric: String? = nil, summary: ReportSummary = .meanStd,
                 caption: String? = nil, valueOrder: [ReportCoordinate: [String]] = [:], decimals: Int = 3,
-                vocabulary: ReportVocabulary = ReportVocabulary(), showCount: Bool = false) {
+                vocabulary: ReportVocabulary = ReportVocabulary(), showCount: Bool = false,
+                significance: SignificanceMarks? = nil, smallSampleThreshold: Int? = nil) {
         precondition(!tasks.isEmpty, "a report table needs at least one task")
+        self.significance = significance
+        self.smallSampleThreshold = smallSampleThreshold
         self.name = name
         self.experiment = experiment
         self.tasks = tasks

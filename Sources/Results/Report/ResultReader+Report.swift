@@ -29,7 +29,26 @@ extension ResultReader {
                 + "run the spec first (`xrbench runs` shows what ran)")
         }
         let layout = ReportLayout(request: request, rows: selected)
-        return ReportTable(request: request, layout: layout, sourceRows: selected, runs: runs)
+        let tests = request.significance == nil ? [] : try read("reading paired tests for table \(request.name)") { db in
+            try Self.pairedTests(db, experiment: request.experiment, tasks: request.tasks)
+        }
+        return ReportTable(request: request, layout: layout, sourceRows: selected, runs: runs, pairedTests: tests)
+    }
+
+    /// The current paired tests between backbones of `tasks`.
+    static func pairedTests(_ db: Database, experiment: String, tasks: [String]) throws -> [PairedTestRecord] {
+        let placeholders = Array(repeating: "?", count: tasks.count).joined(separator: ", ")
+        return try Row.fetchAll(db, sql: """
+            SELECT * FROM latest_statistical_test
+            WHERE experiment = ? AND task IN (\(placeholders)) AND compared_dimension = 'backbone' ORDER BY id
+            """, arguments: StatementArguments([experiment] + tasks)).map { row in
+            PairedTestRecord(
+                cell: CellKey(task: row["task"], dataset: row["dataset"], head: row["head"], features: row["features"],
+                              fraction: row["fraction"], seed: row["seed"], shots: row["shots"], trainSubgroup: row["train_subgroup"],
+                              testSubgroup: row["test_subgroup"], label: row["label"], metric: row["metric"]),
+                group1: row["group1"], group2: row["group2"], testName: row["test_name"], pValue: row["p_value"],
+                replicates: row["replicates"])
+        }
     }
 
     /// The experiments that have results, in the order they were first recorded.
@@ -86,7 +105,7 @@ extension ResultReader {
             ReportSourceRow(
                 id: row["id"], stageKey: row["stage_key"], runID: row["run_id"], experiment: row["experiment"],
                 task: row["task"], backbone: row["backbone"], dataset: row["dataset"], head: row["head"],
-                features: row["features"], fraction: row["fraction"], seed: row["seed"],
+                features: row["features"], fraction: row["fraction"], seed: row["seed"], shots: row["shots"],
                 trainSubgroup: row["train_subgroup"], testSubgroup: row["test_subgroup"], label: row["label"],
                 metric: row["metric"], value: row["value"], note: row["note"], sampleCount: row["n"])
         }

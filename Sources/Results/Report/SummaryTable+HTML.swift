@@ -6,7 +6,7 @@ extension SummaryTable {
     /// spanning header.
     public func html() -> String {
         var lines = ["<table>", "  <caption>\(HTMLText.escape(spec.title)) (\(HTMLText.escape(spreadDescription)); "
-                     + "best in bold, second best underlined)</caption>", "  <thead>"]
+                     + "best in bold, second best underlined)" + footnotes.map { " " + HTMLText.escape($0) }.joined() + "</caption>", "  <thead>"]
         let groups = columnGroups()
         let subheaders = groups.flatMap(\.subheaders)
         if groups.contains(where: { !$0.name.isEmpty }) {
@@ -19,10 +19,11 @@ extension SummaryTable {
         for (rowIndex, row) in rows.enumerated() {
             let cells = columns.indices.map { column -> String in
                 guard let text = cellText(row: rowIndex, column: column, plusMinus: "±") else { return "<td>–</td>" }
+                let marks = HTMLText.escape(markText(row: rowIndex, column: column))
                 switch ranks[rowIndex][column] {
-                case .best: return "<td><b>\(HTMLText.escape(text))</b></td>"
-                case .secondBest: return "<td><u>\(HTMLText.escape(text))</u></td>"
-                case .other: return "<td>\(HTMLText.escape(text))</td>"
+                case .best: return "<td><b>\(HTMLText.escape(text))</b>\(marks)</td>"
+                case .secondBest: return "<td><u>\(HTMLText.escape(text))</u>\(marks)</td>"
+                case .other: return "<td>\(HTMLText.escape(text))\(marks)</td>"
                 }
             }
             lines.append("    <tr><th>\(HTMLText.escape(row))</th>" + cells.joined() + "</tr>")
