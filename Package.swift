@@ -47,10 +47,11 @@ let package = Package(
         .target(name: "Results", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        // Slurm client: runs the Slurm commands and parses their output; knows nothing of stages.
+        // Slurm client: runs the Slurm commands and parses their output; knows nothing of stages
+        // (the engine's Slurm executor uses it).
         .target(name: "Cluster"),
         .target(name: "Engine", dependencies: [
-            "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor",
+            "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor", "Cluster",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -73,7 +74,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "Datasets", "Imaging", "Evaluation", "Models",
-                                                        "Tensor", "TestSupport"],
+                                                        "Tensor", "Cluster", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Results", "Imaging", "Tensor", "TestSupport"]),

@@ -33,6 +33,7 @@ extension Registry {
         registry.register(metricFamily: PrecisionAtK.family)
         // Executors.
         registry.register(executor: LocalExecutorKind())
+        registry.register(executor: SlurmExecutorKind())
         return registry
     }
 }
