@@ -68,7 +68,7 @@ extension XRBench {
             for (run, report) in collected {
                 switch report {
                 case .success(let report):
-                    print(report.summary)
+                    FileHandle.standardOutput.write(Data((report.summary + "\n").utf8))
                     failed = failed || report.exitCode != 0
                 case .failure(let error):
                     FileHandle.standardError.write(Data("xrbench: \(run.spec.path): \(error)\n".utf8))

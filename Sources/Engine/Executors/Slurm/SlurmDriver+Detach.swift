@@ -32,7 +32,7 @@ extension SlurmDriver {
             if let task = replay.items[whole]?.task, replay.tasks[task]?.ended == false {
                 provider[stage.key] = [task]
                 level[stage.key] = inputLevel + 1
-                statistics.reattached += 1
+                statistics.reattached.insert(task)
                 continue
             }
             let manifestPending = stage.inputs["manifest"].map(pendingKeys.contains) ?? false

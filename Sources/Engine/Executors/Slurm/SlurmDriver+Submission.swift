@@ -26,7 +26,7 @@ extension SlurmDriver {
     func schedule(_ item: WorkItem, stage: Stage) {
         let history = replay.items[item]
         if let task = history?.task, replay.tasks[task]?.ended == false {
-            statistics.reattached += 1
+            statistics.reattached.insert(task)
             return
         }
         var request = resources(for: stage)

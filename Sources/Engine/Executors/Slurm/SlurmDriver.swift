@@ -49,7 +49,7 @@ final class SlurmDriver: @unchecked Sendable {
         var scancelCalls = 0
         var retries = 0
         var requeues = 0
-        var reattached = 0
+        var reattached = Set<TaskID>()
     }
 
     let client: SlurmClient
@@ -254,7 +254,7 @@ final class SlurmDriver: @unchecked Sendable {
 
     /// The summary lines.
     func notes() -> [String] {
-        guard statistics.sbatchCalls > 0 || statistics.polls > 0 || statistics.reattached > 0 else { return [] }
+        guard statistics.sbatchCalls > 0 || statistics.polls > 0 || !statistics.reattached.isEmpty else { return [] }
         let queries = statistics.statusQueries.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         var line = "slurm: \(statistics.stagesSubmitted.count) stages in \(statistics.tasks) tasks of \(statistics.sbatchCalls) "
             + "arrays (\(statistics.sbatchCalls) sbatch calls); \(statistics.statusQueries.values.reduce(0, +)) status queries"
@@ -263,7 +263,9 @@ final class SlurmDriver: @unchecked Sendable {
         if statistics.requeues > 0 { line += "; \(statistics.requeues) requeued" }
         if statistics.scancelCalls > 0 { line += "; \(statistics.scancelCalls) scancel calls" }
         var lines = [line]
-        if statistics.reattached > 0 { lines.append("slurm: re-attached to \(statistics.reattached) tasks an earlier driver submitted") }
+        if !statistics.reattached.isEmpty {
+            lines.append("slurm: re-attached to \(statistics.reattached.count) tasks an earlier driver submitted")
+        }
         lines.append("slurm: journal, logs and exit markers in \(journal.directory.path)")
         return lines
     }

@@ -192,15 +192,12 @@ func parseSlurmTime(_ text: String) -> Int? {
 func parseMemory(_ text: String) -> Int? {
     var digits = text.trimmingCharacters(in: .whitespaces).uppercased()
     if digits.hasSuffix("B") { digits.removeLast() }
-    let scale: Double
-    switch digits.last {
-    case "K": scale = 1.0 / 1024
-    case "M": scale = 1
-    case "G": scale = 1024
-    case "T": scale = 1024 * 1024
-    default: scale = 1
+    let scales: [Character: Double] = ["K": 1.0 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024]
+    var scale = 1.0
+    if let last = digits.last, let unit = scales[last] {
+        scale = unit
+        digits.removeLast()
     }
-    if let last = digits.last, last.isLetter { digits.removeLast() }
     guard let value = Double(digits), value > 0 else { return nil }
     return max(1, Int((value * scale).rounded(.up)))
 }

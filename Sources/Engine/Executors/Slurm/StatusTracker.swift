@@ -23,7 +23,9 @@ struct StatusTracker: Sendable {
     /// Seconds after submission before a task `squeue` does not list counts as gone.
     var queueSlack: Double = 20
 
+    /// When `sacct` first failed (nil once it answers again), and when it last failed.
     private var accountingDownSince: Date?
+    private var accountingFailedAt: Date?
     private var unlistedSince: [TaskID: Date] = [:]
     private var lastSeen: [TaskID: Date] = [:]
     private var askQueueNext = false
@@ -40,7 +42,7 @@ struct StatusTracker: Sendable {
     func source(at now: Date, markers: URL) -> StatusSource {
         guard accountingAvailable, !askQueueNext else { return .queueAndMarkers(directory: markers) }
         if askAccountingNext { return .accounting }
-        if let down = accountingDownSince, now.timeIntervalSince(down) < 300 { return .queueAndMarkers(directory: markers) }
+        if let failed = accountingFailedAt, now.timeIntervalSince(failed) < 300 { return .queueAndMarkers(directory: markers) }
         return .accounting
     }
 
@@ -72,12 +74,18 @@ struct StatusTracker: Sendable {
             listed = try query(source)
             queries[isAccounting ? "sacct" : "squeue", default: 0] += 1
             answer.answered = true
-            if isAccounting { accountingDownSince = nil }
+            if isAccounting {
+                accountingDownSince = nil
+                accountingFailedAt = nil
+            }
         } catch let error as SlurmError {
             queries[isAccounting ? "sacct" : "squeue", default: 0] += 1
             failure = "\(error)"
             // Any failure of sacct (slurmdbd down, a database error) sends the next queries to squeue.
-            if isAccounting, accountingDownSince == nil { accountingDownSince = now }
+            if isAccounting {
+                if accountingDownSince == nil { accountingDownSince = now }
+                accountingFailedAt = now
+            }
         } catch {
             failure = "\(error)"
         }
