@@ -11,7 +11,7 @@ BLASBackend.restartWithRecommendedCoreTypeIfNeeded()
 print("xrbench bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(BLASBackend.coreName) kernels, \(BLASBackend.threadCount) threads")
 // Optional arguments pick sections (`xrbench-bench probe`, `make bench BENCH=vit`); none runs all.
 let sections = Set(CommandLine.arguments.dropFirst())
-let known: Set<String> = ["sgemm", "vit", "probe", "engine"]
+let known: Set<String> = ["sgemm", "vit", "probe", "engine", "slurm"]
 if let unknown = sections.subtracting(known).first {
     print("xrbench-bench: unknown section '\(unknown)'; choose from \(known.sorted().joined(separator: ", ")) or give none for all")
     exit(2)
@@ -24,6 +24,7 @@ print(String(format: "sgemm 2048^3: %.1f GFLOP/s", measurements["sgemm 2048^3 GF
 if wanted("vit") { measurements.merge(runViTBench()) }
 if wanted("probe") { measurements.merge(runProbeBench()) }
 if wanted("engine") { measurements.merge(runEngineBench()) }
+if wanted("slurm") { measurements.merge(runSlurmBench()) }
 
 if let python = ProcessInfo.processInfo.environment["XRBENCH_TORCH_PYTHON"], !python.isEmpty {
     let anchors = runTorchAnchors(python: python, vit: wanted("vit"), probe: wanted("probe"))

@@ -90,7 +90,7 @@ public struct SlurmProfile: Sendable, Hashable {
         SchemaField("max_poll_interval", .number(.positive)),
         SchemaField("accounting", .string(choices: ["auto", "sacct", "squeue"])),
         SchemaField("status_grace", .number(.positive)),
-        SchemaField("binary", .path(.file)),
+        SchemaField("binary", .string()),
         SchemaField("max_in_flight", .integer(.atLeastOne)),
     ]
 
