@@ -121,9 +121,14 @@ struct SlurmExecutorTests {
 
     /// Jobs of `name` that are still pending or running.
     static func liveJobs(named name: String) -> [String] {
+        jobs(named: name, states: "PENDING,RUNNING,CONFIGURING")
+    }
+
+    /// Jobs (array tasks) of `name` in `states`, as squeue lists them.
+    static func jobs(named name: String, states: String) -> [String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["squeue", "-h", "--name=\(name)", "--states=PENDING,RUNNING,CONFIGURING", "-o", "%i"]
+        process.arguments = ["squeue", "-h", "--array", "--name=\(name)", "--states=\(states)", "-o", "%i"]
         let output = Pipe()
         process.standardOutput = output
         guard (try? process.run()) != nil else { return [] }
@@ -245,6 +250,59 @@ struct SlurmExecutorTests {
         #expect(splitLimits.contains(60) && splitLimits.contains(120), "\(splitLimits)")
         #expect(events.contains { $0["event"] as? String == "ended" && $0["state"] as? String == "TIMEOUT" })
         #expect(run.output.contains("retries"), "\(run.output)")
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aPreemptedTaskIsSubmittedAgain() throws {
+        // The test cluster's `urgent` partition preempts (cancels) `debug` jobs. While the
+        // embedding's task runs (its setup sleeps), a job needing both CPUs is sent there.
+        let spec = """
+            experiment: slurm-preemption
+            backbones:
+              pixels: {kind: pixels, size: 8}
+            datasets:
+              phantom: {kind: phantom, count: 20, seed: 3, size: 64}
+            tasks:
+              - name: view
+                kind: retrieval
+                k: [5]
+                relevance: view
+                matrix: {backbone: [pixels], dataset: [phantom]}
+            """
+        let profile = Self.profile + """
+            partition: debug
+            kinds:
+              embed: {setup: "sleep 6"}
+
+            """
+        let folder = try Self.project(spec: spec, profile: profile)
+        let driver = try CLI.start(["run", "spec.yaml"] + Self.flags, in: folder)
+        var name = ""
+        let embedding = Self.wait(upTo: 60) {
+            guard let journal = try? Self.journal(in: folder) else { return false }
+            name = journal.name
+            return journal.events.contains { $0["event"] as? String == "batch" && $0["kind"] as? String == "embed" }
+                && Self.jobs(named: name, states: "RUNNING").count == 1
+        }
+        #expect(embedding, "the embedding's task did not start within a minute")
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let urgent = Process()
+        urgent.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        urgent.arguments = ["sbatch", "--partition=urgent", "--job-name=xrbench-test-preemptor", "--cpus-per-task=\(cpus)",
+                            "--mem=64M", "--output=/dev/null", "--wrap=sleep 2"]
+        urgent.standardOutput = FileHandle.nullDevice
+        try urgent.run()
+        urgent.waitUntilExit()
+        #expect(urgent.terminationStatus == 0)
+        driver.waitUntilExit()
+        #expect(driver.terminationStatus == 0)
+        let events = try Self.journal(in: folder).events
+        #expect(events.contains { $0["event"] as? String == "ended" && $0["state"] as? String == "PREEMPTED" }, "\(events)")
+        let requeued = events.filter { $0["event"] as? String == "batch" }.flatMap { $0["tasks"] as? [[String: Any]] ?? [] }
+            .flatMap { $0["causes"] as? [String] ?? [] }.filter { $0 == "requeue" }
+        #expect(requeued.count == 1)
+        let rows = try CLI.run(["query", "SELECT count(*) AS n FROM result", "--format", "csv"], in: folder)
+        #expect(rows.output != "n\n0\n", "\(rows.output)")
     }
 
     @Test(.timeLimit(.minutes(3)))
