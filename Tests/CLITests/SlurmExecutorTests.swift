@@ -53,8 +53,9 @@ struct SlurmExecutorTests {
             matrix: {backbone: [pixels], dataset: [phantom], head: [quick], train: [male, all], test: [male, female]}
         """
 
-    /// Polls every second (growing to three) and fills each embedding's two shards in two tasks.
-    static let profile = "poll_interval: 1\nmax_poll_interval: 3\nshard_tasks: 4\n"
+    /// Polls every second (growing to three), fills each embedding's two shards in two tasks and
+    /// runs at most two tasks of an array at once (`%2`).
+    static let profile = "poll_interval: 1\nmax_poll_interval: 3\nshard_tasks: 4\narray_throttle: 2\n"
     static let flags = ["--executor", "slurm", "--profile", "slurm.yaml", "--shard-images", "40", "--quiet"]
 
     /// Every recorded number in a canonical order (as KillAndResumeTests compares them).
@@ -166,7 +167,8 @@ struct SlurmExecutorTests {
     @Test(.timeLimit(.minutes(4)))
     func aKilledDriverReattachesAndSubmitsNothingTwice() throws {
         let expected = try Self.reference.get()
-        let folder = try Self.project()
+        // squeue and exit markers here (sacct in the other tests), so CI runs both status paths.
+        let folder = try Self.project(profile: Self.profile + "accounting: squeue\n")
         let driver = try CLI.start(["run", "spec.yaml"] + Self.flags, in: folder)
         // Kill it as soon as the embeddings are submitted (their tasks run for seconds).
         let submitted = Self.wait(upTo: 60) {
@@ -184,6 +186,7 @@ struct SlurmExecutorTests {
         let resumed = try CLI.run(["run", "spec.yaml"] + Self.flags, in: folder)
         #expect(resumed.status == 0, "\(resumed.output)\n\(resumed.errorOutput)")
         if !orphaned.isEmpty { #expect(resumed.output.contains("re-attached to"), "\(resumed.output)") }
+        #expect(resumed.output.contains("squeue") && !resumed.output.contains("sacct"), "\(resumed.output)")
         let events = try Self.journal(in: folder).events
         #expect(events.filter { $0["event"] as? String == "driver" }.count == 2)
         let counts = Self.submissionsPerItem(events)
