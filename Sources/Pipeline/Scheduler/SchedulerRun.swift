@@ -91,7 +91,14 @@ final class SchedulerRun: @unchecked Sendable {
             peakConcurrency = max(peakConcurrency, running.count)
             let stage = stages[next]
             observer?.stageStarted(stage, snapshot: snapshot())
-            let worker = Thread { [self] in self.work(next, threads: threads) }
+            // Weak: Foundation releases a finished Thread, and its closure, in the thread's TSD
+            // destructors. A strong capture made that the last release of this run whenever the
+            // worker outlived `execute()`, so the executor, its result store and their SQLite and
+            // dispatch objects were torn down inside TSD destruction, after libdispatch's own
+            // per-thread state: heap corruption ("corrupted double-linked list", glibc's
+            // "tcache_thread_shutdown(): unaligned tcache chunk detected", an AddressSanitizer SEGV
+            // in _dispatch_queue_dispose). `work` holds the run for as long as it runs.
+            let worker = Thread { [weak self] in self?.work(next, threads: threads) }
             worker.stackSize = 8 << 20
             worker.start()
         }
