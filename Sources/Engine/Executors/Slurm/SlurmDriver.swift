@@ -123,7 +123,9 @@ final class SlurmDriver: @unchecked Sendable {
         incoming.append((stage, waiter))
         if !threadStarted {
             threadStarted = true
-            let thread = Thread { [self] in loop() }
+            // Weak, as the scheduler's workers: Foundation releases a finished Thread's closure in
+            // its TSD destructors, which must not be this driver's last release.
+            let thread = Thread { [weak self] in self?.loop() }
             thread.name = "xrbench slurm driver"
             thread.start()
         }
