@@ -62,7 +62,7 @@ let package = Package(
         ]),
         // `make bench`: a plain release executable, so CI never pays for a benchmark framework.
         .executableTarget(name: "xrbench-bench", dependencies: [
-            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine", "Cluster",
+            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine", "Imaging", "Datasets", "Cluster",
         ]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),

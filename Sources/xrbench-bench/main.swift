@@ -8,10 +8,15 @@ import Tensor
 // With OpenBLAS's generic fallback kernels every number would measure the fallback, not xrbench.
 BLASBackend.restartWithRecommendedCoreTypeIfNeeded()
 
+// The store section measures whole runs in child processes of this binary.
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--store-child" {
+    runStoreChild(folder: CommandLine.arguments[2])
+}
+
 print("xrbench bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(BLASBackend.coreName) kernels, \(BLASBackend.threadCount) threads")
 // Optional arguments pick sections (`xrbench-bench probe`, `make bench BENCH=vit`); none runs all.
 let sections = Set(CommandLine.arguments.dropFirst())
-let known: Set<String> = ["sgemm", "vit", "probe", "engine", "slurm"]
+let known: Set<String> = ["sgemm", "vit", "probe", "engine", "store", "slurm"]
 if let unknown = sections.subtracting(known).first {
     print("xrbench-bench: unknown section '\(unknown)'; choose from \(known.sorted().joined(separator: ", ")) or give none for all")
     exit(2)
@@ -24,6 +29,7 @@ print(String(format: "sgemm 2048^3: %.1f GFLOP/s", measurements["sgemm 2048^3 GF
 if wanted("vit") { measurements.merge(runViTBench()) }
 if wanted("probe") { measurements.merge(runProbeBench()) }
 if wanted("engine") { measurements.merge(runEngineBench()) }
+if wanted("store") { measurements.merge(runStoreBench()) }
 if wanted("slurm") { measurements.merge(runSlurmBench()) }
 
 if let python = ProcessInfo.processInfo.environment["XRBENCH_TORCH_PYTHON"], !python.isEmpty {

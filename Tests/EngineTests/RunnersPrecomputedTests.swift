@@ -90,4 +90,20 @@ import Testing
         message = try project.run(spec()).failures.first?.message ?? ""
         #expect(message.contains("39 ids for 39 embedding rows") == false && message.contains("40 ids for 39 embedding rows"))
     }
+
+    /// A non-finite value fails the embed stage, naming the file, the row and its sample; the
+    /// probes and retrieval that would read it are blocked, not run on it.
+    @Test func aNonFiniteEmbeddingFailsTheEmbedStageNamingItsSample() throws {
+        let project = try RunnersProject()
+        try makeDataset(project)
+        let rows = Array(0..<Self.sampleCount)
+        var values = embeddings(rows: rows)
+        values[7 * Self.width + 2] = .nan
+        try numPyData(rows: rows.count, columns: Self.width, values: values).write(to: project.folder.appendingPathComponent("data/embeddings.npy"))
+        try project.write(rows.map { "images/\($0).png" }.joined(separator: "\n") + "\n", to: "data/ids.txt")
+        let report = try project.run(spec())
+        #expect(report.failures.count == 1 && report.blocked > 0)
+        let message = report.failures.first?.message ?? ""
+        #expect(message.contains("data/embeddings.npy") && message.contains("row 8 (images/7.png)") && message.contains("non-finite"), "\(message)")
+    }
 }

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Pipeline
 import Tensor
@@ -173,5 +174,76 @@ struct ShardFiles: Sendable {
 
     func file(_ index: Int) throws -> SafetensorsFile {
         files[index]
+    }
+
+    /// Every shard's file, in the reference's order.
+    var all: [SafetensorsFile] { files }
+}
+
+/// The CLS and mean rows of a committed `embed` artifact, read on demand from memory-mapped
+/// files (the store's shards, or the artifact's own tensor file): what probes read, so a
+/// stage holds the rows it trains and tests on and never a second copy of the whole embedding.
+public struct EmbeddingRows: Sendable {
+    /// What the rows are.
+    public let info: EmbeddingArtifact.Info
+    private let directory: URL
+    /// Per sample: file index and row (in the store), or nil for the artifact's own file.
+    private let locations: [[Int]]?
+    private let files: [SafetensorsFile]
+
+    /// Opens the rows of the `embed` artifact in `embedDirectory`.
+    /// - Throws: `RunnerError.artifact` for a missing shard or a tensor file that does not fit.
+    public init(embedDirectory: URL, cacheDirectory: URL) throws {
+        info = try EmbeddingArtifact.info(in: embedDirectory)
+        directory = embedDirectory
+        if let store = info.store {
+            locations = store.rows
+            files = try ShardFiles(store: store, cacheDirectory: cacheDirectory).all
+        } else {
+            let url = embedDirectory.appendingPathComponent(EmbeddingArtifact.tensorFile)
+            let file = try SafetensorsFile(contentsOf: url)
+            for name in ["cls"] + (info.hasMean ? ["mean"] : []) {
+                guard let entry = file.entry(named: name), entry.shape == [info.ids.count, info.dimension] else {
+                    throw RunnerError.artifact(path: url.path, problem: "tensor \(name) is missing or not [\(info.ids.count), \(info.dimension)]")
+                }
+            }
+            locations = nil
+            files = [file]
+        }
+    }
+
+    /// Width of each feature row for `selection`.
+    public func width(_ selection: ProbeFeatures) -> Int {
+        selection == .clsAndMeanPatch ? 2 * info.dimension : info.dimension
+    }
+
+    /// The feature rows of `samples` (indices in manifest order), concatenated in that order.
+    /// - Throws: `EvaluationError` when the embedding lacks what `selection` needs or a value is
+    ///   not finite (naming the sample); `RunnerError.artifact` for a file that does not fit.
+    public func features(of samples: [Int], _ selection: ProbeFeatures) throws -> [Float] {
+        let width = info.dimension
+        let names: [String]
+        switch selection {
+        case .cls: names = ["cls"]
+        case .meanPatch: names = ["mean"]
+        case .clsAndMeanPatch: names = ["cls", "mean"]
+        }
+        if names.contains("mean"), !info.hasMean {
+            throw EvaluationError.invalidParameter(name: "probe features", value: selection.rawValue,
+                                                   reason: "the embed stage did not store mean patch embeddings; re-run it with them enabled")
+        }
+        var rows: [Float] = []
+        rows.reserveCapacity(samples.count * names.count * width)
+        for sample in samples {
+            let (file, row) = locations.map { (files[$0[sample][0]], $0[sample][1]) } ?? (files[0], sample)
+            for name in names {
+                let values = try file.floats(named: name, elements: (row * width)..<((row + 1) * width))
+                if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                    throw EvaluationError.nonFiniteValue(what: "\(name == "cls" ? "CLS" : "mean patch") embedding of sample \(sample) (\(info.ids[sample]))", index: bad)
+                }
+                rows.append(contentsOf: values)
+            }
+        }
+        return rows
     }
 }

@@ -115,16 +115,24 @@ public struct TinyRandomViTFamily: BackboneFamily {
 
 /// A ViT and its preprocessing: one forward pass per batch gives the CLS token, the mean of the
 /// patch tokens (registers excluded) and, when asked, the patch tokens and intermediate blocks.
-struct ViTBackbone: TransformerBackbone {
-    let model: VisionTransformer
-    let preprocessing: Preprocessing
-    let description: String
+/// Public so a family defined outside the Engine (a test's, the bench's) can wrap its own network.
+public struct ViTBackbone: TransformerBackbone {
+    public let model: VisionTransformer
+    public let preprocessing: Preprocessing
+    public let description: String
 
-    var dimension: Int { model.configuration.hiddenSize }
+    /// Wraps `model`, fed by `preprocessing`; `description` is what `xrbench` prints and records.
+    public init(model: VisionTransformer, preprocessing: Preprocessing, description: String) {
+        self.model = model
+        self.preprocessing = preprocessing
+        self.description = description
+    }
+
+    public var dimension: Int { model.configuration.hiddenSize }
     var side: Int { preprocessing.size ?? model.configuration.imageSize }
-    var patchGrid: (height: Int, width: Int)? { (side / model.configuration.patchSize, side / model.configuration.patchSize) }
+    public var patchGrid: (height: Int, width: Int)? { (side / model.configuration.patchSize, side / model.configuration.patchSize) }
 
-    func embed(images: [URL], outputs: EmbeddingOutputs, context: StageContext) throws -> EmbeddingBatch {
+    public func embed(images: [URL], outputs: EmbeddingOutputs, context: StageContext) throws -> EmbeddingBatch {
         let width = dimension, side = side
         let (gridHeight, gridWidth) = patchGrid!
         let patches = gridHeight * gridWidth

@@ -39,12 +39,12 @@ public struct ProbeRunner: StageRunner {
             return StageOutputs()
         }
         let embedDirectory = try context.input("embed").directory
-        let embedding = try EmbeddingArtifact.read(from: embedDirectory, cacheDirectory: context.cacheDirectory)
+        let embedding = try EmbeddingRows(embedDirectory: embedDirectory, cacheDirectory: context.cacheDirectory)
         guard embedding.info.ids.count == split.sampleCount else {
             throw RunnerError.artifact(path: embedDirectory.path, problem: "embeddings hold \(embedding.info.ids.count) samples, the split's manifest \(split.sampleCount)")
         }
-        let (features, width) = try probeFeatures(cls: embedding.cls, meanPatch: embedding.mean, dimension: embedding.info.dimension,
-                                                  selection: ProbeFeatures(rawValue: parameters.features.rawValue) ?? .cls)
+        let selection = ProbeFeatures(rawValue: parameters.features.rawValue) ?? .cls
+        let width = embedding.width(selection)
         let encoding = try ProbeEncoding(parameters: parameters, split: split, stage: context.stage.label)
         artifact.outputs = encoding.outputs
         artifact.untrainable = encoding.untrainable
@@ -53,11 +53,8 @@ public struct ProbeRunner: StageRunner {
             try ArtifactJSON.write(artifact, to: context.outputDirectory, name: ProbeArtifact.fileName)
             return StageOutputs()
         }
-        func data(_ rows: [Int]) -> ProbeData {
-            var matrix: [Float] = []
-            matrix.reserveCapacity(rows.count * width)
-            for row in rows { matrix.append(contentsOf: features[(row * width)..<((row + 1) * width)]) }
-            return ProbeData(features: matrix, width: width, targets: rows.flatMap { encoding.trainingTargets(row: $0) },
+        func data(_ rows: [Int]) throws -> ProbeData {
+            ProbeData(features: try embedding.features(of: rows, selection), width: width, targets: rows.flatMap { encoding.trainingTargets(row: $0) },
                              sampleIDs: rows.map { embedding.info.ids[$0] })
         }
         let trainRows = split.train.filter(encoding.isKnown), validationRows = split.validation.filter(encoding.isKnown)
@@ -65,11 +62,9 @@ public struct ProbeRunner: StageRunner {
         guard let head = context.registry.heads[parameters.head.kind] else {
             throw RunnerError.unknownKind(what: "head kind", kind: parameters.head.kind, known: context.registry.heads.keys.sorted())
         }
-        var testFeatures: [Float] = []
-        testFeatures.reserveCapacity(split.test.count * width)
-        for row in split.test { testFeatures.append(contentsOf: features[(row * width)..<((row + 1) * width)]) }
+        let testFeatures = try embedding.features(of: split.test, selection)
         try context.checkCancellation()
-        let fit = try head.fit(HeadProblem(train: data(trainRows), validation: data(validationRows), testFeatures: testFeatures,
+        let fit = try head.fit(HeadProblem(train: try data(trainRows), validation: try data(validationRows), testFeatures: testFeatures,
                                            task: probeTask, seed: UInt64(parameters.seed)),
                                settings: parameters.head.settings, context: context)
         try context.checkCancellation()
