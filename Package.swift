@@ -51,10 +51,11 @@ let package = Package(
         .target(name: "Results", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        // Slurm client: runs the Slurm commands and parses their output; knows nothing of stages.
+        // Slurm client: runs the Slurm commands and parses their output; knows nothing of stages
+        // (the engine's Slurm executor uses it).
         .target(name: "Cluster"),
         .target(name: "Engine", dependencies: [
-            "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor",
+            "Pipeline", "Results", "Evaluation", "Models", "Datasets", "Imaging", "Tensor", "Cluster",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -65,7 +66,7 @@ let package = Package(
         ]),
         // `make bench`: a plain release executable, so CI never pays for a benchmark framework.
         .executableTarget(name: "xrbench-bench", dependencies: [
-            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine", "Imaging", "Datasets", "Random",
+            "Tensor", "Models", "Evaluation", "Pipeline", "Results", "Engine", "Imaging", "Datasets", "Random", "Cluster",
         ]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -78,7 +79,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipeline", "Results", "Datasets", "Imaging", "Evaluation", "Models",
-                                                        "Tensor", "TestSupport"],
+                                                        "Tensor", "Cluster", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Results", "Imaging", "Tensor", "TestSupport"]),

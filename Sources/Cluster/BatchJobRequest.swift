@@ -73,8 +73,11 @@ public struct BatchJobRequest: Sendable, Hashable {
     public var qos: String?
     /// Generic resources, e.g. `gpu:1`.
     public var gres: String?
-    /// Start only after these jobs completed successfully (`--dependency=afterok:...`).
-    public var afterSuccessOf: [Int]
+    /// Start only after these jobs or array tasks completed successfully (`--dependency=afterok:...`;
+    /// a task that fails leaves this job pending with reason `DependencyNeverSatisfied`).
+    public var afterSuccessOf: [TaskID]
+    /// Start only after these jobs or array tasks ended, however they ended (`afterany`).
+    public var afterEndOf: [TaskID]
     /// `true` adds `--requeue`, `false` `--no-requeue`, `nil` keeps the cluster's default.
     public var requeue: Bool?
     /// Nodes not to run on (`--exclude`), e.g. after a node failure.
@@ -86,7 +89,7 @@ public struct BatchJobRequest: Sendable, Hashable {
                 outputPath: String? = nil, errorPath: String? = nil, workingDirectory: String? = nil,
                 timeLimit: Duration? = nil, memoryMegabytes: Int? = nil, cpusPerTask: Int? = nil,
                 partition: String? = nil, account: String? = nil, qos: String? = nil, gres: String? = nil,
-                afterSuccessOf: [Int] = [], requeue: Bool? = nil, excludedNodes: [String] = [],
+                afterSuccessOf: [TaskID] = [], afterEndOf: [TaskID] = [], requeue: Bool? = nil, excludedNodes: [String] = [],
                 extraArguments: [String] = []) {
         self.name = name
         self.script = script
@@ -103,6 +106,7 @@ public struct BatchJobRequest: Sendable, Hashable {
         self.qos = qos
         self.gres = gres
         self.afterSuccessOf = afterSuccessOf
+        self.afterEndOf = afterEndOf
         self.requeue = requeue
         self.excludedNodes = excludedNodes
         self.extraArguments = extraArguments
@@ -146,9 +150,10 @@ public struct BatchJobRequest: Sendable, Hashable {
         if let account { arguments.append("--account=\(account)") }
         if let qos { arguments.append("--qos=\(qos)") }
         if let gres { arguments.append("--gres=\(gres)") }
-        if !afterSuccessOf.isEmpty {
-            arguments.append("--dependency=afterok:" + afterSuccessOf.map(String.init).joined(separator: ":"))
-        }
+        var dependencies: [String] = []
+        if !afterSuccessOf.isEmpty { dependencies.append("afterok:" + afterSuccessOf.map(\.description).joined(separator: ":")) }
+        if !afterEndOf.isEmpty { dependencies.append("afterany:" + afterEndOf.map(\.description).joined(separator: ":")) }
+        if !dependencies.isEmpty { arguments.append("--dependency=" + dependencies.joined(separator: ",")) }
         if let requeue { arguments.append(requeue ? "--requeue" : "--no-requeue") }
         if !excludedNodes.isEmpty { arguments.append("--exclude=" + excludedNodes.joined(separator: ",")) }
         return arguments + extraArguments

@@ -172,7 +172,7 @@ private final class ProcessWatch: Sendable {
 }
 
 /// `text` quoted for a POSIX shell when it contains anything but safe characters.
-func shellQuoted(_ text: String) -> String {
+public func shellQuoted(_ text: String) -> String {
     let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=/.,:%@+")
     if !text.isEmpty && text.allSatisfy({ safe.contains($0) }) { return text }
     return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"

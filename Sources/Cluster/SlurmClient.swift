@@ -75,6 +75,14 @@ public struct SlurmClient: Sendable {
         }
     }
 
+    /// Every task of the runs named `jobNames` (a run re-attached to jobs an earlier driver
+    /// submitted under its own name), still in one query: both commands take a list of names.
+    /// - Precondition: `jobNames` is not empty.
+    public func status(jobNames: [String], since: Date, source: StatusSource) async throws -> [TaskStatus] {
+        precondition(!jobNames.isEmpty, "give at least one job name")
+        return try await status(jobName: jobNames.joined(separator: ","), since: since, source: source)
+    }
+
     /// What the controller knows about the run's tasks (`squeue`): pending, running, and finished
     /// within `MinJobAge`.
     public func queueStatus(jobName: String) async throws -> [TaskStatus] {
@@ -86,6 +94,12 @@ public struct SlurmClient: Sendable {
     public func cancel(jobs: [Int]) async throws {
         guard !jobs.isEmpty else { return }
         _ = try await runChecked(CommandInvocation("scancel", jobs.map(String.init)))
+    }
+
+    /// Cancels these array tasks and jobs in one call (`scancel 12_3 12_4 13`).
+    public func cancel(tasks: [TaskID]) async throws {
+        guard !tasks.isEmpty else { return }
+        _ = try await runChecked(CommandInvocation("scancel", tasks.map(\.description)))
     }
 
     /// Cancels every job of the current user named `jobName` (all of a run's jobs).

@@ -34,16 +34,22 @@ public struct RunReport: Sendable {
     public var smallSamples: [SmallSampleGroup] = []
     /// That threshold.
     public var smallSampleThreshold = Spec.defaultSmallSample
+    /// Stages left running elsewhere by `--detach` (recorded as interrupted until a later run collects them).
+    public var detached: Int = 0
+    /// What the executor says it did (submissions, status queries, retries).
+    public var executorNotes: [String] = []
 
-    /// The run's final status.
+    /// The run's final status (a detached run is `interrupted` until a later run collects it).
     public var status: RunStatus {
         if !failures.isEmpty { return .failed }
-        if interrupted > 0 { return .interrupted }
+        if interrupted > 0 || detached > 0 { return .interrupted }
         return .succeeded
     }
 
-    /// 0 on success, 1 when a stage failed, 130 when interrupted (as shells report SIGINT).
+    /// 0 on success (and after `--detach`), 1 when a stage failed, 130 when interrupted (as
+    /// shells report SIGINT).
     public var exitCode: Int32 {
+        if detached > 0 && failures.isEmpty { return 0 }
         switch status {
         case .succeeded, .running: return 0
         case .failed: return 1
@@ -53,18 +59,24 @@ public struct RunReport: Sendable {
 
     /// A few lines for the terminal: counts, then each failure.
     public var summary: String {
-        var lines = ["run \(runID) of \(experiment): \(status.rawValue) in \(formatSeconds(seconds)) — "
+        let state = detached > 0 && failures.isEmpty ? "detached" : status.rawValue
+        var lines = ["run \(runID) of \(experiment): \(state) in \(formatSeconds(seconds)) — "
             + "\(totalStages) stages: \(executed) computed, \(cached) cached"
             + (rerecorded > 0 ? " (\(rerecorded) re-recorded)" : "")
             + (rebuilt > 0 ? ", \(rebuilt) corrupt artifacts rebuilt" : "")
             + (failures.isEmpty ? "" : ", \(failures.count) failed")
             + (blocked > 0 ? ", \(blocked) blocked" : "")
-            + (interrupted > 0 ? ", \(interrupted) interrupted" : "")]
+            + (interrupted > 0 ? ", \(interrupted) interrupted" : "")
+            + (detached > 0 ? ", \(detached) left running" : "")]
+        lines += executorNotes.map { "  " + $0 }
         for failure in failures {
             lines.append("  failed: \(failure.label) [\(failure.key.short)]: \(failure.message)")
         }
         if blocked > 0 { lines.append("  \(blocked) stages depending on failed stages did not run; fix the failures and run again") }
         if interrupted > 0 { lines.append("  interrupted: run the same command again to resume") }
+        if detached > 0 {
+            lines.append("  detached: run the same command again (without --detach) or `xrbench runs --sync` to wait for them and record their results")
+        }
         if !valuelessResults.isEmpty { lines += valuelessSummary }
         if !sampleIssues.isEmpty { lines += sampleIssueSummary }
         if !smallSamples.isEmpty { lines += smallSampleSummary }
@@ -159,7 +171,10 @@ extension Engine {
         try cache.saveDescriptors(graph.stages)
         let executor = try executorKind.makeExecutor(ExecutorEnvironment(
             cache: cache, registry: configuration.registry, jobs: configuration.jobs, logger: configuration.logger,
-            stageKinds: Dictionary(uniqueKeysWithValues: graph.stages.map { ($0.key, $0.kind) })))
+            stageKinds: Dictionary(uniqueKeysWithValues: graph.stages.map { ($0.key, $0.kind) }),
+            profile: try executorProfile(executorKind, spec: compiled.spec, configuration: configuration),
+            profileFile: configuration.executorProfile, specURL: specURL.standardizedFileURL, cancellation: configuration.cancellation))
+        if configuration.detach, !executor.supportsDetach { throw EngineError.cannotDetach(executor: configuration.executor) }
         let store = try ResultStore(path: configuration.databasePath)
         // Runs of this machine whose process was killed (kill -9) still say `running`.
         try store.markRunsOfEndedProcesses(host: ProcessInfo.processInfo.hostName)
@@ -206,10 +221,29 @@ extension Engine {
             cachedRecords.append(recorder.execution(stage, .cached))
         }
         try store.recordStageExecutions(cachedRecords)
-        let scheduler = Scheduler(jobs: executor.budget, observer: configuration.observer)
         let stagesToRun = graph.stages.indices.filter { toRun.contains($0) }.map { graph.stages[$0] }
-        let schedule = scheduler.run(stagesToRun, executor: recorder, cancellation: configuration.cancellation)
+        do {
+            try executor.begin(ExecutorRun(runID: runID, stages: stagesToRun))
+        } catch {
+            try? store.finishRun(id: runID, status: .failed, endedAt: Date())
+            throw error
+        }
+        if configuration.detach {
+            return try detach(stagesToRun, executor: executor, recorder: recorder, store: store, report: RunReport(
+                runID: runID, experiment: compiled.spec.experiment, totalStages: graph.stages.count, executed: volatileComputed,
+                cached: graph.stages.count - stagesToRun.count - volatileComputed, rerecorded: rerecorded, rebuilt: triage.corrupt,
+                failures: [], blocked: 0, interrupted: 0, seconds: 0), began: began)
+        }
+        // An executor that runs stages elsewhere counts each as one thread of its budget.
+        let scheduled = stagesToRun.map { stage -> Stage in
+            var handed = stage
+            handed.threads = executor.threadNeed(of: stage)
+            return handed
+        }
+        let scheduler = Scheduler(jobs: executor.budget, observer: configuration.observer)
+        let schedule = scheduler.run(scheduled, executor: recorder, cancellation: configuration.cancellation)
         configuration.observer?.finished()
+        let notes = executor.end(interrupted: configuration.cancellation.isCancelled)
 
         var failures: [(String, StageKey, String)] = []
         var blocked = 0
@@ -236,6 +270,7 @@ extension Engine {
             executed: schedule.succeeded.count - elsewhere + volatileComputed,
             cached: graph.stages.count - stagesToRun.count + elsewhere - volatileComputed,
             rerecorded: rerecorded, rebuilt: triage.corrupt, failures: failures, blocked: blocked, interrupted: interrupted, seconds: 0)
+        report.executorNotes = notes
         report.valuelessResults = (try? store.valuelessResults(runID: runID)) ?? []
         report.sampleIssues = (try? store.sampleIssues(runID: runID)) ?? []
         report.smallSampleThreshold = compiled.spec.smallSample
@@ -243,6 +278,44 @@ extension Engine {
         report.seconds = Date().timeIntervalSince(began)
         try store.finishRun(id: runID, status: report.status, endedAt: Date())
         return report
+    }
+
+    /// `--detach`: the executor starts every stage and returns; they are recorded `interrupted`
+    /// until a later run collects them.
+    private static func detach(_ stages: [Stage], executor: any Executor, recorder: RunRecorder, store: ResultStore,
+                               report: RunReport, began: Date) throws -> RunReport {
+        var report = report
+        do {
+            report.detached = try executor.detach()
+        } catch {
+            report.executorNotes = executor.end(interrupted: true)
+            try? store.finishRun(id: recorder.runID, status: .failed, endedAt: Date())
+            throw error
+        }
+        try store.recordStageExecutions(stages.map { recorder.execution($0, .interrupted) })
+        report.executorNotes = executor.end(interrupted: false)
+        report.seconds = Date().timeIntervalSince(began)
+        try store.finishRun(id: recorder.runID, status: .interrupted, endedAt: Date())
+        return report
+    }
+
+    /// The executor's profile: the spec's `executors.<name>` section, with the fields of the
+    /// `--profile` file over it.
+    /// - Throws: `SpecError` for a profile file that does not validate; `CacheError`-like read errors.
+    static func executorProfile(_ kind: any ExecutorKind, spec: Spec, configuration: EngineConfiguration) throws -> [String: ParameterValue] {
+        var profile = spec.executors[kind.name] ?? [:]
+        if let file = configuration.executorProfile {
+            let text: String
+            do {
+                text = try String(contentsOf: file, encoding: .utf8)
+            } catch {
+                throw EngineError.unreadableProfile(path: file.path, reason: error.localizedDescription)
+            }
+            let loader = SpecLoader(catalog: configuration.registry.catalog, environment: configuration.environment)
+            profile.merge(try loader.loadOptions(yaml: text, fields: kind.options, origin: file.path,
+                                                 directory: file.deletingLastPathComponent())) { _, fromFile in fromFile }
+        }
+        return profile
     }
 
     /// Which stages are cached and which must run.

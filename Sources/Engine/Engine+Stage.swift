@@ -51,6 +51,42 @@ extension Engine {
         return StageRunReport(stage: stage, wasCached: wasCached, seconds: Date().timeIntervalSince(began))
     }
 
+    /// Computes one part of a planned embedding stage's missing shards in this process and
+    /// commits them to the embedding store, without the stage's own artifact: what the array
+    /// tasks of a sharded embedding run (`xrbench stage run KEY --shard-part INDEX/COUNT`) before
+    /// one task assembles the stage.
+    /// - Throws: as `runStage`; `EngineError.noRunner` when the stage is not an embedding of
+    ///   this build's `embed` runner; `UnreadableImagesError` for the part's unreadable images.
+    public static func fillEmbeddingShards(key text: String, part: EmbeddingShardPart,
+                                           configuration: EngineConfiguration) throws -> StageRunReport {
+        let began = Date()
+        let cache = try ArtifactCache(root: configuration.cacheDirectory)
+        let key = text.count == 64 ? StageKey(text) : try cache.resolveKey(prefix: text)
+        let stage = try cache.descriptor(key)
+        guard let runner = configuration.registry.runners.runner(for: stage.kind) as? EmbedRunner else {
+            throw EngineError.noRunner(kind: "\(stage.kind.rawValue) with shard parts", stage: stage.label)
+        }
+        if case .present = cache.lookup(key, kind: stage.kind) {
+            return StageRunReport(stage: stage, wasCached: true, seconds: Date().timeIntervalSince(began))
+        }
+        var inputs: [String: StageInput] = [:]
+        for (role, input) in stage.inputs.sorted(by: { $0.key < $1.key }) {
+            let kind = try cache.descriptor(input).kind
+            guard case .present(let folder) = cache.lookup(input, kind: kind, thorough: true) else {
+                throw EngineError.inputNotCached(stage: stage.label, role: role, key: input.rawValue)
+            }
+            inputs[role] = StageInput(key: input, kind: kind, directory: folder)
+        }
+        // The runner's context wants an output folder; a part writes only shards, so it is discarded.
+        let scratch = try cache.beginWrite(key, kind: stage.kind)
+        defer { cache.abandon(scratch) }
+        let context = StageContext(stage: stage, outputDirectory: scratch.directory, inputs: inputs,
+                                   threads: stage.threads.granted(budget: configuration.jobs), cancellation: configuration.cancellation,
+                                   logger: configuration.logger, registry: configuration.registry, cacheDirectory: cache.root)
+        _ = try runner.fillShards(context, part: part)
+        return StageRunReport(stage: stage, wasCached: false, seconds: Date().timeIntervalSince(began))
+    }
+
     /// Removes every artifact that neither the results store nor the given specs refer to.
     ///
     /// The store refers to every stage any run executed, took from the cache, or recorded rows

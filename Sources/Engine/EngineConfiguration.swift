@@ -17,6 +17,10 @@ public struct EngineConfiguration: Sendable {
     public var registry: Registry
     /// The executor's name in the registry (`local` by default).
     public var executor: String
+    /// A YAML file with the executor's profile (`--profile`), over the spec's `executors:` section.
+    public var executorProfile: URL?
+    /// Submit everything and return without waiting (`--detach`; executors that run stages elsewhere).
+    public var detach: Bool
     /// Progress receiver (default: `StderrProgress`; `nil` for silence).
     public var observer: (any SchedulerObserver)?
     /// Hash every cached artifact on lookup instead of trusting unchanged sizes and times.
@@ -39,6 +43,8 @@ public struct EngineConfiguration: Sendable {
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 registry: Registry = .standard,
                 executor: String = "local",
+                executorProfile: URL? = nil,
+                detach: Bool = false,
                 observer: (any SchedulerObserver)? = StderrProgress(),
                 verifyArtifacts: Bool = false,
                 maximumStages: Int = StageCount.defaultMaximum,
@@ -52,6 +58,8 @@ public struct EngineConfiguration: Sendable {
         self.environment = environment
         self.registry = registry
         self.executor = executor
+        self.executorProfile = executorProfile
+        self.detach = detach
         self.observer = observer
         self.verifyArtifacts = verifyArtifacts
         self.maximumStages = maximumStages

@@ -14,6 +14,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible, LocalizedErro
     case unreadableOutputs(path: String, reason: String)
     /// `--executor` names no registered executor.
     case unknownExecutor(name: String, known: [String])
+    /// `--detach` with an executor that computes stages in this process.
+    case cannotDetach(executor: String)
+    /// The `--profile` file cannot be read.
+    case unreadableProfile(path: String, reason: String)
     /// The embeddings to compute would not fit on the cache's file system.
     case notEnoughSpace(folder: String, needed: Int64, free: Int64, stages: [String])
 
@@ -32,6 +36,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible, LocalizedErro
             return "\(path): cannot read the stage outputs: \(reason)"
         case .unknownExecutor(let name, let known):
             return "unknown executor \"\(name)\"; this build has \(known.joined(separator: ", "))"
+        case .cannotDetach(let executor):
+            return "--detach needs an executor that runs stages elsewhere (`--executor slurm`); \(executor) computes them in this process"
+        case .unreadableProfile(let path, let reason):
+            return "cannot read the executor profile \(path): \(reason)"
         case .notEnoughSpace(let folder, let needed, let free, let stages):
             let size = { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) }
             return "the embeddings to compute need \(size(needed)) in \(folder), which has \(size(free)) free:\n  "

@@ -19,8 +19,12 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .long, help: "Hash every cached artifact instead of trusting unchanged sizes and modification times.")
     var verify = false
 
-    @Option(name: .long, help: ArgumentHelp("Where stages are computed (see `xrbench kinds`).", valueName: "NAME"))
+    @Option(name: .long, help: ArgumentHelp("Where stages are computed: local, or slurm (see `xrbench kinds`).", valueName: "NAME"))
     var executor: String = "local"
+
+    @Option(name: .long, help: ArgumentHelp("The executor's profile (YAML; e.g. Slurm partition, time and memory per stage kind), over the spec's `executors:` section.",
+                                            valueName: "FILE"))
+    var profile: String?
 
     @Option(name: .long, help: ArgumentHelp("Images per embedding shard: progress is committed every N images.", valueName: "N"))
     var shardImages: Int = 256
@@ -39,8 +43,9 @@ struct EngineOptions: ParsableArguments {
     func configuration(progress: Bool = true) -> EngineConfiguration {
         EngineConfiguration(
             cacheDirectory: URL(fileURLWithPath: cache), databasePath: URL(fileURLWithPath: database), jobs: jobs,
-            registry: makeRegistry(shardImages: shardImages), executor: executor, observer: progress ? StderrProgress() : nil, verifyArtifacts: verify,
-            maximumStages: maximumStages, engineVersion: xrbenchVersion)
+            registry: makeRegistry(shardImages: shardImages), executor: executor,
+            executorProfile: profile.map { URL(fileURLWithPath: $0) }, observer: progress ? StderrProgress() : nil,
+            verifyArtifacts: verify, maximumStages: maximumStages, engineVersion: xrbenchVersion)
     }
 }
 

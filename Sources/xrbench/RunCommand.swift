@@ -13,9 +13,15 @@ extension XRBench {
             then exits with status 1 and a summary. Ctrl-C stops cleanly (status 130); running the
             same command again resumes, as it does after a crash or kill -9.
 
+            With --executor slurm the stages run as Slurm job arrays on a cluster whose nodes share
+            the cache (docs/SLURM.md); Ctrl-C cancels the run's jobs. A killed run, run again,
+            re-attaches to its jobs; --detach submits everything and returns, and running the same
+            command again (or `xrbench runs --sync`) waits for the jobs and records their results.
+
             Examples:
               xrbench run Experiments/demo.yaml
               xrbench run Experiments/table2-classification.yaml --jobs 8 --cache /scratch/xrbench
+              xrbench run Experiments/table2-classification.yaml --executor slurm --profile slurm.yaml --cache /shared/xrbench
             """)
 
         @Argument(help: ArgumentHelp("The spec file.", valueName: "SPEC"))
@@ -26,9 +32,14 @@ extension XRBench {
         @Flag(name: .long, help: "No progress display on standard error.")
         var quiet = false
 
+        @Flag(name: .long, help: "Submit every stage (slurm executor) and return; run again, or `xrbench runs --sync`, to collect the results.")
+        var detach = false
+
         func run() throws {
+            var configuration = options.configuration(progress: !quiet && !detach)
+            configuration.detach = detach
             let report = try reportingEngineErrors {
-                try Engine.run(specURL: URL(fileURLWithPath: spec), configuration: options.configuration(progress: !quiet))
+                try Engine.run(specURL: URL(fileURLWithPath: spec), configuration: configuration)
             }
             print(report.summary)
             if report.exitCode != 0 { throw ExitCode(report.exitCode) }

@@ -30,8 +30,13 @@ extension XRBench {
             is not opened: the `xrbench run` that planned the stages records them, as it does for stages
             computed by cluster jobs (this command is what such a job runs).
 
-            Example:
+            A Slurm task runs it with --keep-going (every stage is tried), --errors (each failed
+            stage's error in DIR/KEY.txt, for the driver) and, for one part of an embedding's shards,
+            --shard-part INDEX/COUNT (fills shards INDEX, INDEX+COUNT, ... and commits no artifact).
+
+            Examples:
               xrbench stage run 3fa9c01d22e4 91bb07c4a2d0
+              xrbench stage run --shard-part 2/8 5d0c8e21b7aa
             """)
 
         @Argument(help: ArgumentHelp("Stage keys or unique prefixes.", valueName: "KEY"))
@@ -39,18 +44,53 @@ extension XRBench {
 
         @OptionGroup var options: EngineOptions
 
+        @Flag(name: .long, help: "Run every stage even after one failed; exit 1 if any failed.")
+        var keepGoing = false
+
+        @Option(name: .long, help: ArgumentHelp("Write each failed stage's error into DIR/KEY.txt.", valueName: "DIR"))
+        var errors: String?
+
+        @Option(name: .long, help: ArgumentHelp("Fill only this part of an embedding stage's shards (no artifact).", valueName: "INDEX/COUNT"))
+        var shardPart: String?
+
         func validate() throws {
             guard !keys.isEmpty else { throw ValidationError("Give at least one stage key.") }
+            if let shardPart {
+                guard EmbeddingShardPart(parsing: shardPart) != nil else {
+                    throw ValidationError("--shard-part must be INDEX/COUNT with 0 <= INDEX < COUNT, not \(shardPart).")
+                }
+                guard keys.count == 1 else { throw ValidationError("--shard-part takes one embedding stage key.") }
+            }
         }
 
         func run() throws {
+            var failures = 0
             for key in keys {
-                let report = try reportingEngineErrors {
-                    try Engine.runStage(key: key, configuration: options.configuration(progress: false))
+                do {
+                    let report: StageRunReport
+                    if let part = shardPart.flatMap(EmbeddingShardPart.init(parsing:)) {
+                        report = try Engine.fillEmbeddingShards(key: key, part: part, configuration: options.configuration(progress: false))
+                    } else {
+                        report = try Engine.runStage(key: key, configuration: options.configuration(progress: false))
+                    }
+                    let state = report.wasCached ? "was already cached"
+                        : String(format: "%@ in %.2f s", shardPart.map { "filled shard part \($0)" } ?? "ran", report.seconds)
+                    print("\(report.stage.label) [\(report.stage.key.short)] \(state)")
+                } catch {
+                    failures += 1
+                    FileHandle.standardError.write(Data("xrbench: \(error)\n".utf8))
+                    if let errors { writeError("\(error)", key: key, folder: errors) }
+                    if !keepGoing { throw ExitCode.failure }
                 }
-                let state = report.wasCached ? "was already cached" : String(format: "ran in %.2f s", report.seconds)
-                print("\(report.stage.label) [\(report.stage.key.short)] \(state)")
             }
+            if failures > 0 { throw ExitCode.failure }
+        }
+
+        /// Saves a failed stage's error where the Slurm driver reads it (`DIR/KEY.txt`).
+        private func writeError(_ message: String, key: String, folder: String) {
+            let directory = URL(fileURLWithPath: folder)
+            try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try? Data(message.utf8).write(to: directory.appendingPathComponent("\(key).txt"), options: .atomic)
         }
     }
 

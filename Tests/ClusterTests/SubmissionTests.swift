@@ -8,13 +8,13 @@ import Testing
             name: "xrbench-run-7", script: "#!/bin/bash\ntrue\n", arrayIndices: ArrayIndices(0..<10), maxConcurrentTasks: 4,
             outputPath: "/shared/logs/%A_%a.out", errorPath: "/shared/logs/%A_%a.err", workingDirectory: "/shared",
             timeLimit: .seconds(90 * 60), memoryMegabytes: 8192, cpusPerTask: 8, partition: "gpu", account: "rad",
-            qos: "normal", gres: "gpu:1", afterSuccessOf: [11, 12], requeue: false, excludedNodes: ["n1", "n2"],
-            extraArguments: ["--constraint=a100"])
+            qos: "normal", gres: "gpu:1", afterSuccessOf: [TaskID(job: 11), TaskID(job: 12, arrayIndex: 3)],
+            afterEndOf: [TaskID(job: 13)], requeue: false, excludedNodes: ["n1", "n2"], extraArguments: ["--constraint=a100"])
         #expect(try request.sbatchArguments() == [
             "--parsable", "--job-name=xrbench-run-7", "--array=0-9%4",
             "--output=/shared/logs/%A_%a.out", "--error=/shared/logs/%A_%a.err", "--chdir=/shared",
             "--time=0-01:30:00", "--mem=8192M", "--cpus-per-task=8", "--partition=gpu", "--account=rad",
-            "--qos=normal", "--gres=gpu:1", "--dependency=afterok:11:12", "--no-requeue", "--exclude=n1,n2",
+            "--qos=normal", "--gres=gpu:1", "--dependency=afterok:11:12_3,afterany:13", "--no-requeue", "--exclude=n1,n2",
             "--constraint=a100",
         ])
         let minimal = BatchJobRequest(name: "one", script: "#!/bin/sh\n")

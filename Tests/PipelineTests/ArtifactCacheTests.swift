@@ -64,8 +64,12 @@ import Testing
         // Process ids near the maximum are not in use in a test environment.
         try FileManager.default.createDirectory(at: tmp.appendingPathComponent("\(key.rawValue).4194300.1"), withIntermediateDirectories: true)
         let live = try cache.beginWrite(key, kind: .embed)
+        // A folder of a process on another host (a cluster node) is not judged from here.
+        let elsewhere = tmp.appendingPathComponent("\(key.rawValue).4194301.2.othernode")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
         #expect(cache.removeStaleTemporaries() == 1)
         #expect(FileManager.default.fileExists(atPath: live.directory.path))
+        #expect(FileManager.default.fileExists(atPath: elsewhere.path))
     }
 
     @Test func descriptorsRoundTripAndResolveByPrefix() throws {

@@ -221,15 +221,23 @@ public protocol TaskKind: TaskDefinition {
     var runners: [any StageRunner] { get }
 }
 
-/// An executor kind (`local`, ...): where stages are computed.
+/// An executor kind (`local`, `slurm`, ...): where stages are computed.
 public protocol ExecutorKind: Sendable {
     /// The name `--executor` takes.
     var name: String { get }
     /// One line for `xrbench kinds`.
     var summary: String { get }
+    /// The fields of its profile (a spec's `executors.<name>` section or a `--profile` file).
+    var options: [SchemaField] { get }
     /// Builds the executor for one run.
-    /// - Throws: errors saying what is missing (a cluster that does not answer).
+    /// - Throws: errors saying what is missing (a cluster that does not answer) or which
+    ///   profile field is wrong.
     func makeExecutor(_ environment: ExecutorEnvironment) throws -> any Executor
+}
+
+extension ExecutorKind {
+    /// No profile.
+    public var options: [SchemaField] { [] }
 }
 
 /// What an executor is built with.
@@ -244,14 +252,44 @@ public struct ExecutorEnvironment: Sendable {
     public var logger: Logger
     /// The kind of every stage of the run, by key (so inputs need not be looked up on disk).
     public var stageKinds: [StageKey: StageKind]
+    /// The profile: the spec's `executors.<name>` section, with the `--profile` file's fields
+    /// over it; validated against the kind's `options`, keyed by Swift (lowerCamelCase) names.
+    public var profile: [String: ParameterValue]
+    /// The `--profile` file, when one was given.
+    public var profileFile: URL?
+    /// The spec being run.
+    public var specURL: URL?
+    /// Set when the run is interrupted (Ctrl-C).
+    public var cancellation: CancellationFlag
 
     /// Creates an environment.
-    public init(cache: ArtifactCache, registry: Registry, jobs: Int, logger: Logger, stageKinds: [StageKey: StageKind] = [:]) {
+    public init(cache: ArtifactCache, registry: Registry, jobs: Int, logger: Logger, stageKinds: [StageKey: StageKind] = [:],
+                profile: [String: ParameterValue] = [:], profileFile: URL? = nil, specURL: URL? = nil,
+                cancellation: CancellationFlag = CancellationFlag()) {
         self.cache = cache
         self.registry = registry
         self.jobs = jobs
         self.logger = logger
         self.stageKinds = stageKinds
+        self.profile = profile
+        self.profileFile = profileFile
+        self.specURL = specURL
+        self.cancellation = cancellation
+    }
+}
+
+/// The part of a run an executor is given before the scheduler starts.
+public struct ExecutorRun: Sendable {
+    /// The run's id in the results store.
+    public var runID: Int64
+    /// The stages the scheduler may hand over, inputs before readers; inputs outside it are
+    /// committed already.
+    public var stages: [Stage]
+
+    /// Creates a run.
+    public init(runID: Int64, stages: [Stage]) {
+        self.runID = runID
+        self.stages = stages
     }
 }
 
@@ -259,12 +297,46 @@ public struct ExecutorEnvironment: Sendable {
 /// stage's artifact (files and `outputs.json`) exist in the cache, here or elsewhere. It never
 /// records into the results database: the driver records every stage's rows from its
 /// `outputs.json` and its status, so stages computed on other machines need no database.
+///
+/// The driver calls `begin` once, then `execute` for each stage as it becomes ready (from
+/// several threads at once, while their `threadNeed`s fit in `budget`), then `end` once; or,
+/// with `--detach`, `detach` instead of the `execute` calls.
 public protocol Executor: Sendable {
     /// The thread budget the scheduler fills: stages start while their thread needs fit in it.
     var budget: Int { get }
+    /// How much of `budget` `stage` takes while it is handed over (default: the threads it
+    /// declares; an executor that runs stages elsewhere counts each as one).
+    func threadNeed(of stage: Stage) -> ThreadNeed
+    /// Called once before any other call, with what the run may hand over.
+    /// - Throws: what keeps the run from starting (a journal another driver holds).
+    func begin(_ run: ExecutorRun) throws
     /// Makes `stage`'s artifact exist in the cache; returns once it is committed.
     /// - Throws: what made the stage fail; `CancellationError` when it stopped on request.
     func execute(_ stage: Stage, threads: Int, cancellation: CancellationFlag) throws -> ExecutionOutcome
+    /// Whether `detach` can leave stages running after this process exits.
+    var supportsDetach: Bool { get }
+    /// Starts every stage of `begin`'s run at once, each after its inputs, and returns without
+    /// waiting (`--detach`); a later run collects them.
+    /// - Returns: how many stages were left running.
+    /// - Throws: `EngineError.cannotDetach` for an executor that computes in this process.
+    func detach() throws -> Int
+    /// Called once after the last `execute` (or `detach`) returned.
+    /// - Parameter interrupted: whether the run was interrupted (Ctrl-C).
+    /// - Returns: lines for the run's summary (what the executor did).
+    func end(interrupted: Bool) -> [String]
+}
+
+extension Executor {
+    /// What the stage declares.
+    public func threadNeed(of stage: Stage) -> ThreadNeed { stage.threads }
+    /// Nothing to prepare.
+    public func begin(_ run: ExecutorRun) throws {}
+    /// No: stages run in this process.
+    public var supportsDetach: Bool { false }
+    /// Cannot: stages run in this process.
+    public func detach() throws -> Int { throw EngineError.cannotDetach(executor: "\(type(of: self))") }
+    /// Nothing to say.
+    public func end(interrupted: Bool) -> [String] { [] }
 }
 
 /// How an executor got a stage's artifact into the cache.

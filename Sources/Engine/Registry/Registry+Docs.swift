@@ -26,8 +26,12 @@ extension Registry {
         for metric in metrics.spellings {
             lines.append("| `\(metric.name)` | \(metric.input) | \(metric.displayName) | \(metric.direction == .higherIsBetter ? "higher" : "lower") |")
         }
-        lines += ["", "## Executors (`--executor`)", ""]
-        for name in executors.keys.sorted() { lines.append("- `\(name)`: \(executors[name]!.summary).") }
+        lines += ["", "## Executors (`--executor`, profiles in `executors:` or `--profile`)", ""]
+        for name in executors.keys.sorted() {
+            let executor = executors[name]!
+            lines += ["### `\(name)`", "", sentence(executor.summary), ""]
+            lines += optionTable(executor.options)
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

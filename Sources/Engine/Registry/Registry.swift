@@ -97,7 +97,7 @@ public struct Registry: Sendable {
                            })
         }
         return Catalog(backbones: backbones.mapValues { $0 }, datasets: datasets.mapValues { $0 }, heads: heads.mapValues { $0 },
-                       tasks: tasks.mapValues { $0 }, metrics: spellings)
+                       tasks: tasks.mapValues { $0 }, metrics: spellings, executors: executors.mapValues(\.options))
     }
 
     /// Code versions and thread needs per stage kind, for the compiler.

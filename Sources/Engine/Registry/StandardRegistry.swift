@@ -39,6 +39,7 @@ extension Registry {
         for family in ExpectedCalibrationError.families { registry.register(metricFamily: family) }
         // Executors.
         registry.register(executor: LocalExecutorKind())
+        registry.register(executor: SlurmExecutorKind())
         return registry
     }
 }

@@ -52,23 +52,14 @@ public struct EmbedRunner: StageRunner {
         let parameters = try context.parameters(EmbedParameters.self)
         let input = try context.manifestInput()
         let manifest = input.manifest
-        guard let family = context.registry.backbones[parameters.backbone] else {
-            throw RunnerError.unknownKind(what: "backbone family", kind: parameters.backbone,
-                                          known: context.registry.backbones.keys.sorted())
-        }
-        let backbone = try family.makeBackbone(ComponentOptions(stage: context.stage.label, values: parameters.options))
+        let (family, backbone) = try makeBackbone(parameters, context: context)
         if let whole = backbone as? any ManifestBackbone {
             try whole.embeddings(for: manifest, context: context).write(to: context.outputDirectory)
             return StageOutputs()
         }
-        guard let images = backbone as? any ImageBackbone else {
-            throw RunnerError.badOption(stage: context.stage.label, option: "kind", value: parameters.backbone,
-                                        reason: "the family's backbone embeds neither images nor a manifest")
-        }
-        let pathOptions = Set(family.options.compactMap { if case .path = $0.type { $0.name } else { nil } })
-        let space = EmbeddingSpace(parameters: parameters, pathOptions: pathOptions, codeVersion: codeVersion,
-                                   description: images.description)
-        let reference = try fillStore(images, space: space, outputs: parameters.outputs ?? .pooled, input: input, context: context)
+        let images = try imageBackbone(backbone, parameters: parameters, context: context)
+        let space = embeddingSpace(parameters, family: family, backbone: images)
+        let reference = try fillStore(images, space: space, outputs: parameters.outputs ?? .pooled, input: input, part: nil, context: context)!
         var info = EmbeddingArtifact.Info(ids: manifest.samples.map(\.id), dimension: images.dimension, backbone: images.description,
                                           hasMean: true, note: "CLS and mean-pooled features in the embedding store")
         info.store = reference
@@ -76,9 +67,56 @@ public struct EmbedRunner: StageRunner {
         return StageOutputs()
     }
 
-    /// Computes the shards the store lacks and returns where every sample's rows are.
+    /// Computes the missing shards of one part of the stage (shards `part.index`,
+    /// `part.index + part.count`, ...) and commits nothing else: several processes (array tasks)
+    /// fill a stage's shards side by side, then one `run` finds them all and writes the artifact.
+    /// A shard another process is computing is left to it.
+    /// - Returns: how many images this call embedded.
+    /// - Throws: as `run`; `UnreadableImagesError` for the part's images that cannot be read.
+    public func fillShards(_ context: StageContext, part: EmbeddingShardPart) throws -> Int {
+        let parameters = try context.parameters(EmbedParameters.self)
+        let input = try context.manifestInput()
+        let (family, backbone) = try makeBackbone(parameters, context: context)
+        guard !(backbone is any ManifestBackbone) else { return 0 }
+        let images = try imageBackbone(backbone, parameters: parameters, context: context)
+        var embedded = 0
+        _ = try fillStore(images, space: embeddingSpace(parameters, family: family, backbone: images),
+                          outputs: parameters.outputs ?? .pooled, input: input, part: part, context: context, embedded: &embedded)
+        return embedded
+    }
+
+    private func makeBackbone(_ parameters: EmbedParameters, context: StageContext) throws -> (any BackboneFamily, any Backbone) {
+        guard let family = context.registry.backbones[parameters.backbone] else {
+            throw RunnerError.unknownKind(what: "backbone family", kind: parameters.backbone,
+                                          known: context.registry.backbones.keys.sorted())
+        }
+        return (family, try family.makeBackbone(ComponentOptions(stage: context.stage.label, values: parameters.options)))
+    }
+
+    private func imageBackbone(_ backbone: any Backbone, parameters: EmbedParameters, context: StageContext) throws -> any ImageBackbone {
+        guard let images = backbone as? any ImageBackbone else {
+            throw RunnerError.badOption(stage: context.stage.label, option: "kind", value: parameters.backbone,
+                                        reason: "the family's backbone embeds neither images nor a manifest")
+        }
+        return images
+    }
+
+    private func embeddingSpace(_ parameters: EmbedParameters, family: any BackboneFamily, backbone: any ImageBackbone) -> EmbeddingSpace {
+        let pathOptions = Set(family.options.compactMap { if case .path = $0.type { $0.name } else { nil } })
+        return EmbeddingSpace(parameters: parameters, pathOptions: pathOptions, codeVersion: codeVersion, description: backbone.description)
+    }
+
     private func fillStore(_ backbone: any ImageBackbone, space: EmbeddingSpace, outputs: EmbeddingOutputs,
-                           input: ManifestArtifact, context: StageContext) throws -> EmbeddingArtifact.StoreReference {
+                           input: ManifestArtifact, part: EmbeddingShardPart?, context: StageContext) throws -> EmbeddingArtifact.StoreReference? {
+        var embedded = 0
+        return try fillStore(backbone, space: space, outputs: outputs, input: input, part: part, context: context, embedded: &embedded)
+    }
+
+    /// Computes the shards the store lacks and returns where every sample's rows are; with a
+    /// part, computes only that part's missing shards and returns nil.
+    private func fillStore(_ backbone: any ImageBackbone, space: EmbeddingSpace, outputs: EmbeddingOutputs,
+                           input: ManifestArtifact, part: EmbeddingShardPart?, context: StageContext,
+                           embedded computed: inout Int) throws -> EmbeddingArtifact.StoreReference? {
         let manifest = input.manifest
         let store = EmbeddingStore(cache: try ArtifactCache(root: context.cacheDirectory))
         var problems: [String: String] = [:]   // image path → problem
@@ -103,7 +141,6 @@ public struct EmbedRunner: StageRunner {
         let shardSize = max(1, min(shardImages, shardBytes / max(1, bytesPerImage)))
         let known = store.index(space: space.key, outputs: outputs)
         var deferred: [[String]] = []
-        var computed = 0
         func fill(_ needed: [String], wait: Bool) throws -> Bool {
             let outcome = try store.fillShard(
                 space: space.key, backbone: space.description, outputs: outputs, images: needed, dimension: backbone.dimension,
@@ -117,11 +154,20 @@ public struct EmbedRunner: StageRunner {
             }
             return true
         }
-        for start in stride(from: 0, to: order.count, by: shardSize) {
+        for (shard, start) in stride(from: 0, to: order.count, by: shardSize).enumerated() {
+            if let part, shard % part.count != part.index { continue }
             let needed = order[start..<min(start + shardSize, order.count)].filter { known[$0] == nil }
             guard !needed.isEmpty else { continue }
             try context.checkCancellation()
             if try !fill(Array(needed), wait: false) { deferred.append(Array(needed)) }
+        }
+        if part != nil {
+            // A part leaves shards another process is computing to it; unreadable images fail it.
+            guard problems.isEmpty else {
+                throw UnreadableImagesError(images: manifest.samples.map { manifest.imageURL(of: $0).path }
+                    .filter { problems[$0] != nil }.map { ($0, problems[$0]!) })
+            }
+            return nil
         }
         // Shards another process was computing: wait for them (or compute them, if it died).
         for needed in deferred {

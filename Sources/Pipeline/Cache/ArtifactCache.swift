@@ -84,10 +84,12 @@ public struct ArtifactCache: Sendable {
         return .present(folder)
     }
 
-    /// A fresh temporary folder for writing the artifact of `key`.
+    /// A fresh temporary folder for writing the artifact of `key`, named by the key, this
+    /// process and this host (cluster nodes share the cache; a process id means something only
+    /// on its own host).
     /// - Throws: `CacheError` when it cannot be created.
     public func beginWrite(_ key: StageKey, kind: StageKind) throws -> PendingArtifact {
-        let name = "\(key.rawValue).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let name = "\(key.rawValue).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).\(Self.hostTag)"
         let folder = root.appendingPathComponent("tmp").appendingPathComponent(name)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -161,7 +163,15 @@ public struct ArtifactCache: Sendable {
         return result.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
     }
 
-    /// Removes temporary folders left by processes that no longer exist (after `kill -9`).
+    /// This host's short name, as temporary folder names carry it (letters, digits and `-`).
+    static let hostTag: String = {
+        let short = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        let tag = String(short.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" }.map(Character.init))
+        return tag.isEmpty ? "host" : tag
+    }()
+
+    /// Removes temporary folders left by processes of this host that no longer exist (after
+    /// `kill -9`); another host's are left alone (its process ids cannot be checked from here).
     /// - Returns: how many were removed.
     @discardableResult
     public func removeStaleTemporaries() -> Int {
@@ -170,6 +180,7 @@ public struct ArtifactCache: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
             let parts = name.split(separator: ".")
             guard parts.count >= 3, let pid = Int32(parts[1]) else { continue }
+            if parts.count >= 4, String(parts[3]) != Self.hostTag { continue }
             if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
                 discard(folder.appendingPathComponent(name))
                 removed += 1

@@ -17,16 +17,20 @@ public struct Catalog: Sendable {
     public var tasks: [String: any TaskDefinition]
     /// Every metric spelling (`auroc`, `precision@k`, ...).
     public var metrics: [MetricSpelling]
+    /// The profile options of each executor (`--executor` name → fields), which a spec's
+    /// `executors:` section and a `--profile` file are validated against.
+    public var executors: [String: [SchemaField]]
 
     /// Creates a catalog.
     public init(backbones: [String: any ComponentDefinition] = [:], datasets: [String: any DatasetDefinition] = [:],
                 heads: [String: any ComponentDefinition] = [:], tasks: [String: any TaskDefinition] = [:],
-                metrics: [MetricSpelling] = []) {
+                metrics: [MetricSpelling] = [], executors: [String: [SchemaField]] = [:]) {
         self.backbones = backbones
         self.datasets = datasets
         self.heads = heads
         self.tasks = tasks
         self.metrics = metrics
+        self.executors = executors
     }
 
     /// The metric that `name` spells, if any (`precision@10` is the `precision@k` spelling).

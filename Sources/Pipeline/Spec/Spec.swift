@@ -40,6 +40,9 @@ public struct Spec: Sendable {
     public var locations: [String: SpecLocation]
     /// Environment variables used at each key path, to explain where a path came from.
     public var variableUses: [String: [VariableUse]]
+    /// Executor profiles from the `executors:` section, by executor name; fields keyed by their
+    /// Swift (lowerCamelCase) names, validated against the executor's schema.
+    public var executors: [String: [String: ParameterValue]] = [:]
 
     /// Where `keyPath` was written (the spec file's first line when it is not known).
     public func location(of keyPath: String) -> SpecLocation {

@@ -148,6 +148,7 @@ extension SpecLoader {
             spec.labelDisplayNames.merge(file.labels ?? [:]) { first, _ in first }
         }
         for located in state.variableUses { spec.variableUses[located.keyPath] = located.uses }
+        spec.executors = main.executors ?? [:]
         var hasher = SHA256()
         for path in state.loadOrder { hasher.update(data: Data((state.texts[path] ?? "").utf8)) }
         spec.digest = hexString(hasher.finalize())
@@ -169,4 +170,5 @@ struct SpecFile: Decodable {
     var tasks: [ParameterValue]?
     var tables: [TableDeclaration]?
     var figures: [FigureDeclaration]?
+    var executors: [String: [String: ParameterValue]]?
 }

@@ -207,3 +207,29 @@ extension SpecLoader {
         return entry
     }
 }
+
+extension SpecLoader {
+    /// Validates a YAML mapping written outside a spec (an executor's `--profile` file) against
+    /// `fields`, as the spec's own sections are: unknown keys with a suggestion, wrong types, each
+    /// with its line and column.
+    /// - Parameters:
+    ///   - yaml: the mapping.
+    ///   - fields: what it may hold.
+    ///   - origin: how messages name the file.
+    ///   - directory: what relative paths are resolved against.
+    /// - Returns: the values, keyed by their Swift (lowerCamelCase) names.
+    /// - Throws: `SpecError` listing every problem.
+    public func loadOptions(yaml: String, fields: [SchemaField], origin: String, directory: URL) throws -> [String: ParameterValue] {
+        let node: Node
+        do {
+            guard let composed = try Yams.compose(yaml: yaml) else { return [:] }
+            node = composed
+        } catch let error as YamlError {
+            throw SpecError(diagnostics: [Self.syntaxDiagnostic(error, file: origin)])
+        }
+        var validator = SchemaValidator(file: origin, directory: directory, environment: environment, catalog: catalog)
+        let value = validator.convert(node, as: .object(ObjectSchema(fields)), path: "")
+        if !validator.diagnostics.isEmpty { throw SpecError(diagnostics: validator.diagnostics) }
+        return value?.objectValue ?? [:]
+    }
+}

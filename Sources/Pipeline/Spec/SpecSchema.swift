@@ -87,7 +87,13 @@ struct SpecSchema {
             SchemaField("tasks", .list(task, minimumCount: 1), required: true),
             SchemaField("tables", .list(Self.table)),
             SchemaField("figures", .list(Self.figure)),
+            SchemaField("executors", executors),
         ]))
+    }
+
+    /// `executors:`: a profile per executor, with the fields its registration declares.
+    var executors: SchemaType {
+        .object(ObjectSchema(catalog.executors.keys.sorted().map { SchemaField($0, .object(ObjectSchema(catalog.executors[$0]!))) }))
     }
 
     /// The top-level schema of a registry file (what `include:` brings in).
