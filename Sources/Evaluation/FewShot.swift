@@ -1,3 +1,5 @@
+import Random
+
 /// Training rows of one kind that a few-shot draw takes its shots from: the positives or the
 /// negatives of a binary label, or the samples of one class of a multi-class label.
 public struct FewShotGroup: Sendable, Equatable {

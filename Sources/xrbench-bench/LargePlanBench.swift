@@ -28,12 +28,6 @@ private let largeSpec = """
     """
 
 /// CPU seconds this process has used, over all its threads.
-private func processCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-}
-
 /// `make bench`: `xrbench plan` on a 100,000-stage spec, with an empty cache and again with its
 /// descriptors saved, and where the time goes (loading, compiling with keys, saving descriptors,
 /// cache lookups, text rendering).

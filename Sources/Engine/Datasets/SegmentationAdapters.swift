@@ -25,7 +25,7 @@ public struct SIIMAdapter: DatasetAdapter {
         ["rle_csv", "test_rle_csv"].flatMap { key -> [SpecProblem] in
             guard let path = options[key]?.stringValue else { return [] }
             do {
-                let header = try CSVAdapter.header(of: URL(fileURLWithPath: path)).map { $0.trimmingCharacters(in: .whitespaces) }
+                let header = try CSVAdapter.header(of: URL(fileURLWithPath: path), encoding: .utf8).map { $0.trimmingCharacters(in: .whitespaces) }
                 return ["ImageId", "EncodedPixels"].filter { !header.contains($0) }.map {
                     SpecProblem(at: key, "\(path) has no column \"\($0)\" (it has \(header.joined(separator: ", "))); name SIIM-ACR's train-rle.csv, whose columns are ImageId and EncodedPixels")
                 }
