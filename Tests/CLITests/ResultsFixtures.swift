@@ -184,7 +184,8 @@ enum ResultsFixtures {
                 }
             }
             try store.recordOutputs(StageOutputs(
-                results: [ResultRow(coordinates: at, metric: "precision@5", value: value, sampleCount: 2)],
+                // 200 queries: above the small-sample threshold, so the tables carry no ‡ mark.
+                results: [ResultRow(coordinates: at, metric: "precision@5", value: value, sampleCount: 200)],
                 predictions: predictions), stageKey: key(stageNumber), runID: runID)
             try store.recordStageExecution(StageExecutionRecord(runID: runID, stageKey: key(stageNumber), kind: "retrieval",
                                                                 parametersJSON: "{}", status: .succeeded))

@@ -9,24 +9,25 @@ struct ProbeTaskCompiler {
     let task: TaskSpec
     let fairness: Bool
 
-    /// The stages `compile` adds, from the axis sizes alone: per cell (backbone, dataset, head,
-    /// fraction or shots, seed or try, features) a split and a probe per training subgroup, and
+    /// The stages `compile` adds, from the axis sizes alone: per dataset, fraction or shots, seed
+    /// or try, and training subgroup a split (every backbone, head and feature shares it); per
+    /// cell (backbone, dataset, head, regime, seed, features) a probe per training subgroup, and
     /// per test subgroup a metric (and for fairness a bootstrap); for fairness one comparison
     /// family per cell; with `compare`, per cell without its backbone a paired test per
     /// training and test subgroup; plus the shared manifests and embeddings.
     var stageCount: Int {
         let matrix = task.matrix
-        let tries = (try? task.options(as: ProbeTaskOptions.self))?.tries
-        let compare = (try? task.options(as: ProbeTaskOptions.self))?.compare != nil
+        let options = try? task.options(as: ProbeTaskOptions.self)
         let regimes = matrix.axes["shots"] != nil ? matrix.size(of: "shots") : matrix.size(of: "fraction")
-        let seeds = matrix.axes["seed"] != nil ? matrix.size(of: "seed") : tries ?? 1
+        let seeds = matrix.axes["seed"] != nil ? matrix.size(of: "seed") : options?.tries ?? 1
+        let train = matrix.size(of: "train"), test = matrix.size(of: "test")
+        let splits = StageCount.product([matrix.size(of: "dataset"), regimes, seeds, train])
         let unpaired = StageCount.product(["dataset", "head", "features"].map { matrix.size(of: $0) } + [regimes, seeds])
         let cells = StageCount.product([matrix.size(of: "backbone"), unpaired])
-        let train = matrix.size(of: "train"), test = matrix.size(of: "test")
-        let perTraining = StageCount.sum([2, StageCount.product([test, fairness ? 2 : 1])])
+        let perTraining = StageCount.sum([1, StageCount.product([test, fairness ? 2 : 1])])
         let perCell = StageCount.sum([StageCount.product([train, perTraining]), fairness ? 1 : 0])
-        let paired = compare ? StageCount.product([unpaired, train, test]) : 0
-        return StageCount.sum([StageCount.sharedStages(matrix), StageCount.product([cells, perCell]), paired])
+        let paired = options?.compare != nil ? StageCount.product([unpaired, train, test]) : 0
+        return StageCount.sum([StageCount.sharedStages(matrix), splits, StageCount.product([cells, perCell]), paired])
     }
 
     /// The training regime of a cell: a fraction of the training part, or a few-shot draw.
