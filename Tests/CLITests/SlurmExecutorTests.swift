@@ -156,9 +156,12 @@ struct SlurmExecutorTests {
         #expect(run.status == 0, "\(run.output)\n\(run.errorOutput)")
         #expect(try Self.results(in: folder) == expected)
         // Packed: far fewer arrays (sbatch calls) than stages; the embeddings' shards in parts.
+        // How many arrays depends on when stages become ready (one array per kind and wave):
+        // 11 to 13 arrays for these 38 stages were seen on 2 cores, idle and loaded; a
+        // submission per stage would be 38.
         let note = try #require(run.output.split(separator: "\n").first { $0.contains("sbatch calls") }, "\(run.output)")
         let numbers = note.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-        #expect(numbers.count >= 4 && numbers[2] * 3 <= numbers[0], "\(note)")
+        #expect(numbers.count >= 4 && numbers[2] * 2 <= numbers[0], "\(note)")
         let (_, events) = try Self.journal(in: folder)
         #expect(Self.submissionsPerItem(events).keys.contains { $0.contains(" part 1/2") }, "no embedding was filled in parts")
         #expect(Self.submissionsPerItem(events).values.allSatisfy { $0 == 1 })
