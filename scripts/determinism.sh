@@ -46,7 +46,7 @@ for target in $targets; do
       > "$folder/run.log" 2>&1 || { cat "$folder/run.log"; exit 1; }
     "$binary" tables --db "$folder/xrbench.sqlite" --out "$folder/out" --spec Experiments/demo.yaml \
       --cache "$folder/cache" > "$folder/tables.log"
-    coordinates="task, backbone, dataset, head, features, fraction, seed, train_subgroup, test_subgroup, label, metric"
+    coordinates="task, backbone, dataset, head, features, fraction, seed, shots, train_subgroup, test_subgroup, label, metric"
     "$binary" query --db "$folder/xrbench.sqlite" --format csv \
       "SELECT $coordinates, value FROM latest_result ORDER BY $coordinates" > "$folder/results.csv.tmp"
     "$binary" query --db "$folder/xrbench.sqlite" --format csv \

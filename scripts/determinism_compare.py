@@ -14,7 +14,7 @@ import pathlib
 import statistics
 import sys
 
-COORDINATES = ["task", "backbone", "dataset", "head", "features", "fraction", "seed",
+COORDINATES = ["task", "backbone", "dataset", "head", "features", "fraction", "seed", "shots",
                "train_subgroup", "test_subgroup", "label", "metric"]
 
 
