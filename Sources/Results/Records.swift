@@ -282,23 +282,39 @@ public struct StageOutputs: Codable, Sendable, Hashable {
     /// Problems with samples of a dataset that did not stop the stage (an unreadable image
     /// skipped, a patient whose rows disagree on sex).
     public var sampleIssues: [SampleIssueRow]
+    /// Per-image, per-class segmentation scores.
+    public var segmentationScores: [SegmentationScoreRow]
 
     /// Creates stage outputs; every list defaults to empty.
     public init(results: [ResultRow] = [], bootstrapReplicates: [BootstrapReplicateRow] = [],
                 statisticalTests: [StatisticalTestRow] = [], predictions: [PredictionRow] = [],
-                sampleIssues: [SampleIssueRow] = []) {
+                sampleIssues: [SampleIssueRow] = [], segmentationScores: [SegmentationScoreRow] = []) {
         self.results = results
         self.bootstrapReplicates = bootstrapReplicates
         self.statisticalTests = statisticalTests
         self.predictions = predictions
         self.sampleIssues = sampleIssues
+        self.segmentationScores = segmentationScores
     }
 
     private enum CodingKeys: String, CodingKey {
-        case results, bootstrapReplicates, statisticalTests, predictions, sampleIssues
+        case results, bootstrapReplicates, statisticalTests, predictions, sampleIssues, segmentationScores
     }
 
-    /// Decodes outputs; `sampleIssues` is absent from artifacts written before it existed.
+    /// Encodes every list; `segmentationScores` only when there are some, so the outputs of
+    /// other stages are the bytes they were before it existed.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(results, forKey: .results)
+        try container.encode(bootstrapReplicates, forKey: .bootstrapReplicates)
+        try container.encode(statisticalTests, forKey: .statisticalTests)
+        try container.encode(predictions, forKey: .predictions)
+        try container.encode(sampleIssues, forKey: .sampleIssues)
+        if !segmentationScores.isEmpty { try container.encode(segmentationScores, forKey: .segmentationScores) }
+    }
+
+    /// Decodes outputs; `sampleIssues` and `segmentationScores` are absent from artifacts written
+    /// before they existed (and `segmentationScores` from stages that have none).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         results = try container.decode([ResultRow].self, forKey: .results)
@@ -306,6 +322,7 @@ public struct StageOutputs: Codable, Sendable, Hashable {
         statisticalTests = try container.decode([StatisticalTestRow].self, forKey: .statisticalTests)
         predictions = try container.decode([PredictionRow].self, forKey: .predictions)
         sampleIssues = try container.decodeIfPresent([SampleIssueRow].self, forKey: .sampleIssues) ?? []
+        segmentationScores = try container.decodeIfPresent([SegmentationScoreRow].self, forKey: .segmentationScores) ?? []
     }
 }
 

@@ -54,7 +54,7 @@ public struct DINOv2Family: BackboneFamily {
             return nil
         }
         let side = (options["resolution"]?.integerValue ?? Self.defaultResolution) / configuration.patchSize
-        return EmbeddingShape(dimension: configuration.hiddenSize, grid: [side, side])
+        return EmbeddingShape(dimension: configuration.hiddenSize, grid: [side, side], depth: configuration.layerCount)
     }
 
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {
@@ -98,7 +98,7 @@ public struct TinyRandomViTFamily: BackboneFamily {
 
     public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? {
         let side = (options["resolution"]?.integerValue ?? Self.defaultResolution) / 14
-        return EmbeddingShape(dimension: 192, grid: [side, side])
+        return EmbeddingShape(dimension: 192, grid: [side, side], depth: Self.configuration(resolution: 14).layerCount)
     }
 
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {

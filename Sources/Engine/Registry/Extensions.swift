@@ -35,11 +35,14 @@ public struct EmbeddingShape: Sendable, Hashable {
     public var dimension: Int
     /// Patch grid of its tokens (rows, columns), nil without tokens.
     public var grid: [Int]?
+    /// Number of blocks whose outputs can be stored (`layers` 1...depth), nil when unknown.
+    public var depth: Int?
 
     /// Creates a shape.
-    public init(dimension: Int, grid: [Int]?) {
+    public init(dimension: Int, grid: [Int]?, depth: Int? = nil) {
         self.dimension = dimension
         self.grid = grid
+        self.depth = depth
     }
 
     /// Bytes one image takes in the store: float32 CLS and mean, float16 tokens.

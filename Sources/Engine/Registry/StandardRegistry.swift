@@ -29,11 +29,13 @@ extension Registry {
         registry.register(task: RetrievalTask())
         registry.register(task: ClassificationTask())
         registry.register(task: FairnessTask())
+        registry.register(task: SegmentationTask())
         // Metrics: the built-in classification metrics and the precision@k family.
         for spelling in MetricCatalog.standard.spellings where !spelling.isFamily {
             registry.register(metric: MetricCatalog.standard.metric(named: spelling.name)!)
         }
         registry.register(metricFamily: PrecisionAtK.family)
+        for metric in SegmentationMetricName.allCases { registry.register(metric: metric) }
         // Executors.
         registry.register(executor: LocalExecutorKind())
         return registry
