@@ -178,10 +178,9 @@ struct SegmentationProject {
                 bootstrap: {replicates: 20, seed: 1}
                 matrix: {backbone: [tiny], dataset: [phantom], decoder: [upernet]}
             """
-        func scores(_ project: SegmentationProject) throws -> [[String]] {
+        func scores(_ project: SegmentationProject) throws -> [[QueryValue]] {
             let store = try ResultStore.openReadOnly(path: project.configuration.databasePath)
             return try store.query("SELECT sample_id, class, dice, iou FROM latest_segmentation_score ORDER BY sample_id, class").rows
-                .map { $0.map { $0.description } }
         }
         let first = try SegmentationProject(), second = try SegmentationProject()
         for project in [first, second] {
