@@ -48,6 +48,7 @@ public struct SegmentationMetricRunner: StageRunner {
         results.append(row("", .iou, scores.meanIoU, count: images, note: deviation))
         results.append(row("", .dicePositive, scores.meanDicePositive, count: artifact.positive.filter { $0.contains(true) }.count,
                            note: scores.meanDicePositive == nil ? "no test image has a pixel of any class" : deviation))
+        try copyExamples(artifact, from: context.input("train").directory, to: context.outputDirectory)
         var scoreRows: [SegmentationScoreRow] = []
         if parameters.recordScores {
             for image in 0..<images {
@@ -104,6 +105,29 @@ public struct SegmentationBootstrapRunner: StageRunner {
             BootstrapReplicateRow(coordinates: coordinates, metric: metric, replicate: $0.offset, value: $0.element.value)
         }
         return StageOutputs(results: rows, bootstrapReplicates: replicates)
+    }
+}
+
+extension SegmentationMetricRunner {
+    /// The examples file the qualitative figure reads from this stage's artifact.
+    static let examplesFile = "examples.json"
+
+    /// What `examples.json` holds: the classes (in the panels' colour order) and the panels.
+    struct ExampleList: Codable {
+        var classes: [String]
+        var examples: [SegmentationExamples.Entry]
+    }
+
+    /// Copies the trained stage's example panels beside the recorded scores, so that
+    /// `xrbench tables` finds them from the stage key the results carry.
+    private func copyExamples(_ artifact: SegmentationArtifact, from source: URL, to directory: URL) throws {
+        guard !artifact.examples.isEmpty else { return }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent(SegmentationArtifact.examplesFolder),
+                                                withIntermediateDirectories: true)
+        for example in artifact.examples {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(example.file), to: directory.appendingPathComponent(example.file))
+        }
+        try ArtifactJSON.write(ExampleList(classes: artifact.classes, examples: artifact.examples), to: directory, name: Self.examplesFile)
     }
 }
 

@@ -109,6 +109,8 @@ public enum FigureKind: String, Sendable, Hashable, Codable, CaseIterable {
     case fairnessBoxplot = "fairness-boxplot"
     /// Queries with their top-k neighbours.
     case retrievalGallery = "retrieval-gallery"
+    /// Example test images of a segmentation task with their ground truth and prediction.
+    case segmentationExamples = "segmentation-examples"
 }
 
 /// A table to render from recorded results.
