@@ -14,7 +14,9 @@ extension ResultReader {
     /// The segmentation-metric stages of `task` in the current runs, in the order they were recorded.
     public func recordedSegmentations(experiment: String, task: String) throws -> [RecordedSegmentation] {
         try read("listing segmentation stages of \(task)") { db in
-            try Row.fetchAll(db, sql: """
+            // A database last written before segmentation scores existed has no such table.
+            guard try db.tableExists("segmentation_score") else { return [] }
+            return try Row.fetchAll(db, sql: """
                 SELECT stage_key, backbone, dataset, head, seed FROM latest_result
                 WHERE experiment = ? AND task = ? AND metric = 'dice' AND label = ''
                   AND stage_key IN (SELECT stage_key FROM segmentation_score)
@@ -29,7 +31,8 @@ extension ResultReader {
     /// Tasks of `experiment` with per-image segmentation scores, in recorded order.
     public func segmentationTasks(experiment: String) throws -> [String] {
         try read("listing segmentation tasks of \(experiment)") { db in
-            try String.fetchAll(db, sql: """
+            guard try db.tableExists("segmentation_score") else { return [] }
+            return try String.fetchAll(db, sql: """
                 SELECT task FROM latest_result WHERE experiment = ? AND stage_key IN (SELECT stage_key FROM segmentation_score)
                 GROUP BY task ORDER BY min(id)
                 """, arguments: [experiment])
