@@ -133,6 +133,22 @@ struct SegmentationProject {
         #expect(problem.location.line == 10)
     }
 
+    @Test func uperNetsDefaultBlocksAreRefusedForABackboneOfAnotherDepth() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xrbench-depth-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // A ViT-S/14 layout with 6 blocks: config.json is all the plan reads.
+        try #"{"model_type": "dinov2", "hidden_size": 384, "num_hidden_layers": 6, "num_attention_heads": 6, "patch_size": 14, "image_size": 518}"#
+            .write(to: folder.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let yaml = SegmentationProject.spec(task: """
+              - name: seg
+                kind: segmentation
+                matrix: {backbone: [small], dataset: [phantom], decoder: [upernet]}
+            """).replacingOccurrences(of: "  pixels: {kind: pixels, size: 8}", with: "  small: {kind: dinov2, path: \(folder.path)}")
+        let problems = try SegmentationProject.problems(yaml)
+        #expect(problems.map(\.keyPath) == ["tasks[0].matrix.backbone[0]"])
+        #expect(problems.first?.message.contains("give `upernet: {layers: [2, 3, 4, 6]}`") == true, "\(problems)")
+    }
+
     @Test func aDatasetWithoutMasksAndAnUnknownClassArePlanTimeErrors() throws {
         let noMasks = try SegmentationProject.problems(SegmentationProject.spec(task: """
               - name: seg

@@ -120,6 +120,15 @@ struct SegmentationTaskCompiler {
             return false
         }
         guard decoders.contains(.upernet), let depth = shape.depth else { return true }
+        if options.upernet?.layers == nil, depth != 12 {
+            // [4, 6, 8, 12] are mmsegmentation's blocks of a 12-block ViT-B; for another depth the
+            // matching blocks are a choice the spec should state.
+            let suggestion = [depth / 3, depth / 2, 2 * depth / 3, depth].map(String.init).joined(separator: ", ")
+            graph.report(at: task.keyPath("matrix.backbone[\(index)]"),
+                         "backbone \"\(name)\" has \(depth) blocks, and UPerNet's default blocks [4, 6, 8, 12] are those of a 12-block ViT; "
+                         + "give `upernet: {layers: [\(suggestion)]}` (or other blocks in 1...\(depth))")
+            return false
+        }
         var ok = true
         for (position, layer) in options.upernetLayers.enumerated() where layer > depth {
             let keyPath = options.upernet?.layers == nil ? task.keyPath("matrix.decoder") : task.keyPath("upernet.layers[\(position)]")
