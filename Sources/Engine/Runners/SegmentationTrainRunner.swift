@@ -78,8 +78,7 @@ public struct SegmentationTrainRunner: StageRunner {
             crossEntropyWeight: parameters.loss == .diceAndCrossEntropy ? 1 : 0, seed: UInt64(parameters.seed))
         let trainer = try SegmentationTrainer(train: train, validation: validation, configuration: configuration, threads: context.threads)
         let began = Date()
-        let result = trainer.fit()
-        try context.checkCancellation()
+        let result = try trainer.fit(checkingCancellation: context.checkCancellation)
         let scores = try trainer.evaluate(test)
         artifact.classes = test.classNames
         artifact.testRows = test.rows
