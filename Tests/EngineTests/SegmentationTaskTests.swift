@@ -107,6 +107,24 @@ struct SegmentationProject {
         #expect(try value("dice-pos", "lungs") == dicePositive)
     }
 
+    @Test func masksDefaultToTheBackbonesInputSizeAndTheEmbeddingStoresWhatTheDecodersRead() throws {
+        let registry = Registry.standard
+        let spec = try SpecLoader(catalog: registry.catalog, environment: [:]).load(text: SegmentationProject.spec(task: """
+              - name: seg
+                kind: segmentation
+                matrix: {backbone: [tiny], dataset: [phantom], decoder: [linear, upernet]}
+            """), directory: FileManager.default.temporaryDirectory)
+        let graph = try GraphBuilder.compile(spec, catalog: registry.catalog, options: registry.compileOptions,
+                                             digester: FileDigester(memoURL: nil)).graph
+        let train = graph.stages.filter { $0.kind == .segmentationTrain }
+        #expect(train.count == 2)
+        for stage in train {
+            #expect(try stage.parameters.decode(SegmentationTrainParameters.self).maskSize == 112)
+        }
+        let embed = try #require(graph.stages.first { $0.kind == .embed })
+        #expect(try embed.parameters.decode(EmbedParameters.self).outputs == EmbeddingOutputs(patchTokens: true, layers: [4, 6, 8, 12]))
+    }
+
     @Test func anUnknownDecoderOptionIsAPlanTimeErrorAtItsKey() throws {
         let problems = try SegmentationProject.problems(SegmentationProject.spec(task: """
               - name: seg

@@ -139,6 +139,14 @@ struct SegmentationTaskCompiler {
         return ok
     }
 
+    /// Masks at the backbone's input resolution (518 for the paper's ViTs), 224 when it cannot tell.
+    static func defaultMaskSize(backbone: String, graph: GraphBuilder) -> Int {
+        guard let entry = graph.spec.backbones[backbone], let family = graph.catalog.backbones[entry.kind] as? any BackboneFamily else {
+            return 224
+        }
+        return family.embeddingShape(entry.options)?.resolution ?? 224
+    }
+
     private func addCell(_ options: SegmentationTaskOptions, backbone: String, dataset: String, decoder: SegmentationDecoderName,
                          seed: Int, embed: Stage, manifest: Stage, graph: inout GraphBuilder) {
         let split = graph.add(.split, parameters: SplitParameters(
@@ -158,7 +166,8 @@ struct SegmentationTaskCompiler {
             decoder: decoder, upernet: upernet, classes: options.classes, activation: options.activation ?? "sigmoid",
             loss: options.loss ?? .dice, batch: options.batch ?? 8, learningRate: options.lr ?? 1e-4,
             iterations: options.iterations ?? 5_000, validationInterval: options.validationInterval ?? 100,
-            patience: options.patience ?? 10, learningRatePatience: options.lrPatience ?? 2, maskSize: options.maskSize ?? 224,
+            patience: options.patience ?? 10, learningRatePatience: options.lrPatience ?? 2,
+            maskSize: options.maskSize ?? Self.defaultMaskSize(backbone: backbone, graph: graph),
             augment: augment, examples: options.examples ?? 4, seed: seed,
             backbone: augment == .paper ? embed.parameters.decodeEmbedParameters() : nil)
         let cell = StageCoordinates(experiment: graph.spec.experiment, task: task.name, backbone: backbone, dataset: dataset,
