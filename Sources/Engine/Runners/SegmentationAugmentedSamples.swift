@@ -48,6 +48,17 @@ final class AugmentedSegmentationSamples: SegmentationSamples {
             throw RunnerError.badOption(stage: context.stage.label, option: "augment", value: "paper",
                                         reason: "the \(embed.backbone) backbone does not run on images here; use augment: none")
         }
+        // Every training image is decoded on each of its draws; one that no longer decodes (moved or
+        // changed since it was embedded) is an error now, naming it, rather than in the middle of training.
+        for row in stored.rows {
+            let url = manifest.imageURL(of: manifest.samples[row])
+            do {
+                _ = try decodeImage(at: url)
+            } catch {
+                throw RunnerError.badOption(stage: context.stage.label, option: "augment", value: "paper",
+                                            reason: "training image \(url.path) does not decode (\(error)); augmentation reads the images themselves")
+            }
+        }
         self.stored = stored
         self.manifest = manifest
         self.model = backbone.model
@@ -94,8 +105,8 @@ final class AugmentedSegmentationSamples: SegmentationSamples {
         unit.mean = nil
         unit.std = nil
         unit.replicateGreyToThreeChannels = false
-        // The image was decoded when it was embedded, so it decodes now; should it have changed
-        // on disk since, training on a blank image is worse than stopping, hence the precondition.
+        // Every training image decoded when the samples were built; one changed on disk since,
+        // mid-training, stops the process rather than train on a blank image.
         let url = manifest.imageURL(of: manifest.samples[stored.rows[sample]])
         guard let decoded = try? decodeImage(at: url) else { preconditionFailure("\(stage): \(url.path) no longer decodes") }
         let image = unit.apply(to: decoded)
