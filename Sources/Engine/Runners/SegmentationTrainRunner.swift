@@ -46,6 +46,11 @@ public struct SegmentationTrainRunner: StageRunner {
         guard manifest.samples.count == split.sampleCount else {
             throw RunnerError.artifact(path: "split of \(context.stage.label)", problem: "the split has \(split.sampleCount) samples, the manifest \(manifest.samples.count)")
         }
+        if parameters.activation == "softmax", manifest.segmentation?.exclusive == false {
+            throw RunnerError.badOption(stage: context.stage.label, option: "activation", value: "softmax",
+                                        reason: "the classes of \(manifest.dataset) may overlap (\(manifest.segmentation?.classes.joined(separator: ", ") ?? "")); "
+                                            + "a softmax needs exclusive classes, so use activation: sigmoid")
+        }
         let layers: [Int?] = parameters.upernet.map { $0.blocks.map { Optional($0) } } ?? [nil]
         let embedDirectory = try context.input("embed").directory
         func samples(_ rows: [Int]) throws -> StoredSegmentationSamples {
