@@ -197,6 +197,25 @@ struct SegmentationProject {
     }
 }
 
+@Suite struct SegmentationRunErrorTests {
+    @Test func aSoftmaxOverClassesThatMayOverlapFailsItsStageNamingTheOption() throws {
+        let project = try SegmentationProject()
+        let report = try project.run(SegmentationProject.spec(task: """
+              - name: seg
+                kind: segmentation
+                classes: [lungs, heart]
+                activation: softmax
+                iterations: 5
+                matrix: {backbone: [tiny], dataset: [phantom]}
+            """).replacingOccurrences(of: "resolution: 112", with: "resolution: 56"))
+        #expect(report.status == .failed)
+        let failure = try #require(report.failures.first)
+        #expect(failure.label.hasPrefix("segmentation-train seg"))
+        #expect(failure.message.contains("activation") && failure.message.contains("may overlap"), "\(failure.message)")
+        #expect(report.blocked == 2, "its metric and bootstrap stages")
+    }
+}
+
 @Suite struct SegmentationAugmentedRunTests {
     @Test func uperNetWithThePapersAugmentationsRunsTheBackbonePerIterationAndIsDeterministic() throws {
         let task = """
