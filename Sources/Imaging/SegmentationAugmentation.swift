@@ -113,6 +113,7 @@ public struct SpatialTransform: Sendable, Equatable {
 /// - Gaussian noise, p = 0.1: + N(0, 0.05²).
 /// Pixel lengths are at `referenceSize` (518, the paper's input) and scale with the image.
 public struct SegmentationAugmentation: Sendable, Equatable {
+    // Probabilities, ranges and pixel lengths (at `referenceSize`) of each part, as listed above.
     public var affineProbability = 0.5, translate = 40.0, rotate = Double.pi / 36, scale = 0.15
     public var elasticProbability = 0.1, elasticSpacing = 200.0, elasticMagnitude = 2.0
     public var elasticRotate = Double.pi / 72, elasticShear = 0.1, elasticTranslate = 10.0, elasticScale = (0.05, 0.15)

@@ -22,11 +22,17 @@ public struct SegmentationTrainParameters: Sendable, Equatable, Codable {
     public var activation: String
     /// Dice or Dice + cross-entropy.
     public var loss: SegmentationLossKind
+    /// Images per iteration.
     public var batch: Int
+    /// Adam's initial learning rate.
     public var learningRate: Double
+    /// At most this many iterations.
     public var iterations: Int
+    /// Iterations between validations.
     public var validationInterval: Int
+    /// Validations without improvement before training stops.
     public var patience: Int
+    /// Validations without improvement before the rate halves.
     public var learningRatePatience: Int
     /// Side of the square masks the loss and the scores are computed at.
     public var maskSize: Int
@@ -49,7 +55,9 @@ public struct SegmentationMetricParameters: Sendable, Hashable, Codable {
 
 /// `segmentation-bootstrap`: replicates of the mean Dice over test images.
 public struct SegmentationBootstrapParameters: Sendable, Hashable, Codable {
+    /// Number of replicates.
     public var replicates: Int
+    /// Resampling seed.
     public var seed: Int
 }
 
