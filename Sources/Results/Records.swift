@@ -301,25 +301,42 @@ public struct StageOutputs: Codable, Sendable, Hashable {
     public var sampleIssues: [SampleIssueRow]
     /// Per-epoch training curves of trained heads.
     public var trainingCurves: [TrainingCurveRow]
+    /// Per-image, per-class segmentation scores.
+    public var segmentationScores: [SegmentationScoreRow]
 
     /// Creates stage outputs; every list defaults to empty.
     public init(results: [ResultRow] = [], bootstrapReplicates: [BootstrapReplicateRow] = [],
                 statisticalTests: [StatisticalTestRow] = [], predictions: [PredictionRow] = [],
-                sampleIssues: [SampleIssueRow] = [], trainingCurves: [TrainingCurveRow] = []) {
+                sampleIssues: [SampleIssueRow] = [], trainingCurves: [TrainingCurveRow] = [],
+                segmentationScores: [SegmentationScoreRow] = []) {
         self.trainingCurves = trainingCurves
         self.results = results
         self.bootstrapReplicates = bootstrapReplicates
         self.statisticalTests = statisticalTests
         self.predictions = predictions
         self.sampleIssues = sampleIssues
+        self.segmentationScores = segmentationScores
     }
 
     private enum CodingKeys: String, CodingKey {
-        case results, bootstrapReplicates, statisticalTests, predictions, sampleIssues, trainingCurves
+        case results, bootstrapReplicates, statisticalTests, predictions, sampleIssues, trainingCurves, segmentationScores
     }
 
-    /// Decodes outputs; `sampleIssues` and `trainingCurves` are absent from artifacts written
-    /// before they existed.
+    /// Encodes every list; `segmentationScores` only when there are some, so the outputs of
+    /// other stages are the bytes they were before it existed.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(results, forKey: .results)
+        try container.encode(bootstrapReplicates, forKey: .bootstrapReplicates)
+        try container.encode(statisticalTests, forKey: .statisticalTests)
+        try container.encode(predictions, forKey: .predictions)
+        try container.encode(sampleIssues, forKey: .sampleIssues)
+        try container.encode(trainingCurves, forKey: .trainingCurves)
+        if !segmentationScores.isEmpty { try container.encode(segmentationScores, forKey: .segmentationScores) }
+    }
+
+    /// Decodes outputs; `sampleIssues`, `trainingCurves` and `segmentationScores` are absent from artifacts written
+    /// before they existed (and `segmentationScores` from stages that have none).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         results = try container.decode([ResultRow].self, forKey: .results)
@@ -328,6 +345,7 @@ public struct StageOutputs: Codable, Sendable, Hashable {
         predictions = try container.decode([PredictionRow].self, forKey: .predictions)
         sampleIssues = try container.decodeIfPresent([SampleIssueRow].self, forKey: .sampleIssues) ?? []
         trainingCurves = try container.decodeIfPresent([TrainingCurveRow].self, forKey: .trainingCurves) ?? []
+        segmentationScores = try container.decodeIfPresent([SegmentationScoreRow].self, forKey: .segmentationScores) ?? []
     }
 }
 

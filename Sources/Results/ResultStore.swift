@@ -250,6 +250,14 @@ public final class ResultStore: Sendable {
                 try insertIssue.execute(arguments: [stageKey, issue.dataset, issue.sampleID, issue.patientID, issue.file, issue.line,
                                                     issue.severity.rawValue, issue.message])
             }
+            let insertScore = try db.cachedStatement(sql: """
+                INSERT INTO segmentation_score (stage_key, sample_id, patient_id, class, dice, iou, positive)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for score in outputs.segmentationScores {
+                try insertScore.execute(arguments: [stageKey, score.sampleID, score.patientID, score.className, score.dice,
+                                                    score.iou, score.positive])
+            }
         }
     }
 
@@ -291,7 +299,8 @@ public final class ResultStore: Sendable {
                 bootstrapReplicates: try rows(BootstrapReplicateTableRecord.self).map(\.row),
                 statisticalTests: try rows(StatisticalTestTableRecord.self).map(\.row),
                 predictions: try rows(PredictionTableRecord.self).map(\.row),
-                trainingCurves: try rows(TrainingCurveTableRecord.self).map(\.row))
+                trainingCurves: try rows(TrainingCurveTableRecord.self).map(\.row),
+                segmentationScores: try rows(SegmentationScoreTableRecord.self).map(\.row))
         }
     }
 

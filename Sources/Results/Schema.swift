@@ -301,6 +301,29 @@ enum Schema {
                 """)
         }
         registerComparisons(&migrator)
+        migrator.registerMigration("v8: segmentation scores per image and class") { db in
+            try db.execute(sql: """
+                CREATE TABLE segmentation_score (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    stage_key TEXT NOT NULL REFERENCES stage_output(stage_key) ON DELETE CASCADE,
+                    sample_id TEXT NOT NULL,
+                    patient_id TEXT NOT NULL,
+                    class TEXT NOT NULL,
+                    dice REAL NOT NULL CHECK (dice >= 0 AND dice <= 1),
+                    iou REAL NOT NULL CHECK (iou >= 0 AND iou <= 1),
+                    positive INTEGER NOT NULL CHECK (positive IN (0, 1)),
+                    UNIQUE (stage_key, sample_id, class)
+                );
+
+                -- The scores of the stages each experiment's current run used, with the stage's
+                -- result coordinates (one result row per stage carries them: its mean Dice).
+                CREATE VIEW latest_segmentation_score AS
+                SELECT DISTINCT r.experiment, r.task, r.backbone, r.dataset, r.head, r.seed,
+                       s.stage_key, s.sample_id, s.patient_id, s.class, s.dice, s.iou, s.positive
+                FROM segmentation_score s
+                JOIN latest_result r ON r.stage_key = s.stage_key AND r.metric = 'dice' AND r.label = ''
+                """)
+        }
         return migrator
     }
 }

@@ -30,7 +30,54 @@ struct FigureRenderer {
         case .retrievalGallery: return try gallery(figure, experiment: experiment)
         case .reliabilityDiagram: return try reliability(figure, experiment: experiment)
         case .trainingCurves: return try curves(figure, experiment: experiment)
+        case .segmentationExamples: return try segmentationExamples(figure, experiment: experiment)
         }
+    }
+
+    /// One SVG per segmentation cell (backbone, dataset, decoder, seed) of the task: its example
+    /// test images, ground truth and prediction, read from the metric stage's artifact in the cache.
+    private func segmentationExamples(_ figure: ExperimentReportPlan.Figure, experiment: String) throws
+        -> (figures: [ReportIndex.FigureEntry], notes: [String]) {
+        struct ExampleList: Decodable {
+            struct Entry: Decodable {
+                var file: String
+                var sampleID: String
+            }
+            var classes: [String]
+            var examples: [Entry]
+        }
+        let cells = try reader.recordedSegmentations(experiment: experiment, task: figure.task)
+        guard !cells.isEmpty else {
+            return ([], ["figure \(figure.name) (\(experiment)): no segmentation scores of task \(figure.task) are recorded; run it first"])
+        }
+        var entries: [ReportIndex.FigureEntry] = []
+        var notes: [String] = []
+        for cell in cells {
+            let artifact = thumbnails.cacheFolder.appendingPathComponent("segmentation-metric").appendingPathComponent(cell.stageKey)
+            guard let data = try? Data(contentsOf: artifact.appendingPathComponent("examples.json")),
+                  let list = try? JSONDecoder().decode(ExampleList.self, from: data), !list.examples.isEmpty else {
+                notes.append("figure \(figure.name) (\(experiment)): no example panels for \(cell.backbone) \(cell.decoder) in "
+                    + "\(artifact.path) (a cache elsewhere: pass it with --cache; or the task ran with examples: 0)")
+                continue
+            }
+            let examples = list.examples.compactMap { entry in
+                (try? Data(contentsOf: artifact.appendingPathComponent(entry.file))).map {
+                    SegmentationExampleFigure.Example(sampleID: entry.sampleID, png: $0)
+                }
+            }
+            let seed = cell.seed.map { " s=\($0)" } ?? ""
+            let title = (figure.caption ?? "Segmentation: \(figure.task)") + " — \(cell.backbone), \(cell.decoder)\(seed)"
+            let plot = SegmentationExampleFigure(title: title, classes: list.classes, examples: examples)
+            let suffix = cells.count > 1 ? "-\(cell.backbone)-\(cell.dataset)-\(cell.decoder)" + (cell.seed.map { "-s\($0)" } ?? "") : ""
+            let file = fileStem(figure.name + suffix) + ".svg"
+            try writeText(plot.svg(), to: folder.appendingPathComponent(file))
+            let names = ["red", "green", "blue", "orange", "purple", "cyan", "magenta", "lime"]
+            let colours = list.classes.enumerated().map { "\($0.element) \(names[$0.offset % names.count])" }.joined(separator: ", ")
+            entries.append(ReportIndex.FigureEntry(
+                experiment: experiment, file: file,
+                caption: "\(title): test images, ground truth and prediction overlaid (\(colours)); cf. the paper's Figure 3"))
+        }
+        return (entries, notes)
     }
 
     private func fairness(_ figure: ExperimentReportPlan.Figure, experiment: String, smallSample: Int) throws
@@ -122,7 +169,7 @@ final class ThumbnailSource {
     /// Longest side of a thumbnail in pixels.
     let size = 96
     /// The artifact cache folder.
-    private let cacheFolder: URL
+    let cacheFolder: URL
 
     /// Checks the given dataset folders; the cache is searched later, when needed.
     /// - Throws: `CommandError` when a folder given with `--images` has no readable manifest.

@@ -216,8 +216,8 @@ struct SpecDeclarations {
         return requests
     }
 
-    /// Fairness box plots for every task with bootstrap replicates, and a retrieval gallery
-    /// for every retrieval task.
+    /// Fairness box plots for every task with bootstrap replicates, a retrieval gallery for
+    /// every retrieval task, and example panels for every segmentation task.
     static func automaticFigures(experiment: String, reader: ResultReader) throws -> [ExperimentReportPlan.Figure] {
         var figures: [ExperimentReportPlan.Figure] = []
         var seen = Set<String>()
@@ -228,6 +228,9 @@ struct SpecDeclarations {
         for (task, metrics) in try reader.recordedTasks(experiment: experiment)
         where metrics.contains(where: { MetricName($0).family == "precision" && MetricName($0).parameter != nil }) {
             figures.append(.init(name: fileStem("\(experiment)-\(task)-gallery"), kind: .retrievalGallery, task: task))
+        }
+        for task in try reader.segmentationTasks(experiment: experiment) {
+            figures.append(.init(name: fileStem("\(experiment)-\(task)-examples"), kind: .segmentationExamples, task: task))
         }
         return figures
     }

@@ -20,6 +20,7 @@ import Testing
           tiny: {kind: vit-tiny-random, seed: 5, resolution: 56}
         datasets:
           phantom: {kind: phantom, count: 40, seed: 9, size: 64}
+          phantom-masks: {kind: phantom, count: 40, seed: 9, size: 64, masks: true}
         heads:
           small: {kind: mlp, hidden: [16], dropout: 0.1, max_epochs: 20}
         tasks:
@@ -46,6 +47,15 @@ import Testing
             compare: {against: pixels, test: paired-bootstrap, replicates: 50}
             tries: 2
             matrix: {backbone: [pixels, tiny], dataset: [phantom], head: [knn, small], shots: [2]}
+          - name: organs
+            kind: segmentation
+            classes: [lungs, heart]
+            loss: dice+ce
+            mask_size: 32
+            iterations: 10
+            upernet: {layers: [3, 6, 9, 12], channels: 16, neck_channels: 16}
+            bootstrap: {replicates: 20, seed: 1}
+            matrix: {backbone: [tiny], dataset: [phantom-masks], decoder: [linear, upernet], seed: [0]}
         """
 
     @Test func stageKeysOfAFixedSpecAreUnchanged() throws {
@@ -60,7 +70,7 @@ import Testing
             #expect(keys[stage.label] == nil, "two stages labelled \(stage.label)")
             keys[stage.label] = stage.key.rawValue
         }
-        #expect(compiled.graph.stages.count == 56)
+        #expect(compiled.graph.stages.count == 66)
         if ProcessInfo.processInfo.environment["XRBENCH_RECORD_GOLDEN"] == "1" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

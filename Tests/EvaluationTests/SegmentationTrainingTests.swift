@@ -73,6 +73,21 @@ import Tensor
         #expect(try weights(threads: 1, seed: 10) != reference)
     }
 
+    @Test func aCancellationCheckStopsTrainingBeforeTheNextIteration() throws {
+        struct Stop: Error {}
+        let train = try Self.samples(count: 16, seed: 1), validation = try Self.samples(count: 8, seed: 2)
+        let trainer = try SegmentationTrainer(train: train, validation: validation, configuration: SegmentationTrainingConfiguration(
+            batchSize: 4, learningRate: 1e-2, maximumIterations: 50, validationInterval: 10))
+        var checks = 0
+        #expect(throws: Stop.self) {
+            _ = try trainer.fit(checkingCancellation: {
+                checks += 1
+                if checks == 8 { throw Stop() }
+            })
+        }
+        #expect(trainer.iterationsDone == 7)
+    }
+
     @Test func plateauHalvesTheRateThenStops() throws {
         let train = try Self.samples(count: 8, seed: 4)
         // Empty validation masks and a classifier bias of −5: every prediction stays empty, every

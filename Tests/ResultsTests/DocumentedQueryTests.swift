@@ -14,7 +14,7 @@ import Testing
     /// Every example query in the docs runs read-only and returns rows on a populated database.
     @Test func documentedExamplesRun() throws {
         let queries = try Self.documentedQueries()
-        #expect(queries.count == 4)
+        #expect(queries.count == 5)
         let store = try ResultStore(path: try SampleData.temporaryDatabase())
         let runID = try store.beginRun(SampleData.run())
         for tag in 0..<3 {
@@ -29,6 +29,10 @@ import Testing
             execution.kind = "metric"
             try store.recordStageExecution(execution)
         }
+        try store.recordOutputs(SampleData.segmentationOutputs(), stageKey: "segmentation", runID: runID)
+        var segmentation = SampleData.execution(runID: runID, stageKey: "segmentation")
+        segmentation.kind = "segmentation-metric"
+        try store.recordStageExecution(segmentation)
         try store.recordStageExecution(SampleData.execution(runID: runID, stageKey: "broken", status: .failed,
                                                             error: "embed: weights file missing"))
         let reader = try ResultStore.openReadOnly(path: store.path)

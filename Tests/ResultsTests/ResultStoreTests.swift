@@ -11,8 +11,8 @@ import Testing
         let tables = try reader.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
         #expect(tables.rows.compactMap { $0.first?.textValue } == [
             "bootstrap_replicate", "current_run", "current_stage", "grdb_migrations", "latest_bootstrap_replicate", "latest_result",
-            "latest_sample_issue", "latest_statistical_test", "latest_training_curve", "prediction", "result", "run", "sample_issue",
-            "sqlite_sequence", "stage_execution", "stage_output", "statistical_test", "training_curve",
+            "latest_sample_issue", "latest_segmentation_score", "latest_statistical_test", "latest_training_curve", "prediction", "result", "run", "sample_issue",
+            "segmentation_score", "sqlite_sequence", "stage_execution", "stage_output", "statistical_test", "training_curve",
         ])
         // WAL mode: the write-ahead log sits beside the file while the store is open.
         #expect(FileManager.default.fileExists(atPath: path.path + "-wal"))

@@ -48,6 +48,22 @@ enum SampleData {
                              status: status, seconds: 0.25, errorMessage: error)
     }
 
+    /// A `segmentation-metric` stage's rows: the mean Dice and three images' scores of two classes.
+    static func segmentationOutputs() -> StageOutputs {
+        let coordinates = ResultCoordinates(experiment: "demo", task: "organs", backbone: "vit-tiny-random", dataset: "phantom-masks",
+                                            head: "linear", features: "", fraction: nil, seed: 0, label: "")
+        var scores: [SegmentationScoreRow] = []
+        for image in 0..<3 {
+            let dice = 0.25 * Double(image + 1), iou = 0.2 * Double(image + 1)
+            for name in ["lungs", "heart"] {
+                scores.append(SegmentationScoreRow(sampleID: "P\(image)", patientID: "patient\(image / 2)", className: name,
+                                                   dice: dice, iou: iou, positive: image > 0))
+            }
+        }
+        return StageOutputs(results: [ResultRow(coordinates: coordinates, metric: "dice", value: 0.5, sampleCount: 3)],
+                            segmentationScores: scores)
+    }
+
     static func temporaryDatabase() throws -> URL {
         try makeTemporaryDirectory("xrbench-results").appendingPathComponent("nested/xrbench.sqlite")
     }

@@ -53,8 +53,9 @@ public struct DINOv2Family: BackboneFamily {
               let configuration = try? ViTConfiguration(contentsOf: URL(fileURLWithPath: path).appendingPathComponent("config.json")) else {
             return nil
         }
-        let side = (options["resolution"]?.integerValue ?? Self.defaultResolution) / configuration.patchSize
-        return EmbeddingShape(dimension: configuration.hiddenSize, grid: [side, side])
+        let resolution = options["resolution"]?.integerValue ?? Self.defaultResolution
+        let side = resolution / configuration.patchSize
+        return EmbeddingShape(dimension: configuration.hiddenSize, grid: [side, side], depth: configuration.layerCount, resolution: resolution)
     }
 
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {
@@ -97,8 +98,9 @@ public struct TinyRandomViTFamily: BackboneFamily {
     }
 
     public func embeddingShape(_ options: [String: ParameterValue]) -> EmbeddingShape? {
-        let side = (options["resolution"]?.integerValue ?? Self.defaultResolution) / 14
-        return EmbeddingShape(dimension: 192, grid: [side, side])
+        let resolution = options["resolution"]?.integerValue ?? Self.defaultResolution
+        return EmbeddingShape(dimension: 192, grid: [resolution / 14, resolution / 14], depth: Self.configuration(resolution: 14).layerCount,
+                              resolution: resolution)
     }
 
     public func makeBackbone(_ options: ComponentOptions) throws -> any Backbone {

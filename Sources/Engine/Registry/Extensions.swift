@@ -35,11 +35,17 @@ public struct EmbeddingShape: Sendable, Hashable {
     public var dimension: Int
     /// Patch grid of its tokens (rows, columns), nil without tokens.
     public var grid: [Int]?
+    /// Number of blocks whose outputs can be stored (`layers` 1...depth), nil when unknown.
+    public var depth: Int?
+    /// Side of the square input the backbone embeds, in pixels, nil when unknown.
+    public var resolution: Int?
 
     /// Creates a shape.
-    public init(dimension: Int, grid: [Int]?) {
+    public init(dimension: Int, grid: [Int]?, depth: Int? = nil, resolution: Int? = nil) {
         self.dimension = dimension
         self.grid = grid
+        self.depth = depth
+        self.resolution = resolution
     }
 
     /// Bytes one image takes in the store: float32 CLS and mean, float16 tokens.

@@ -30,13 +30,15 @@ extension Registry {
         registry.register(task: RetrievalTask())
         registry.register(task: ClassificationTask())
         registry.register(task: FairnessTask())
-        // Metrics: the built-in classification and calibration metrics, the precision@k family
-        // and the ECE families with a bin count (ece@k, adaptive-ece@k).
+        registry.register(task: SegmentationTask())
+        // Metrics: the built-in classification and calibration metrics, the precision@k family,
+        // the ECE families with a bin count (ece@k, adaptive-ece@k) and the segmentation metrics.
         for spelling in MetricCatalog.standard.spellings where !spelling.isFamily {
             registry.register(metric: MetricCatalog.standard.metric(named: spelling.name)!)
         }
         registry.register(metricFamily: PrecisionAtK.family)
         for family in ExpectedCalibrationError.families { registry.register(metricFamily: family) }
+        for metric in SegmentationMetricName.allCases { registry.register(metric: metric) }
         // Executors.
         registry.register(executor: LocalExecutorKind())
         registry.register(executor: SlurmExecutorKind())

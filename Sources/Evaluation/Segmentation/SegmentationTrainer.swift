@@ -163,10 +163,18 @@ public final class SegmentationTrainer {
 
     /// Trains until the iteration budget or early stopping, keeping the best validation weights.
     public func fit() -> SegmentationTrainingResult {
+        fit(checkingCancellation: {})
+    }
+
+    /// `fit()`, calling `checkCancellation` before every iteration (a stage runner passes its
+    /// context's check, so an interrupted run stops within one iteration).
+    /// - Throws: what `checkCancellation` throws.
+    public func fit(checkingCancellation checkCancellation: () throws -> Void) rethrows -> SegmentationTrainingResult {
         var best = -Double.infinity, bestIteration = 0, bestSnapshot = decoder.parameters.snapshot()
         var stale = 0, lossSum = 0.0, lossCount = 0
         var history: [SegmentationValidationRecord] = []
         while iterationsDone < configuration.maximumIterations {
+            try checkCancellation()
             lossSum += trainIteration()
             lossCount += 1
             guard iterationsDone % configuration.validationInterval == 0 || iterationsDone == configuration.maximumIterations else {

@@ -121,6 +121,8 @@ public enum FigureKind: String, Sendable, Hashable, Codable, CaseIterable {
     case reliabilityDiagram = "reliability-diagram"
     /// Validation score and losses per epoch, per backbone.
     case trainingCurves = "training-curves"
+    /// Example test images of a segmentation task with their ground truth and prediction.
+    case segmentationExamples = "segmentation-examples"
 }
 
 /// What a table shows.
