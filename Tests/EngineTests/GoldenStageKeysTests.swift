@@ -70,7 +70,7 @@ import Testing
             #expect(keys[stage.label] == nil, "two stages labelled \(stage.label)")
             keys[stage.label] = stage.key.rawValue
         }
-        #expect(compiled.graph.stages.count == 66)
+        #expect(compiled.graph.stages.count == 65)
         if ProcessInfo.processInfo.environment["XRBENCH_RECORD_GOLDEN"] == "1" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,3 +1,4 @@
+import Random
 import Datasets
 import Evaluation
 import Foundation

@@ -34,7 +34,7 @@ public struct SegmentationTrainRunner: StageRunner {
     ///   `SegmentationError` for settings the trainer rejects.
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(SegmentationTrainParameters.self)
-        BLASThreads.useOneThreadPerCall()
+        BLASBackend.defaultThreadCount = 1  // stages run side by side: no OpenBLAS pool on top (docs/ARCHITECTURE.md)
         let split = try SplitArtifact.read(from: context.input("split").directory)
         var artifact = SegmentationArtifact(decoder: parameters.decoder.rawValue, augment: parameters.augment.rawValue)
         if let reason = split.notComputable {
