@@ -18,7 +18,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: path.path + "-wal"))
         // Opening again applies nothing twice.
         _ = try ResultStore(path: path)
-        #expect(try reader.query("SELECT count(*) FROM grdb_migrations").rows == [[.integer(7)]])
+        #expect(try reader.query("SELECT count(*) FROM grdb_migrations").rows == [[.integer(8)]])
     }
 
     @Test func recordsRunsAndStageExecutions() throws {
