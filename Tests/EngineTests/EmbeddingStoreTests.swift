@@ -184,6 +184,21 @@ struct StoreProject {
         #expect(project.embedded.take() == 6)
     }
 
+    /// A process killed between committing a shard and writing its marker leaves a shard that
+    /// no marker lists: the next run finds it by its key, marks it and embeds nothing again.
+    @Test func aCommittedShardWithoutItsMarkerIsMarkedAndReused() throws {
+        let project = try StoreProject(count: 24)
+        _ = try project.run(project.spec())
+        #expect(project.embedded.take() == 24)
+        try FileManager.default.removeItem(at: project.configuration.cacheDirectory.appendingPathComponent("embedding-spaces"))
+        var options = PhantomOptions()
+        options.imageSize = 32
+        try generatePhantomDataset(at: project.folder.appendingPathComponent("more"), count: 30, seed: 5, options: options)
+        let grown = try project.run(project.spec(data: "more"))
+        #expect(grown.status == .succeeded, "\(grown.summary)")
+        #expect(project.embedded.take() == 6)
+    }
+
     @Test func theSameImageInTwoDatasetsIsEmbeddedOnce() throws {
         let project = try StoreProject()
         try FileManager.default.copyItem(at: project.folder.appendingPathComponent("data"), to: project.folder.appendingPathComponent("copy"))

@@ -109,6 +109,8 @@ struct EmbeddingStore: Sendable {
         let body = { () throws -> (rows: [Int], failures: [Int: String]) in
             if case .present(let directory) = cache.lookup(key, kind: Self.kind) {
                 let record = try ArtifactJSON.read(ShardRecord.self, from: directory, name: Self.recordFile)
+                // A process killed between committing the shard and marking it left no marker.
+                try mark(space: space, shard: key)
                 let present = Set(record.images)
                 return (images.indices.filter { present.contains(images[$0]) }, [:])
             }
