@@ -25,6 +25,7 @@ extension Registry {
         // Probe heads.
         registry.register(head: MLPHead())
         registry.register(head: LinearHead())
+        for variant in PatchHeadKind.Variant.allCases { registry.register(head: PatchHeadKind(variant)) }
         // Task kinds, with the runners of their stages.
         registry.register(task: RetrievalTask())
         registry.register(task: ClassificationTask())

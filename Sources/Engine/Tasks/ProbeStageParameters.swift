@@ -26,6 +26,12 @@ public enum FeatureKind: String, Sendable, Hashable, Codable, CaseIterable {
     case mean
     /// Their concatenation.
     case clsAndMean = "cls+mean"
+    /// The `[h, w, D]` patch-token grid (the patch heads' input; not a `features:` choice: a
+    /// head that reads it is compiled with it whatever the axis says).
+    case patch
+
+    /// The pooled rows, the choices of the `features:` axes.
+    public static let pooled: [FeatureKind] = [.cls, .mean, .clsAndMean]
 }
 
 /// How labels are organised.
@@ -82,7 +88,8 @@ public struct HeadParameters: Sendable, Hashable, Codable {
 }
 
 /// `probe`: trains a head on the training split and scores the whole test set (predictions are
-/// part of the artifact). Inputs `embed`, `split`.
+/// part of the artifact). Inputs `embed`, `split`, and for heads that read patch tokens
+/// `manifest` (their masks).
 public struct ProbeParameters: Sendable, Hashable, Codable {
     /// Head and training settings.
     public var head: HeadParameters

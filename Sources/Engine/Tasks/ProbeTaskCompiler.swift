@@ -23,15 +23,18 @@ struct ProbeTaskCompiler {
         for head in heads { _ = graph.head(head) }
         for dataset in matrix.dataset {
             checkFields(options, dataset: dataset, trainGroups: trainGroups, testGroups: testGroups, graph: &graph)
+            checkMasks(heads: heads, dataset: dataset, graph: &graph)
         }
         for backbone in matrix.backbone {
             for dataset in matrix.dataset {
                 guard let (embed, manifest) = graph.embedding(backbone: backbone, dataset: dataset) else { continue }
                 for head in heads {
                     guard let headParameters = resolvedHead(head, graph: &graph) else { continue }
+                    // A head that reads patch tokens has one input whatever the `features:` axis lists.
+                    let readsTokens = graph.catalog.embeddingOutputs(ofHead: head, in: graph.spec).patchTokens
                     for fraction in matrix.numbers("fraction") ?? [1] {
                         for seed in matrix.integers("seed") ?? [0] {
-                            for feature in features {
+                            for feature in readsTokens ? [.patch] : features {
                                 let cell = StageCoordinates(experiment: graph.spec.experiment, task: task.name, backbone: backbone,
                                                             dataset: dataset, head: head, features: feature.rawValue,
                                                             fraction: fraction, seed: seed)
@@ -54,6 +57,19 @@ struct ProbeTaskCompiler {
         } catch {
             graph.report(at: "heads.\(name)", "\(error)")
             return nil
+        }
+    }
+
+    /// A head that trains on masks needs a dataset with masks (when its fields are known before
+    /// its manifest): reported at the head's place in `matrix.head`.
+    private func checkMasks(heads: [String], dataset: String, graph: inout GraphBuilder) {
+        guard let fields = graph.fields(ofDataset: dataset), fields.masks.isEmpty else { return }
+        for (index, head) in heads.enumerated() where graph.catalog.needsMasks(head: head, in: graph.spec) {
+            let kind = graph.spec.heads[head]?.kind ?? head
+            graph.report(at: task.keyPath("matrix.head[\(index)]"),
+                         "head \"\(head)\" (\(kind)) trains a segmentation branch on masks, and dataset \"\(dataset)\" has none; "
+                         + "use a dataset with masks (siim-acr, phantom with `masks: true`, csv with `mask_columns`), "
+                         + "or set the head's dice_weight (and structure_weight) to 0")
         }
     }
 
@@ -85,8 +101,11 @@ struct ProbeTaskCompiler {
                 fraction: fraction, seed: seed, trainFilter: graph.subgroupFilter(train),
                 validationRatio: options.split?.validation ?? 0.1, testRatio: options.split?.test ?? 0.2, stratifyLabels: labels),
                 inputs: ["manifest": manifest.key], label: "split \(coordinates.dataset) f=\(fraction) s=\(seed) train=\(train)")
+            // Patch heads read the manifest's masks.
+            var probeInputs = ["embed": embed.key, "split": split.key]
+            if feature == .patch { probeInputs["manifest"] = manifest.key }
             let probe = graph.add(.probe, parameters: ProbeParameters(head: head, labels: labels, target: target, features: feature, seed: seed),
-                                  inputs: ["embed": embed.key, "split": split.key], label: "probe \(cellName) train=\(train)")
+                                  inputs: probeInputs, label: "probe \(cellName) train=\(train)")
             for test in testGroups {
                 var cell = coordinates
                 cell.trainSubgroup = train

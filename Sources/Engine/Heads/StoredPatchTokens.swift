@@ -1,0 +1,59 @@
+import Datasets
+import Evaluation
+import Foundation
+import Synchronization
+
+/// Rows of an embedding's stored patch tokens (float16 in the shards, converted per sample) with
+/// the manifest's masks, as a patch head's samples.
+///
+/// Masks are read once per sample at the size the head asks for (padded to a square as images
+/// are before embedding, then resampled as torch's nearest) and kept as 0/1 floats. A sample whose
+/// manifest entry carries no masks (`Sample.masks == nil`) counts only in the classification
+/// loss; in a dataset with masks every sample has a mask per class, and an `.empty` mask is a
+/// real all-background target.
+final class StoredPatchTokens: PatchTokenSamples {
+    let tokens: EmbeddingTokens
+    /// Embedding (= manifest) row of each sample.
+    let rows: [Int]
+    let manifest: Manifest?
+    let grid: TokenGrid
+    let maskClasses: Int
+    private let maskCache = Mutex<[Int: [Float]]>([:])
+
+    var count: Int { rows.count }
+
+    /// - Throws: `RunnerError.artifact` when the manifest's samples are not the embedding's rows.
+    init(tokens: EmbeddingTokens, rows: [Int], manifest: Manifest?) throws {
+        self.tokens = tokens
+        self.rows = rows
+        self.manifest = manifest
+        grid = TokenGrid(height: tokens.grid.height, width: tokens.grid.width, channels: tokens.dimension)
+        maskClasses = manifest?.segmentation?.classes.count ?? 0
+        if let manifest, manifest.samples.map(\.id) != tokens.ids {
+            throw RunnerError.artifact(path: "manifest", problem: "its samples are not the embedding's rows (\(manifest.samples.count) vs \(tokens.ids.count))")
+        }
+    }
+
+    func copyTokens(sample: Int, into target: UnsafeMutablePointer<Float>) throws {
+        let values = try tokens.patchTokens(rows[sample])
+        values.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    func hasMasks(sample: Int) -> Bool {
+        maskClasses > 0 && manifest?.samples[rows[sample]].masks != nil
+    }
+
+    func copyMasks(sample: Int, size: Int, into target: UnsafeMutablePointer<Float>) throws {
+        let row = rows[sample]
+        let planes: [Float]
+        if let cached = maskCache.withLock({ $0[row] }) {
+            planes = cached
+        } else {
+            guard let manifest else { preconditionFailure("masks requested without a manifest") }
+            let masks = try manifest.masks(of: manifest.samples[row], size: MaskSize(width: size, height: size), padToSquare: true)
+            planes = masks.planes.map(Float.init)
+            maskCache.withLock { $0[row] = planes }
+        }
+        planes.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: planes.count) }
+    }
+}
