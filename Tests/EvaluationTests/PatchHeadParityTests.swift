@@ -17,16 +17,19 @@ import TestSupport
         let multiclass: Bool
         let diceWeight: Double, structureWeight: Double
         let structureKernel: Int
+        var pooling: PatchPooling = .max
         var testDescription: String { name }
     }
 
     static let cases = [
         Case(name: "pe_conv", channels: [6, 6, 6], segmentation: false, multiclass: false, diceWeight: 0, structureWeight: 0,
              structureKernel: 31),
+        Case(name: "pe_conv_average", channels: [6, 6, 6], segmentation: false, multiclass: false, diceWeight: 0, structureWeight: 0,
+             structureKernel: 31, pooling: .average),
         Case(name: "multitask", channels: [6, 6, 6], segmentation: true, multiclass: false, diceWeight: 0.7, structureWeight: 0,
              structureKernel: 31),
         Case(name: "multitask_plus", channels: [5, 5, 5, 5, 5], segmentation: true, multiclass: true, diceWeight: 1,
-             structureWeight: 0.5, structureKernel: 7),
+             structureWeight: 0.5, structureKernel: 7, pooling: .average),
     ]
 
     static func fixture() throws -> [String: Tensor] {
@@ -59,7 +62,7 @@ import TestSupport
                                                   : .multiLabel((0..<outputs).map { "label\($0)" })
         var configuration = PatchHeadTrainingConfiguration(
             architecture: PatchHeadArchitecture(channels: testCase.channels, kernels: PatchHeadArchitecture.kernels(layers: testCase.channels.count),
-                                                segmentation: testCase.segmentation))
+                                                segmentation: testCase.segmentation, pooling: testCase.pooling))
         configuration.diceWeight = testCase.diceWeight
         configuration.structureWeight = testCase.structureWeight
         configuration.structureKernel = testCase.structureKernel

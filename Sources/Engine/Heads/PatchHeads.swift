@@ -24,7 +24,7 @@ public struct PatchHeadKind: HeadKind, HeadDefinition {
     public var name: String { variant.rawValue }
     public var summary: String {
         switch variant {
-        case .peConv: "convolutions on patch tokens (1×1, 3×3, 1×1 with BN and ReLU), average pooling, linear classifier"
+        case .peConv: "convolutions on patch tokens (1×1, 3×3, 1×1 with BN and ReLU), adaptive max (or average) pooling, linear classifier"
         case .multitask: "the pe-conv stack plus a linear segmentation branch on its feature map: BCE + dice_weight·Dice on images with masks"
         case .multitaskPlus: "five conv layers of half the token width, classifier + segmentation: BCE + Dice + structure loss (F3Net/PraNet)"
         }
@@ -34,6 +34,7 @@ public struct PatchHeadKind: HeadKind, HeadDefinition {
         var fields = [
             SchemaField("width", .integer(.atLeastOne)),
             SchemaField("layers", .integer(NumberRange(lower: 1, upper: 16))),
+            SchemaField("pool", .string(choices: PatchPooling.allCases.map(\.rawValue))),
             SchemaField("classification_weight", .number(.nonNegative)),
         ]
         if variant.segments {
@@ -83,6 +84,7 @@ public struct PatchHeadKind: HeadKind, HeadDefinition {
         guard structureKernel % 2 == 1 else { throw options.bad("structure_kernel", .integer(structureKernel), "must be odd") }
         let settings = PatchHeadSettings(
             variant: variant, width: try options.integer("width"), layers: try options.integer("layers") ?? variant.defaultLayers,
+            pool: try options.string("pool").flatMap(PatchPooling.init(rawValue:)) ?? .max,
             classificationWeight: try options.number("classification_weight") ?? 1,
             diceWeight: variant.segments ? try options.number("dice_weight") ?? 1 : 0,
             structureWeight: variant == .multitaskPlus ? try options.number("structure_weight") ?? 1 : 0,
@@ -125,6 +127,8 @@ struct PatchHeadSettings: Codable, Hashable {
     /// Hidden width; nil for the variant's fraction of the token width.
     var width: Int?
     var layers: Int
+    /// Pooling before the classifier (the paper's "adaptive pooling"; max by default).
+    var pool: PatchPooling
     var classificationWeight: Double
     var diceWeight: Double
     var structureWeight: Double
@@ -142,7 +146,8 @@ struct PatchHeadSettings: Codable, Hashable {
         let hidden = width ?? max(1, tokenWidth / variant.defaultWidthDivisor)
         var configuration = PatchHeadTrainingConfiguration(
             architecture: PatchHeadArchitecture(channels: Array(repeating: hidden, count: layers),
-                                                kernels: PatchHeadArchitecture.kernels(layers: layers), segmentation: variant.segments),
+                                                kernels: PatchHeadArchitecture.kernels(layers: layers), segmentation: variant.segments,
+                                                pooling: pool),
             seed: seed)
         configuration.classificationWeight = classificationWeight
         configuration.diceWeight = diceWeight

@@ -6,7 +6,9 @@ import Synchronization
 /// Rows of an embedding's stored patch tokens (float16 in the shards, converted per sample) with
 /// the manifest's masks, as a patch head's samples.
 ///
-/// Masks are read once per sample at the size the head asks for (padded to a square as images
+/// Tokens are converted from float16 on first use and kept while the samples' converted tokens
+/// fit in `tokenCacheBytes` (every epoch reads every sample; past the budget they are converted
+/// again each time). Masks are read once per sample at the size the head asks for (padded to a square as images
 /// are before embedding, then resampled as torch's nearest) and kept as 0/1 floats. A sample whose
 /// manifest entry carries no masks (`Sample.masks == nil`) counts only in the classification
 /// loss; in a dataset with masks every sample has a mask per class, and an `.empty` mask is a
@@ -19,6 +21,9 @@ final class StoredPatchTokens: PatchTokenSamples {
     let grid: TokenGrid
     let maskClasses: Int
     private let maskCache = Mutex<[Int: [Float]]>([:])
+    private let tokenCache = Mutex<[Int: [Float]]>([:])
+    /// The most bytes of converted tokens each part (training, validation, test) keeps (128 MiB).
+    static let tokenCacheBytes = 128 << 20
 
     var count: Int { rows.count }
 
@@ -35,7 +40,16 @@ final class StoredPatchTokens: PatchTokenSamples {
     }
 
     func copyTokens(sample: Int, into target: UnsafeMutablePointer<Float>) throws {
-        let values = try tokens.patchTokens(rows[sample])
+        let values: [Float]
+        if let cached = tokenCache.withLock({ $0[sample] }) {
+            values = cached
+        } else {
+            values = try tokens.patchTokens(rows[sample])
+            let perSample = values.count * MemoryLayout<Float>.stride
+            tokenCache.withLock { cache in
+                if (cache.count + 1) * perSample <= Self.tokenCacheBytes { cache[sample] = values }
+            }
+        }
         values.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: values.count) }
     }
 

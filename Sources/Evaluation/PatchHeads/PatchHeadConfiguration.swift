@@ -1,9 +1,18 @@
 import Foundation
 import Tensor
 
+/// How the last feature map becomes one vector: the paper's "adaptive pooling" does not say which.
+public enum PatchPooling: String, Sendable, Equatable, Codable, CaseIterable {
+    /// `adaptive_avg_pool2d(x, 1)`: the mean over the grid.
+    case average
+    /// `adaptive_max_pool2d(x, 1)`: the maximum over the grid per channel (ties: the first in
+    /// row-major order, as PyTorch), what "is a small finding anywhere" asks.
+    case max
+}
+
 /// The shape of a patch-token classification head (paper §3.2.2, Table 5): a stack of
-/// convolution → BatchNorm → ReLU layers on the `[h, w, D]` token grid, adaptive average pooling
-/// to one vector and a linear classifier; optionally a linear segmentation branch (a 1×1
+/// convolution → BatchNorm → ReLU layers on the `[h, w, D]` token grid, adaptive pooling (average
+/// or max) to one vector and a linear classifier; optionally a linear segmentation branch (a 1×1
 /// convolution to mask logits, upsampled bilinearly to the mask size) on the same feature map.
 ///
 /// - `peConv`: 1×1, 3×3, 1×1 (the paper's "bottleneck-style" PE-conv).
@@ -22,13 +31,16 @@ public struct PatchHeadArchitecture: Sendable, Equatable, Codable {
     public var kernels: [Int]
     /// Whether the segmentation branch is built and trained.
     public var segmentation: Bool
+    /// The pooling before the classifier.
+    public var pooling: PatchPooling
 
     /// - Precondition: as many kernels as layers.
-    public init(channels: [Int], kernels: [Int], segmentation: Bool) {
+    public init(channels: [Int], kernels: [Int], segmentation: Bool, pooling: PatchPooling = .max) {
         precondition(channels.count == kernels.count, "\(channels.count) widths for \(kernels.count) kernels")
         self.channels = channels
         self.kernels = kernels
         self.segmentation = segmentation
+        self.pooling = pooling
     }
 
     /// Layer kernels for `layers` layers: 1×1 first and last, 3×3 between (three layers give the

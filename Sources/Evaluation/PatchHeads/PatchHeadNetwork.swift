@@ -30,6 +30,8 @@ final class PatchHeadNetwork {
     private let segmentationPixels: FeatureBuffer?
     /// `[B, C]` pooled features and `[B, K]` logits; `[B, M, h, w]` segmentation logit planes.
     private let pooled: UnsafeMutablePointer<Float>, pooledGradient: UnsafeMutablePointer<Float>
+    /// `[B, C]`: the pixel (y·w + x) of each maximum, for max pooling's backward.
+    private let maxIndices: UnsafeMutablePointer<Int>
     private let logits: UnsafeMutablePointer<Float>
     private let segmentationPlanes: UnsafeMutablePointer<Float>?
 
@@ -74,6 +76,8 @@ final class PatchHeadNetwork {
         segmentationPixels = architecture.segmentation ? map(maskClasses) : nil
         pooled = .allocate(capacity: capacity * inChannels)
         pooledGradient = .allocate(capacity: capacity * inChannels)
+        maxIndices = .allocate(capacity: capacity * inChannels)
+        maxIndices.initialize(repeating: 0, count: capacity * inChannels)
         logits = .allocate(capacity: capacity * outputs)
         segmentationPlanes = architecture.segmentation ? .allocate(capacity: capacity * maskClasses * grid.height * grid.width) : nil
 
@@ -92,6 +96,7 @@ final class PatchHeadNetwork {
     deinit {
         pooled.deallocate()
         pooledGradient.deallocate()
+        maxIndices.deallocate()
         logits.deallocate()
         segmentationPlanes?.deallocate()
     }
@@ -126,8 +131,13 @@ final class PatchHeadNetwork {
                 input = activations[index]
             }
             let last = activations[activations.count - 1]
-            let pooling = AdaptiveAveragePooling(inputHeight: grid.height, inputWidth: grid.width, outputHeight: 1, outputWidth: 1)
-            pooling.forward(input: last.base, last.layout(batch), output: pooled, pooledLayout(batch), team: team)
+            switch architecture.pooling {
+            case .average:
+                let pooling = AdaptiveAveragePooling(inputHeight: grid.height, inputWidth: grid.width, outputHeight: 1, outputWidth: 1)
+                pooling.forward(input: last.base, last.layout(batch), output: pooled, pooledLayout(batch), team: team)
+            case .max:
+                maxPool(last, batch: batch)
+            }
             // logits[B, K] = pooled[B, C] · Wᵀ + b
             let weight = parameters.value(classifierWeight), bias = parameters.value(classifierBias)
             for row in 0..<batch {
@@ -144,6 +154,40 @@ final class PatchHeadNetwork {
             }
         }
         return (UnsafePointer(logits), segmentationPlanes.map { UnsafePointer($0) })
+    }
+
+    /// Global max pooling per image and channel; keeps each maximum's pixel (the first in
+    /// row-major order among equal values, as PyTorch's `adaptive_max_pool2d`).
+    private func maxPool(_ map: FeatureBuffer, batch: Int) {
+        let layout = map.layout(batch), channels = width
+        Parallel.forEachTask(count: batch, on: team) { image in
+            for channel in 0..<channels {
+                var best = -Float.infinity, position = 0
+                for y in 0..<grid.height {
+                    for x in 0..<grid.width {
+                        let value = map.base[layout.offset(image: image, y: y, x: x) + channel]
+                        if value > best || value.isNaN { best = value; position = y * grid.width + x }
+                    }
+                }
+                pooled[image * channels + channel] = best
+                maxIndices[image * channels + channel] = position
+            }
+        }
+    }
+
+    /// Each pooled gradient to its maximum's pixel; every other pixel's gradient is zero.
+    private func maxPoolBackward(_ gradient: FeatureBuffer, batch: Int) {
+        let layout = gradient.layout(batch), channels = width
+        Parallel.forEachTask(count: batch, on: team) { image in
+            for y in 0..<grid.height {
+                for x in 0..<grid.width { (gradient.base + layout.offset(image: image, y: y, x: x)).update(repeating: 0, count: channels) }
+            }
+            for channel in 0..<channels {
+                let pixel = maxIndices[image * channels + channel]
+                gradient.base[layout.offset(image: image, y: pixel / grid.width, x: pixel % grid.width) + channel]
+                    = pooledGradient[image * channels + channel]
+            }
+        }
     }
 
     private func pooledLayout(_ batch: Int) -> FeatureMapLayout {
@@ -169,9 +213,14 @@ final class PatchHeadNetwork {
             }
             let lastIndex = activations.count - 1
             let last = activations[lastIndex], lastGradient = activationGradients[lastIndex]
-            let pooling = AdaptiveAveragePooling(inputHeight: grid.height, inputWidth: grid.width, outputHeight: 1, outputWidth: 1)
-            pooling.backward(outputGradient: pooledGradient, pooledLayout(batch), inputGradient: lastGradient.base,
-                             lastGradient.layout(batch), team: team)
+            switch architecture.pooling {
+            case .average:
+                let pooling = AdaptiveAveragePooling(inputHeight: grid.height, inputWidth: grid.width, outputHeight: 1, outputWidth: 1)
+                pooling.backward(outputGradient: pooledGradient, pooledLayout(batch), inputGradient: lastGradient.base,
+                                 lastGradient.layout(batch), team: team)
+            case .max:
+                maxPoolBackward(lastGradient, batch: batch)
+            }
             if let segmenter, let segmentationPixels, let segmentationGradient {
                 copyPlanesToPixels(segmentationGradient, into: segmentationPixels.base, segmentationPixels.layout(batch))
                 segmenter.backward(parameters, outputGradient: segmentationPixels.base, segmentationPixels.layout(batch),
