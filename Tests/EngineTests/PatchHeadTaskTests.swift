@@ -97,3 +97,58 @@ import Testing
         }
     }
 }
+
+/// `resolution` as a matrix axis: each (backbone, resolution) is a backbone of its own.
+@Suite struct ResolutionAxisTests {
+    static let spec = """
+        experiment: resolutions
+        backbones:
+          tiny: {kind: vit-tiny-random, seed: 4, display: Tiny}
+          pixels: {kind: pixels, size: 8}
+        datasets:
+          phantom: {kind: phantom, count: 40, seed: 4, size: 56, masks: true}
+        heads:
+          conv: {kind: pe-conv, width: 8, max_epochs: 2, batch_size: 8}
+        tasks:
+          - name: marker
+            kind: classification
+            labels: [marker]
+            metric: auroc
+            matrix: {backbone: [tiny], dataset: [phantom], head: [conv], resolution: [28, 56]}
+        """
+
+    @Test func eachResolutionIsItsOwnEmbeddingAndResultRow() throws {
+        let project = try RunnersProject()
+        let report = try project.run(Self.spec)
+        #expect(report.status == .succeeded, "\(report.summary)")
+        #expect(try project.strings("SELECT backbone FROM latest_result WHERE metric = 'auroc' ORDER BY backbone") == ["tiny@28", "tiny@56"])
+        let cache = try ArtifactCache(root: project.configuration.cacheDirectory)
+        var grids: [Int] = []
+        for entry in try cache.entries() where entry.kind == .embed {
+            let tokens = try EmbeddingTokens(embedDirectory: cache.directory(for: entry.key, kind: .embed), cacheDirectory: cache.root)
+            grids.append(tokens.grid.height)
+        }
+        #expect(grids.sorted() == [2, 4])
+        // The derived backbones keep the display name, with the size.
+        let spec = try SpecLoader(catalog: Registry.standard.catalog).load(text: Self.spec, directory: project.folder)
+        #expect(spec.backbones["tiny@28"]?.display == "Tiny 28 px" && spec.tasks[0].matrix.backbone == ["tiny@28", "tiny@56"])
+    }
+
+    @Test func aResolutionTheFamilyRejectsOrCannotTakeIsAPlanTimeError() throws {
+        let project = try RunnersProject()
+        for (edit, keyPath, message) in [
+            ("resolution: [28, 56]", "tasks[0].matrix.resolution[1]", "multiple"),
+            ("backbone: [tiny], dataset: [phantom], head: [conv]", "tasks[0].matrix.resolution", "no input resolution"),
+        ] {
+            let spec = keyPath.hasSuffix("[1]") ? Self.spec.replacingOccurrences(of: edit, with: "resolution: [28, 30]")
+                : Self.spec.replacingOccurrences(of: edit, with: "backbone: [pixels], dataset: [phantom], head: [linear]")
+            do {
+                _ = try project.run(spec)
+                Issue.record("\(keyPath) was accepted")
+            } catch let error as SpecError {
+                let diagnostic = try #require(error.diagnostics.first { $0.keyPath == keyPath }, "\(error)")
+                #expect(diagnostic.location.line == 14 && diagnostic.message.contains(message), "\(error)")
+            }
+        }
+    }
+}
