@@ -31,7 +31,8 @@ extension SpecLoader {
                     var options = entry.options
                     options["resolution"] = .integer(resolution)
                     let keyPath = task.keyPath("matrix.resolution[\(position)]")
-                    for problem in definition.check(options) {
+                    // Problems of the other options are the entry's own, reported there once.
+                    for problem in definition.check(options) where problem.path == "resolution" {
                         diagnostics.append(SpecDiagnostic(kind: .badValue, location: spec.location(of: keyPath), keyPath: keyPath,
                                                           message: "backbone \"\(backbone)\" at \(resolution) px: \(problem.message)"))
                     }
