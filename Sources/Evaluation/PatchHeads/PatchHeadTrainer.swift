@@ -219,6 +219,15 @@ public final class PatchHeadTrainer {
         network.parametersChanged()
     }
 
+    /// One optimisation step (forward, loss, backward, Adam) on training samples `rows`.
+    /// - Throws: what reading tokens or masks throws.
+    @discardableResult
+    public func trainStep(rows: [Int]) throws -> PatchHeadLoss {
+        let loss = try computeGradients(rows: rows)
+        update()
+        return loss
+    }
+
     /// One pass over the training samples in a seeded order; returns the mean loss.
     /// - Throws: what reading tokens or masks throws.
     public func trainEpoch() throws -> Double {
@@ -230,8 +239,7 @@ public final class PatchHeadTrainer {
             let rows = Array(order[start..<min(start + configuration.batchSize, order.count)])
             // BatchNorm needs two values per channel; a lone 1×1 grid is dropped (as drop_last).
             guard rows.count * pixels > 1 else { continue }
-            total += try computeGradients(rows: rows).total
-            update()
+            total += try trainStep(rows: rows).total
             batches += 1
         }
         return total / Double(max(batches, 1))
