@@ -48,6 +48,18 @@ import Testing
         #expect(segmenters.sorted { $0.lexicographicallyPrecedes($1) } == [[7, 16, 1, 1], [7, 16, 1, 1]])
     }
 
+    @Test func aFairnessTaskTrainsPatchHeadsPerSubgroup() throws {
+        let project = try RunnersProject()
+        let spec = Self.spec.replacingOccurrences(of: "kind: classification", with: "kind: fairness")
+            .replacingOccurrences(of: "metric: auroc", with: "metric: auroc\n    bootstrap: {replicates: 20}")
+            .replacingOccurrences(of: "head: [linear, conv, joint, plus], features: [cls, mean]}",
+                                  with: "head: [joint], train: [male, female], test: [all]}")
+        let report = try project.run(spec)
+        #expect(report.status == .succeeded, "\(report.summary)")
+        let trained = try project.strings("SELECT DISTINCT train_subgroup FROM latest_result WHERE head = 'joint' AND features = 'patch' ORDER BY train_subgroup")
+        #expect(trained == ["female", "male"], "\(trained)")
+    }
+
     @Test func onlyTasksWithPatchHeadsAskForTokens() throws {
         let project = try RunnersProject()
         func embedOutputs(_ spec: String) throws -> EmbeddingOutputs? {
