@@ -60,6 +60,26 @@ import Testing
         #expect(trained == ["female", "male"], "\(trained)")
     }
 
+    @Test func aTaskNamesTheMaskClassesItsHeadsSegment() throws {
+        let project = try RunnersProject()
+        let spec = Self.spec.replacingOccurrences(of: "metric: auroc", with: "metric: auroc\n    masks: [marker]")
+            .replacingOccurrences(of: "head: [linear, conv, joint, plus], features: [cls, mean]}", with: "head: [joint]}")
+        let report = try project.run(spec)
+        #expect(report.status == .succeeded, "\(report.summary)")
+        let cache = try ArtifactCache(root: project.configuration.cacheDirectory)
+        let probe = try #require(cache.entries().first { $0.kind == .probe })
+        let weights = try loadSafetensors(at: cache.directory(for: probe.key, kind: .probe).appendingPathComponent("head.safetensors"))
+        #expect(weights["segmenter.weight"]?.shape == [1, 16, 1, 1])
+        // A class the dataset does not have is an error at its place, with the closest name.
+        do {
+            _ = try project.run(spec.replacingOccurrences(of: "masks: [marker]", with: "masks: [markers]"))
+            Issue.record("an unknown mask class was accepted")
+        } catch let error as SpecError {
+            let diagnostic = try #require(error.diagnostics.first { $0.keyPath == "tasks[0].masks[0]" }, "\(error)")
+            #expect(diagnostic.location.line == 15 && diagnostic.suggestion == "marker", "\(error)")
+        }
+    }
+
     @Test func onlyTasksWithPatchHeadsAskForTokens() throws {
         let project = try RunnersProject()
         func embedOutputs(_ spec: String) throws -> EmbeddingOutputs? {

@@ -20,6 +20,8 @@ final class StoredPatchTokens: PatchTokenSamples {
     let manifest: Manifest?
     let grid: TokenGrid
     let maskClasses: Int
+    /// Plane index, in the manifest's classes, of each class the head trains on.
+    private let planes: [Int]
     private let maskCache = Mutex<[Int: [Float]]>([:])
     private let tokenCache = Mutex<[Int: [Float]]>([:])
     /// The most bytes of converted tokens each part (training, validation, test) keeps (128 MiB).
@@ -27,13 +29,22 @@ final class StoredPatchTokens: PatchTokenSamples {
 
     var count: Int { rows.count }
 
-    /// - Throws: `RunnerError.artifact` when the manifest's samples are not the embedding's rows.
-    init(tokens: EmbeddingTokens, rows: [Int], manifest: Manifest?) throws {
+    /// - Parameter classes: the mask classes to read, in order; nil for every class of the manifest.
+    /// - Throws: `RunnerError.artifact` when the manifest's samples are not the embedding's rows or
+    ///   it has no mask class of that name.
+    init(tokens: EmbeddingTokens, rows: [Int], manifest: Manifest?, classes: [String]? = nil) throws {
         self.tokens = tokens
         self.rows = rows
         self.manifest = manifest
         grid = TokenGrid(height: tokens.grid.height, width: tokens.grid.width, channels: tokens.dimension)
-        maskClasses = manifest?.segmentation?.classes.count ?? 0
+        let available = manifest?.segmentation?.classes ?? []
+        planes = try (classes ?? available).map { name in
+            guard let index = available.firstIndex(of: name) else {
+                throw RunnerError.artifact(path: "manifest", problem: "has no mask class \"\(name)\" (it has \(available.joined(separator: ", ")))")
+            }
+            return index
+        }
+        maskClasses = planes.count
         if let manifest, manifest.samples.map(\.id) != tokens.ids {
             throw RunnerError.artifact(path: "manifest", problem: "its samples are not the embedding's rows (\(manifest.samples.count) vs \(tokens.ids.count))")
         }
@@ -59,15 +70,15 @@ final class StoredPatchTokens: PatchTokenSamples {
 
     func copyMasks(sample: Int, size: Int, into target: UnsafeMutablePointer<Float>) throws {
         let row = rows[sample]
-        let planes: [Float]
+        let values: [Float]
         if let cached = maskCache.withLock({ $0[row] }) {
-            planes = cached
+            values = cached
         } else {
             guard let manifest else { preconditionFailure("masks requested without a manifest") }
             let masks = try manifest.masks(of: manifest.samples[row], size: MaskSize(width: size, height: size), padToSquare: true)
-            planes = masks.planes.map(Float.init)
-            maskCache.withLock { $0[row] = planes }
+            values = planes.flatMap { masks.plane($0).map(Float.init) }
+            maskCache.withLock { $0[row] = values }
         }
-        planes.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: planes.count) }
+        values.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: values.count) }
     }
 }

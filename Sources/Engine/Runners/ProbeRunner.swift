@@ -70,9 +70,10 @@ public struct ProbeRunner: StageRunner {
         if readsTokens {
             let stored = try EmbeddingTokens(embedDirectory: embedDirectory, cacheDirectory: context.cacheDirectory)
             let manifest = context.inputs["manifest"] == nil ? nil : try context.manifestInput().manifest
-            tokens = HeadTokens(train: try StoredPatchTokens(tokens: stored, rows: trainRows, manifest: manifest),
-                                validation: try StoredPatchTokens(tokens: stored, rows: validationRows, manifest: manifest),
-                                test: try StoredPatchTokens(tokens: stored, rows: split.test, manifest: manifest))
+            let classes = parameters.maskClasses
+            tokens = HeadTokens(train: try StoredPatchTokens(tokens: stored, rows: trainRows, manifest: manifest, classes: classes),
+                                validation: try StoredPatchTokens(tokens: stored, rows: validationRows, manifest: manifest, classes: classes),
+                                test: try StoredPatchTokens(tokens: stored, rows: split.test, manifest: manifest, classes: classes))
         }
         try context.checkCancellation()
         let fit = try head.fit(HeadProblem(train: try data(trainRows), validation: try data(validationRows), testFeatures: testFeatures,

@@ -101,6 +101,9 @@ public struct ProbeParameters: Sendable, Hashable, Codable {
     public var features: FeatureKind
     /// Seed of initialisation, shuffling and dropout.
     public var seed: Int
+    /// For heads that segment: the dataset's mask classes they train on, in this order; nil for
+    /// every class (absent from the key when nil, so other probes keep their keys).
+    public var maskClasses: [String]? = nil
 }
 
 /// `metric`: scores a probe's test predictions on one test subgroup. Inputs `probe`, `manifest`.

@@ -23,7 +23,7 @@ struct ProbeTaskCompiler {
         for head in heads { _ = graph.head(head) }
         for dataset in matrix.dataset {
             checkFields(options, dataset: dataset, trainGroups: trainGroups, testGroups: testGroups, graph: &graph)
-            checkMasks(heads: heads, dataset: dataset, graph: &graph)
+            checkMasks(heads: heads, dataset: dataset, masks: options.masks, graph: &graph)
         }
         for backbone in matrix.backbone {
             for dataset in matrix.dataset {
@@ -62,8 +62,16 @@ struct ProbeTaskCompiler {
 
     /// A head that trains on masks needs a dataset with masks (when its fields are known before
     /// its manifest): reported at the head's place in `matrix.head`.
-    private func checkMasks(heads: [String], dataset: String, graph: inout GraphBuilder) {
-        guard let fields = graph.fields(ofDataset: dataset), fields.masks.isEmpty else { return }
+    private func checkMasks(heads: [String], dataset: String, masks: [String]?, graph: inout GraphBuilder) {
+        guard let fields = graph.fields(ofDataset: dataset) else { return }
+        if !fields.masks.isEmpty {
+            for (index, name) in (masks ?? []).enumerated() where !fields.masks.contains(name) {
+                graph.report(at: task.keyPath("masks[\(index)]"),
+                             "dataset \"\(dataset)\" has no mask class \"\(name)\" (it has \(GraphBuilder.listing(fields.masks)))",
+                             suggestion: closestMatch(to: name, among: fields.masks))
+            }
+            return
+        }
         for (index, head) in heads.enumerated() where graph.catalog.needsMasks(head: head, in: graph.spec) {
             let kind = graph.spec.heads[head]?.kind ?? head
             graph.report(at: task.keyPath("matrix.head[\(index)]"),
@@ -104,7 +112,8 @@ struct ProbeTaskCompiler {
             // Patch heads read the manifest's masks.
             var probeInputs = ["embed": embed.key, "split": split.key]
             if feature == .patch { probeInputs["manifest"] = manifest.key }
-            let probe = graph.add(.probe, parameters: ProbeParameters(head: head, labels: labels, target: target, features: feature, seed: seed),
+            let probe = graph.add(.probe, parameters: ProbeParameters(head: head, labels: labels, target: target, features: feature, seed: seed,
+                                                                      maskClasses: feature == .patch ? options.masks : nil),
                                   inputs: probeInputs, label: "probe \(cellName) train=\(train)")
             for test in testGroups {
                 var cell = coordinates

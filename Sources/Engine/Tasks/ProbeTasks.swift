@@ -91,6 +91,7 @@ enum ProbeTaskFields {
                 SchemaField("test", .number(.openUnit)),
             ]))),
             SchemaField("predictions", .boolean),
+            SchemaField("masks", .list(.string(), minimumCount: 1)),
         ]
     }
 
@@ -123,6 +124,8 @@ struct ProbeTaskOptions: Decodable {
     var aggregate: Aggregation?
     var split: SplitRatios?
     var predictions: Bool?
+    /// The mask classes the heads that segment train on (default: every class of the dataset).
+    var masks: [String]?
     var metric: [String]?
     var bootstrap: BootstrapSettings?
     var comparisons: [[String]]?
