@@ -16,7 +16,7 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--store-child"
 print("xrbench bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(BLASBackend.coreName) kernels, \(BLASBackend.threadCount) threads")
 // Optional arguments pick sections (`xrbench-bench probe`, `make bench BENCH=vit`); none runs all.
 let sections = Set(CommandLine.arguments.dropFirst())
-let known: Set<String> = ["sgemm", "vit", "probe", "engine", "store", "dense", "comparisons", "slurm"]
+let known: Set<String> = ["sgemm", "vit", "probe", "engine", "store", "dense", "comparisons", "slurm", "patchheads"]
 if let unknown = sections.subtracting(known).first {
     print("xrbench-bench: unknown section '\(unknown)'; choose from \(known.sorted().joined(separator: ", ")) or give none for all")
     exit(2)
@@ -36,11 +36,13 @@ if wanted("store") { measurements.merge(runStoreBench()) }
 if wanted("dense") { measurements.merge(runDenseBench()) }
 if wanted("comparisons") { measurements.merge(runComparisonBench()) }
 if wanted("slurm") { measurements.merge(runSlurmBench()) }
+if wanted("patchheads") { measurements.merge(runPatchHeadBench()) }
 
 if let python = ProcessInfo.processInfo.environment["XRBENCH_TORCH_PYTHON"], !python.isEmpty {
     var anchors = runTorchAnchors(python: python, vit: wanted("vit"), probe: wanted("probe"))
     if wanted("dense") { anchors.merge(runTorchDense(python: python)) }
     if wanted("comparisons") { anchors.merge(runNumPyComparisons(python: python)) }
+    if wanted("patchheads") { anchors.merge(runTorchPatchHeads(python: python)) }
     printRatios(ours: measurements, anchors: anchors)
 } else {
     print("\n(set XRBENCH_TORCH_PYTHON to a Python with torch and transformers to run the PyTorch anchors side by side)")

@@ -176,14 +176,34 @@ public struct HeadProblem: Sendable {
     public var task: ProbeTask
     /// Seed of initialisation, shuffling and dropout.
     public var seed: UInt64
+    /// The patch tokens (and masks) of the same rows, for heads that read them (`HeadDefinition`);
+    /// nil otherwise. The pooled features are then empty.
+    public var tokens: HeadTokens?
 
     /// Creates a problem.
-    public init(train: ProbeData, validation: ProbeData, testFeatures: [Float], task: ProbeTask, seed: UInt64) {
+    public init(train: ProbeData, validation: ProbeData, testFeatures: [Float], task: ProbeTask, seed: UInt64,
+                tokens: HeadTokens? = nil) {
         self.train = train
         self.validation = validation
         self.testFeatures = testFeatures
         self.task = task
         self.seed = seed
+        self.tokens = tokens
+    }
+}
+
+/// The training, validation and test rows of a probe as patch-token grids with their masks, in
+/// the order of the problem's `ProbeData` rows.
+public struct HeadTokens: Sendable {
+    public var train: any PatchTokenSamples
+    public var validation: any PatchTokenSamples
+    public var test: any PatchTokenSamples
+
+    /// Bundles the three parts.
+    public init(train: any PatchTokenSamples, validation: any PatchTokenSamples, test: any PatchTokenSamples) {
+        self.train = train
+        self.validation = validation
+        self.test = test
     }
 }
 

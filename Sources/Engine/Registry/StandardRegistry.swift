@@ -26,6 +26,7 @@ extension Registry {
         registry.register(head: MLPHead())
         registry.register(head: LinearHead())
         registry.register(head: NearestNeighbourHead())
+        for variant in PatchHeadKind.Variant.allCases { registry.register(head: PatchHeadKind(variant)) }
         // Task kinds, with the runners of their stages.
         registry.register(task: RetrievalTask())
         registry.register(task: ClassificationTask())

@@ -7,7 +7,7 @@ import Tensor
 
 /// `probe`: trains the head on the split's training part of the embeddings (validation part for
 /// the learning-rate plateau, early stopping and the kept weights), then scores the whole test
-/// part. Inputs `embed` and `split`.
+/// part. Inputs `embed` and `split`; heads that read patch tokens also `manifest` (for masks).
 ///
 /// Multi-label probes train on the samples whose every trained label is known (uncertain and
 /// missing values are left out, as for the phantom findings of non-chest images); a label the
@@ -44,8 +44,10 @@ public struct ProbeRunner: StageRunner {
         guard embedding.info.ids.count == split.sampleCount else {
             throw RunnerError.artifact(path: embedDirectory.path, problem: "embeddings hold \(embedding.info.ids.count) samples, the split's manifest \(split.sampleCount)")
         }
+        // Patch heads read token grids (and masks) instead of pooled rows.
+        let readsTokens = parameters.features == .patch
         let selection = ProbeFeatures(rawValue: parameters.features.rawValue) ?? .cls
-        let width = embedding.width(selection)
+        let width = readsTokens ? 0 : embedding.width(selection)
         let encoding = try ProbeEncoding(parameters: parameters, split: split, stage: context.stage.label)
         artifact.outputs = encoding.outputs
         artifact.untrainable = encoding.untrainable
@@ -55,7 +57,8 @@ public struct ProbeRunner: StageRunner {
             return StageOutputs()
         }
         func data(_ rows: [Int]) throws -> ProbeData {
-            ProbeData(features: try embedding.features(of: rows, selection), width: width, targets: rows.flatMap { encoding.trainingTargets(row: $0) },
+            ProbeData(features: readsTokens ? [] : try embedding.features(of: rows, selection), width: width,
+                      targets: rows.flatMap { encoding.trainingTargets(row: $0) },
                              sampleIDs: rows.map { embedding.info.ids[$0] })
         }
         let trainRows = split.train.filter(encoding.isKnown), validationRows = split.validation.filter(encoding.isKnown)
@@ -63,10 +66,19 @@ public struct ProbeRunner: StageRunner {
         guard let head = context.registry.heads[parameters.head.kind] else {
             throw RunnerError.unknownKind(what: "head kind", kind: parameters.head.kind, known: context.registry.heads.keys.sorted())
         }
-        let testFeatures = try embedding.features(of: split.test, selection)
+        let testFeatures = readsTokens ? [] : try embedding.features(of: split.test, selection)
+        var tokens: HeadTokens?
+        if readsTokens {
+            let stored = try EmbeddingTokens(embedDirectory: embedDirectory, cacheDirectory: context.cacheDirectory)
+            let manifest = context.inputs["manifest"] == nil ? nil : try context.manifestInput().manifest
+            let classes = parameters.maskClasses
+            tokens = HeadTokens(train: try StoredPatchTokens(tokens: stored, rows: trainRows, manifest: manifest, classes: classes),
+                                validation: try StoredPatchTokens(tokens: stored, rows: validationRows, manifest: manifest, classes: classes),
+                                test: try StoredPatchTokens(tokens: stored, rows: split.test, manifest: manifest, classes: classes))
+        }
         try context.checkCancellation()
         let fit = try head.fit(HeadProblem(train: try data(trainRows), validation: try data(validationRows), testFeatures: testFeatures,
-                                           task: probeTask, seed: UInt64(parameters.seed)),
+                                           task: probeTask, seed: UInt64(parameters.seed), tokens: tokens),
                                settings: parameters.head.settings, context: context)
         try context.checkCancellation()
         artifact.testIndices = split.test

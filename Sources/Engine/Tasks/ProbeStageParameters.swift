@@ -28,6 +28,12 @@ public enum FeatureKind: String, Sendable, Hashable, Codable, CaseIterable {
     case mean
     /// Their concatenation.
     case clsAndMean = "cls+mean"
+    /// The `[h, w, D]` patch-token grid (the patch heads' input; not a `features:` choice: a
+    /// head that reads it is compiled with it whatever the axis says).
+    case patch
+
+    /// The pooled rows, the choices of the `features:` axes.
+    public static let pooled: [FeatureKind] = [.cls, .mean, .clsAndMean]
 }
 
 /// How labels are organised.
@@ -88,7 +94,8 @@ public struct HeadParameters: Sendable, Hashable, Codable {
 }
 
 /// `probe`: trains a head on the training split and scores the whole test set (predictions are
-/// part of the artifact). Inputs `embed`, `split`.
+/// part of the artifact). Inputs `embed`, `split`, and for heads that read patch tokens
+/// `manifest` (their masks).
 public struct ProbeParameters: Sendable, Hashable, Codable {
     /// Head and training settings.
     public var head: HeadParameters
@@ -100,6 +107,9 @@ public struct ProbeParameters: Sendable, Hashable, Codable {
     public var features: FeatureKind
     /// Seed of initialisation, shuffling and dropout.
     public var seed: Int
+    /// For heads that segment: the dataset's mask classes they train on, in this order; nil for
+    /// every class (absent from the key when nil, so other probes keep their keys).
+    public var maskClasses: [String]? = nil
 }
 
 /// `metric`: scores a probe's test predictions on one test subgroup. Inputs `probe`, `manifest`.

@@ -66,6 +66,7 @@ struct ProbeTaskCompiler {
         for head in heads { _ = graph.head(head) }
         for dataset in matrix.dataset {
             checkFields(options, dataset: dataset, trainGroups: trainGroups, testGroups: testGroups, graph: &graph)
+            checkMasks(heads: heads, dataset: dataset, masks: options.masks, graph: &graph)
         }
         var probes: [PairedCell: [String: StageKey]] = [:]
         var cellOrder: [PairedCell] = []
@@ -76,9 +77,11 @@ struct ProbeTaskCompiler {
                 manifests[dataset] = manifest.key
                 for head in heads {
                     guard let (headParameters, trains) = resolvedHead(head, graph: &graph) else { continue }
+                    // A head that reads patch tokens has one input whatever the `features:` axis lists.
+                    let readsTokens = graph.catalog.embeddingOutputs(ofHead: head, in: graph.spec).patchTokens
                     for regime in regimes {
                         for seed in seeds {
-                            for feature in features {
+                            for feature in readsTokens ? [.patch] : features {
                                 let cell = StageCoordinates(experiment: graph.spec.experiment, task: task.name, backbone: backbone,
                                                             dataset: dataset, head: head, features: feature.rawValue,
                                                             fraction: regime.fraction, seed: seed, shots: regime.shots)
@@ -116,6 +119,27 @@ struct ProbeTaskCompiler {
         }
     }
 
+    /// A head that trains on masks needs a dataset with masks (when its fields are known before
+    /// its manifest): reported at the head's place in `matrix.head`.
+    private func checkMasks(heads: [String], dataset: String, masks: [String]?, graph: inout GraphBuilder) {
+        guard let fields = graph.fields(ofDataset: dataset) else { return }
+        if !fields.masks.isEmpty {
+            for (index, name) in (masks ?? []).enumerated() where !fields.masks.contains(name) {
+                graph.report(at: task.keyPath("masks[\(index)]"),
+                             "dataset \"\(dataset)\" has no mask class \"\(name)\" (it has \(GraphBuilder.listing(fields.masks)))",
+                             suggestion: closestMatch(to: name, among: fields.masks))
+            }
+            return
+        }
+        for (index, head) in heads.enumerated() where graph.catalog.needsMasks(head: head, in: graph.spec) {
+            let kind = graph.spec.heads[head]?.kind ?? head
+            graph.report(at: task.keyPath("matrix.head[\(index)]"),
+                         "head \"\(head)\" (\(kind)) trains a segmentation branch on masks, and dataset \"\(dataset)\" has none; "
+                         + "use a dataset with masks (siim-acr, phantom with `masks: true`, csv with `mask_columns`), "
+                         + "or set the head's dice_weight (and structure_weight) to 0")
+        }
+    }
+
     /// Labels, and the attributes the subgroups look at, must exist in the dataset (when its
     /// fields are known before its manifest).
     private func checkFields(_ options: ProbeTaskOptions, dataset: String, trainGroups: [String], testGroups: [String],
@@ -148,8 +172,12 @@ struct ProbeTaskCompiler {
                 validationRatio: options.split?.validation ?? 0.1, testRatio: options.split?.test ?? 0.2, stratifyLabels: labels,
                 shots: regime.shots),
                 inputs: ["manifest": manifest.key], label: "split \(coordinates.dataset) \(regime.text) s=\(seed) train=\(train)")
-            let probe = graph.add(.probe, parameters: ProbeParameters(head: head, labels: labels, target: target, features: feature, seed: seed),
-                                  inputs: ["embed": embed.key, "split": split.key], label: "probe \(cellName) train=\(train)")
+            // Patch heads read the manifest's masks.
+            var probeInputs = ["embed": embed.key, "split": split.key]
+            if feature == .patch { probeInputs["manifest"] = manifest.key }
+            let probe = graph.add(.probe, parameters: ProbeParameters(head: head, labels: labels, target: target, features: feature, seed: seed,
+                                                                      maskClasses: feature == .patch ? options.masks : nil),
+                                  inputs: probeInputs, label: "probe \(cellName) train=\(train)")
             probes.append((train, probe.key))
             for test in testGroups {
                 var cell = coordinates

@@ -24,6 +24,12 @@ public struct ClassificationTask: TaskKind {
     public func compile(_ task: TaskSpec, into graph: inout GraphBuilder) {
         ProbeTaskCompiler(task: task, fairness: false).compile(into: &graph)
     }
+
+    /// Patch tokens when one of the task's heads reads them.
+    public func embeddingOutputs(_ task: TaskSpec, in spec: Spec, catalog: Catalog) -> EmbeddingOutputs {
+        ProbeTaskFields.embeddingOutputs(task, in: spec, catalog: catalog)
+    }
+
 }
 
 /// `fairness`: probes trained per training subgroup, tested per test subgroup, with bootstrap
@@ -76,10 +82,21 @@ public struct FairnessTask: TaskKind {
     public func compile(_ task: TaskSpec, into graph: inout GraphBuilder) {
         ProbeTaskCompiler(task: task, fairness: true).compile(into: &graph)
     }
+
+    /// Patch tokens when one of the task's heads reads them.
+    public func embeddingOutputs(_ task: TaskSpec, in spec: Spec, catalog: Catalog) -> EmbeddingOutputs {
+        ProbeTaskFields.embeddingOutputs(task, in: spec, catalog: catalog)
+    }
+
 }
 
 /// The fields the probe tasks share.
 enum ProbeTaskFields {
+    /// What the heads of a probe task read beyond pooled rows, together.
+    static func embeddingOutputs(_ task: TaskSpec, in spec: Spec, catalog: Catalog) -> EmbeddingOutputs {
+        (task.matrix.strings("head") ?? ["mlp"]).reduce(.pooled) { $0.union(catalog.embeddingOutputs(ofHead: $1, in: spec)) }
+    }
+
     static var common: [SchemaField] {
         [
             SchemaField("labels", .list(.string(), minimumCount: 1), required: true),
@@ -98,12 +115,13 @@ enum ProbeTaskFields {
                 SchemaField("correction", .string(choices: Correction.allCases.map(\.rawValue))),
             ]))),
             SchemaField("tries", .integer(.atLeastOne)),
+            SchemaField("masks", .list(.string(), minimumCount: 1)),
         ]
     }
 
     static func axes(trainAndTestRequired: Bool) -> [SchemaField] {
         [
-            SchemaField("features", .list(.string(choices: FeatureKind.allCases.map(\.rawValue)), minimumCount: 1)),
+            SchemaField("features", .list(.string(choices: FeatureKind.pooled.map(\.rawValue)), minimumCount: 1)),
             SchemaField("head", .list(.reference(.head), minimumCount: 1)),
             SchemaField("fraction", .list(.number(.unitFraction), minimumCount: 1)),
             SchemaField("shots", .list(.integer(.atLeastOne), minimumCount: 1)),
@@ -141,6 +159,8 @@ struct ProbeTaskOptions: Decodable {
     var aggregate: Aggregation?
     var split: SplitRatios?
     var predictions: Bool?
+    /// The mask classes the heads that segment train on (default: every class of the dataset).
+    var masks: [String]?
     var metric: [String]?
     var bootstrap: BootstrapSettings?
     var comparisons: [[String]]?

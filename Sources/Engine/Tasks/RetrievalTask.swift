@@ -19,7 +19,7 @@ public struct RetrievalTask: TaskKind {
         ]
     }
     public var axes: [SchemaField] {
-        [SchemaField("features", .list(.string(choices: FeatureKind.allCases.map(\.rawValue)), minimumCount: 1))]
+        [SchemaField("features", .list(.string(choices: FeatureKind.pooled.map(\.rawValue)), minimumCount: 1))]
     }
     public var runners: [any StageRunner] { [RetrievalRunner()] }
 

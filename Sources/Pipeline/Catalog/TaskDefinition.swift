@@ -22,6 +22,9 @@ public protocol TaskDefinition: Sendable {
     /// besides CLS and mean-pooled tokens (patch tokens, intermediate blocks); the embedding
     /// stage a cell shares with other tasks stores what all of them need.
     func embeddingOutputs(_ task: TaskSpec, in spec: Spec) -> EmbeddingOutputs
+    /// The same, for tasks whose needs depend on other kinds (a probe task whose heads read
+    /// patch tokens, see `HeadDefinition`); by default the catalog-free answer above.
+    func embeddingOutputs(_ task: TaskSpec, in spec: Spec, catalog: Catalog) -> EmbeddingOutputs
     /// Adds the task's stages for every cell of its matrix. Checks that need files or the
     /// datasets' fields (labels, attributes) report through `graph.report`.
     func compile(_ task: TaskSpec, into graph: inout GraphBuilder)
@@ -30,6 +33,11 @@ public protocol TaskDefinition: Sendable {
 extension TaskDefinition {
     /// CLS and mean-pooled tokens only.
     public func embeddingOutputs(_ task: TaskSpec, in spec: Spec) -> EmbeddingOutputs { .pooled }
+
+    /// What the catalog-free `embeddingOutputs` says.
+    public func embeddingOutputs(_ task: TaskSpec, in spec: Spec, catalog: Catalog) -> EmbeddingOutputs {
+        embeddingOutputs(task, in: spec)
+    }
 
     /// No checks across fields.
     public func check(_ task: TaskSpec, in spec: Spec) -> [SpecProblem] { [] }

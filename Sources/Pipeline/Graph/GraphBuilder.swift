@@ -78,7 +78,7 @@ public struct GraphBuilder {
         var builder = GraphBuilder(spec: spec, catalog: catalog, options: options, digester: digester)
         // What every embedding must store, over all the tasks that share it.
         for task in spec.tasks {
-            guard let outputs = catalog.tasks[task.kind]?.embeddingOutputs(task, in: spec), outputs != .pooled else { continue }
+            guard let outputs = catalog.tasks[task.kind]?.embeddingOutputs(task, in: spec, catalog: catalog), outputs != .pooled else { continue }
             for backbone in task.matrix.backbone {
                 for dataset in task.matrix.dataset {
                     builder.embeddingOutputs["\(backbone)\u{0}\(dataset)", default: .pooled].formUnion(outputs)

@@ -43,7 +43,7 @@ public struct SpecLoader: Sendable {
         load(file: top, schema: SpecSchema(catalog: catalog).spec, includedFrom: nil, state: &state)
         checkNames(&state)
         if !state.diagnostics.isEmpty { throw SpecError(diagnostics: state.diagnostics) }
-        return try checkedTasks(assemble(top: top, state: state))
+        return try checkedTasks(expandResolutions(assemble(top: top, state: state)))
     }
 
     /// Parses and validates a spec given as text (for tests and tools); includes resolve against `directory`.
@@ -54,7 +54,7 @@ public struct SpecLoader: Sendable {
         load(file: url, schema: SpecSchema(catalog: catalog).spec, includedFrom: nil, state: &state)
         checkNames(&state)
         if !state.diagnostics.isEmpty { throw SpecError(diagnostics: state.diagnostics) }
-        return try checkedTasks(assemble(top: url, state: state))
+        return try checkedTasks(expandResolutions(assemble(top: url, state: state)))
     }
 
     // MARK: Files

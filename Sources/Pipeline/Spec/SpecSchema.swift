@@ -33,11 +33,13 @@ struct SpecSchema {
         ]
     }
 
-    /// A task kind's matrix: `backbone` and `dataset`, then its own axes.
+    /// A task kind's matrix: `backbone`, `dataset` and `resolution` (input sizes each backbone is
+    /// evaluated at, expanded by the loader into backbones of their own), then its own axes.
     static func matrix(_ axes: [SchemaField]) -> SchemaType {
         .object(ObjectSchema([
             SchemaField("backbone", .list(.reference(.backbone), minimumCount: 1), required: true),
             SchemaField("dataset", .list(.reference(.dataset), minimumCount: 1), required: true),
+            SchemaField("resolution", .list(.integer(NumberRange(lower: 1, upper: 8192)), minimumCount: 1)),
         ] + axes))
     }
 

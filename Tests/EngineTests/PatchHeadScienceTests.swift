@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// The paper's §3.1 finding as a test: a label that depends on a small local structure (the lead
+/// marker, 5×7 glyph cells ≈ 4.5% × 6.4% of the image in a random corner) is read far better by
+/// convolutions on the patch tokens than by an MLP on the CLS token.
+///
+/// Backbone: the ViT-Ti/14 architecture with random weights (`vit-tiny-random`) at 56 px (4×4
+/// tokens); 300 phantom radiographs, 3 seeds of the patient split, fixed data. Both heads get the
+/// same epoch budget (40); the CLS MLP has the demo's faster settings (lr 1e-3, patience 25), the
+/// PE-conv head max pooling, lr 3e-3 and batch 8 (measured in PyTorch on the same tokens to
+/// converge within ~10 epochs for every seed; lr 1e-3 and batch 16 left one seed of three at
+/// chance within 40 epochs).
+///
+/// Measured (debug build, this machine): MCC of the CLS MLP −0.037, −0.018, −0.008 (seeds 0–2;
+/// standard deviation 0.015); of PE-conv 0.933, 0.965, 0.932 (standard deviation 0.019). At 112 px
+/// (8×8 tokens): MLP 0.000, −0.015, 0.023; PE-conv 0.870, 0.930, 0.808. The margin asserted, the
+/// worst PE-conv seed over the best MLP seed by 0.5 MCC, is 25 times the larger seed spread and
+/// still below the smallest gap measured (0.89); the paper reports +25.0 MCC for XR-0's patch
+/// embeddings over its CLS token on lead markers.
+@Suite struct PatchHeadScienceTests {
+    static let spec = """
+        experiment: science
+        backbones:
+          tiny: {kind: vit-tiny-random, seed: 4, resolution: 56}
+        datasets:
+          phantom: {kind: phantom, count: 300, seed: 9, size: 56}
+        heads:
+          cls-mlp: {kind: mlp, learning_rate: 1e-3, early_stop_patience: 25, max_epochs: 40}
+          conv: {kind: pe-conv, width: 48, learning_rate: 3e-3, batch_size: 8, max_epochs: 40, early_stop_patience: 15, plateau_patience: 5}
+        tasks:
+          - name: marker
+            kind: classification
+            labels: [marker]
+            metric: mcc
+            matrix: {backbone: [tiny], dataset: [phantom], head: [cls-mlp, conv], features: [cls], seed: [0, 1, 2]}
+        """
+
+    @Test func peConvOnPatchTokensReadsTheLeadMarkerThatTheCLSTokenLoses() throws {
+        let project = try RunnersProject()
+        let report = try project.run(Self.spec)
+        #expect(report.status == .succeeded, "\(report.summary)")
+        func scores(_ head: String) throws -> [Double] {
+            try project.query("SELECT value FROM latest_result WHERE head = '\(head)' AND metric = 'mcc' ORDER BY seed").rows
+                .compactMap { $0.first?.doubleValue }
+        }
+        let mlp = try scores("cls-mlp"), conv = try scores("conv")
+        #expect(mlp.count == 3 && conv.count == 3, "\(mlp) \(conv)")
+        #expect((conv.min() ?? 0) - (mlp.max() ?? 1) >= 0.5, "PE-conv \(conv) vs CLS MLP \(mlp)")
+    }
+}
