@@ -1,3 +1,4 @@
+import Random
 import Evaluation
 import Foundation
 import Tensor

@@ -1,3 +1,4 @@
+import Random
 import Tensor
 
 /// The network of a patch head (see `PatchHeadArchitecture`), forward and backward on batches of
