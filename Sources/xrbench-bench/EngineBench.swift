@@ -29,9 +29,8 @@ private let benchRegistry = """
       phantom-b: {kind: phantom, count: 100, seed: 2}
     """
 
-private let benchSpec = """
-    experiment: engine-bench
-    include: [registry.yaml]
+/// The tasks of the 1,030-stage spec that the engine and Slurm benches run.
+let thousandStageTasks = """
     tasks:
       - name: findings
         kind: classification
@@ -44,6 +43,8 @@ private let benchSpec = """
           fraction: [0.01, 0.1, 0.25, 0.5, 1.0]
           seed: [0, 1, 2, 3, 4, 5]
     """
+
+private let benchSpec = "experiment: engine-bench\ninclude: [registry.yaml]\n" + thousandStageTasks
 
 /// `make bench`: plans a generated 1,000-stage spec and re-runs it fully cached with no-op
 /// runners, printing seconds (target: plan + cached re-run ≤ 1 s).

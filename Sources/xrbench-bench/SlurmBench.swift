@@ -34,21 +34,7 @@ private let slurmBenchRegistry = """
       linear: {kind: linear, max_epochs: 10}
     """
 
-private let slurmBenchSpec = """
-    experiment: slurm-bench
-    include: [registry.yaml]
-    tasks:
-      - name: findings
-        kind: classification
-        labels: [nodule, effusion]
-        metric: auroc
-        matrix:
-          backbone: [pixels-8, pixels-16, pixels-24, pixels-32]
-          dataset: [phantom-a, phantom-b]
-          head: [mlp, linear]
-          fraction: [0.01, 0.1, 0.25, 0.5, 1.0]
-          seed: [0, 1, 2, 3, 4, 5]
-    """
+private let slurmBenchSpec = "experiment: slurm-bench\ninclude: [registry.yaml]\n" + thousandStageTasks
 
 /// Polls every 2 s growing to 10 s (the defaults, 10 s to 3 min, suit real clusters but would
 /// be most of this bench's wall time); probes and metrics 16 per task.

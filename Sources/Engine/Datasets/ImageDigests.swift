@@ -11,15 +11,21 @@ public struct UnreadableImagesError: Error, Sendable, CustomStringConvertible, L
 
     /// Every image (the first 20, then a count), and what to do.
     public var description: String {
-        var lines = ["\(images.count) image\(images.count == 1 ? "" : "s") cannot be read:"]
-        lines += images.prefix(20).map { "  \($0.path): \($0.problem)" }
-        if images.count > 20 { lines.append("  … and \(images.count - 20) more") }
-        lines.append("fix or remove them, or set `on_error: skip` on the dataset to leave them out (they are then recorded in sample_issue)")
-        return lines.joined(separator: "\n")
+        unreadableFilesMessage(images, noun: "image", advice: "fix or remove them, or set `on_error: skip` on the dataset to leave them out (they are then recorded in sample_issue)")
     }
 
     /// Same as `description`.
     public var errorDescription: String? { description }
+}
+
+/// "N <noun>s cannot be read:", the first 20 files with their problems, a count of the rest,
+/// and `advice` (the message of `UnreadableImagesError` and `UnreadableMasksError`).
+func unreadableFilesMessage(_ files: [(path: String, problem: String)], noun: String, advice: String) -> String {
+    var lines = ["\(files.count) \(noun)\(files.count == 1 ? "" : "s") cannot be read:"]
+    lines += files.prefix(20).map { "  \($0.path): \($0.problem)" }
+    if files.count > 20 { lines.append("  … and \(files.count - 20) more") }
+    lines.append(advice)
+    return lines.joined(separator: "\n")
 }
 
 /// Content digests of a dataset's images and whether they decode, memoised in the cache.

@@ -10,11 +10,7 @@ public struct UnreadableMasksError: Error, Sendable, CustomStringConvertible, Lo
 
     /// Every file (the first 20, then a count), and what to do.
     public var description: String {
-        var lines = ["\(masks.count) mask file\(masks.count == 1 ? "" : "s") cannot be read:"]
-        lines += masks.prefix(20).map { "  \($0.path): \($0.problem)" }
-        if masks.count > 20 { lines.append("  … and \(masks.count - 20) more") }
-        lines.append("fix or remove them (segmentation stages key on every mask's content), or set `on_error: skip` on the dataset to leave their samples out (they are then recorded in sample_issue)")
-        return lines.joined(separator: "\n")
+        unreadableFilesMessage(masks, noun: "mask file", advice: "fix or remove them (segmentation stages key on every mask's content), or set `on_error: skip` on the dataset to leave their samples out (they are then recorded in sample_issue)")
     }
 
     /// Same as `description`.
