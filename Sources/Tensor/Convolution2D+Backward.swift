@@ -10,6 +10,9 @@
 // with K = pixels. The pixels are cut into a fixed number of parts, each summed into a buffer of
 // its own and the parts added in order afterwards: `taps × parts` equal tasks (18 for a 3×3
 // kernel), independent of the thread count.
+//
+// Where `preferredAlgorithm` picks Winograd, both passes run F(2×2, 3×3) instead
+// (Convolution2D+Winograd.swift, Convolution2D+WinogradWeights.swift).
 
 extension Convolution2D {
     /// Pixel parts of the weight gradient's sum (each with its own partial buffer).
@@ -32,14 +35,21 @@ extension Convolution2D {
                       inputLayout, accumulate: accumulate, team: team, routine: .preferred)
     }
 
-    /// `backwardInput` with a chosen product routine (tests run both).
+    /// `backwardInput` with a chosen product routine and algorithm (nil: `preferredAlgorithm`; tests run each).
     func backwardInput(outputGradient: UnsafePointer<Float>, _ outputLayout: FeatureMapLayout,
                        packedWeights: UnsafePointer<Float>,
                        inputGradient: UnsafeMutablePointer<Float>, _ inputLayout: FeatureMapLayout,
-                       accumulate: Bool, team: WorkerTeam?, routine: ProductRoutine) {
+                       accumulate: Bool, team: WorkerTeam?, routine: ProductRoutine, algorithm: Algorithm? = nil) {
         checkShapes(input: inputLayout, output: outputLayout)
         BLASBackend.withSingleThreadedCalls {
-            if isContiguous(source: outputLayout, target: inputLayout) && routine == .tiled {
+            if (algorithm ?? preferredAlgorithm(height: inputLayout.height, width: inputLayout.width)) == .winograd {
+                // ∂L/∂X is the padding-1 correlation of ∂L/∂Y with the flipped, transposed filters.
+                precondition(supportsWinograd, "Winograd F(2×2, 3×3) on a \(kernelSize)×\(kernelSize) stride \(stride) convolution")
+                let filters = winogradFilters(packedWeights, flipped: true)
+                defer { filters.deallocate() }
+                winogradPass(source: outputGradient, outputLayout, filters: filters, bias: nil, target: inputGradient, inputLayout,
+                             accumulate: accumulate, team: team, routine: routine)
+            } else if isContiguous(source: outputLayout, target: inputLayout) && routine == .tiled {
                 let span = Self.interiorSpan(inputLayout)
                 let outStride = outputLayout.pixelStride, inStride = inputLayout.pixelStride
                 let offsets = (0..<taps).map { -tapOffset($0, paddedWidth: inputLayout.paddedWidth) * outStride }
@@ -134,12 +144,20 @@ extension Convolution2D {
                         biasGradient: biasGradient, team: team, routine: .preferred)
     }
 
-    /// `backwardWeights` with a chosen product routine (tests run both).
+    /// `backwardWeights` with a chosen product routine and algorithm (nil: `preferredAlgorithm`; tests run each).
     func backwardWeights(outputGradient: UnsafePointer<Float>, _ outputLayout: FeatureMapLayout,
                          input: UnsafePointer<Float>, _ inputLayout: FeatureMapLayout,
                          weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
-                         team: WorkerTeam?, routine: ProductRoutine) {
+                         team: WorkerTeam?, routine: ProductRoutine, algorithm: Algorithm? = nil) {
         checkShapes(input: inputLayout, output: outputLayout)
+        if (algorithm ?? preferredAlgorithm(height: inputLayout.height, width: inputLayout.width)) == .winograd {
+            BLASBackend.withSingleThreadedCalls {
+                winogradWeightGradient(outputGradient: outputGradient, outputLayout, input: input, inputLayout,
+                                       weightGradient: weightGradient, team: team, routine: routine)
+            }
+            if let biasGradient { Self.addChannelSums(outputGradient, outputLayout, into: biasGradient, team: team) }
+            return
+        }
         let contiguous = isContiguous(source: inputLayout, target: outputLayout)
         let parts = contiguous ? Self.weightParts(taps: taps) : 1
         let tapSize = outChannels * inChannels

@@ -14,6 +14,9 @@
 // Work is cut into tasks fixed by the problem (blocks of consecutive pixels, or bands of rows)
 // and dealt to the members of a WorkerTeam, each GEMM on one OpenBLAS thread: every call has the
 // same shape on any number of threads, so results are bit-identical across thread counts.
+//
+// Stride-1, padding-1 3×3 convolutions of at least 32 channels each way run Winograd F(2×2, 3×3)
+// instead (Convolution2D+Winograd.swift), chosen by `preferredAlgorithm` from the problem alone.
 
 /// A 2D convolution's geometry (square kernel, equal stride and padding on both axes), with its
 /// forward and backward passes on NHWC maps in caller-owned buffers.
@@ -123,14 +126,20 @@ public struct Convolution2D: Sendable, Equatable {
                 team: team, routine: .preferred)
     }
 
-    /// `forward` with a chosen product routine (tests run both).
+    /// `forward` with a chosen product routine and algorithm (nil: `preferredAlgorithm`; tests run each).
     func forward(input: UnsafePointer<Float>, _ inputLayout: FeatureMapLayout,
                  packedWeights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  output: UnsafeMutablePointer<Float>, _ outputLayout: FeatureMapLayout,
-                 team: WorkerTeam?, routine: ProductRoutine) {
+                 team: WorkerTeam?, routine: ProductRoutine, algorithm: Algorithm? = nil) {
         checkShapes(input: inputLayout, output: outputLayout)
         BLASBackend.withSingleThreadedCalls {
-            if isContiguous(source: inputLayout, target: outputLayout) && routine == .tiled {
+            if (algorithm ?? preferredAlgorithm(height: inputLayout.height, width: inputLayout.width)) == .winograd {
+                precondition(supportsWinograd, "Winograd F(2×2, 3×3) on a \(kernelSize)×\(kernelSize) stride \(stride) convolution")
+                let filters = winogradFilters(packedWeights, flipped: false)
+                defer { filters.deallocate() }
+                winogradPass(source: input, inputLayout, filters: filters, bias: bias, target: output, outputLayout,
+                             accumulate: false, team: team, routine: routine)
+            } else if isContiguous(source: inputLayout, target: outputLayout) && routine == .tiled {
                 forwardTiled(input: input, inputLayout, weights: packedWeights, bias: bias, output: output, outputLayout, team: team)
             } else if isContiguous(source: inputLayout, target: outputLayout) {
                 forwardContiguous(input: input, inputLayout, weights: packedWeights, bias: bias,

@@ -112,9 +112,11 @@ private func panelBlock(_ b: UnsafePointer<Float>, bRow: Int, depth: Int, width:
 
 /// `C[rows, N] += Σ_tap A[rows + tapOffset, K]·B_tap[K, N]`: row r of C at `c + r·cRow`, row r of
 /// A for a tap at `a + tapOffsets[tap] + r·aRow`, B `[taps, K, N]` with rows N apart. C must hold
-/// its starting values (bias, zero or a sum to add to).
+/// its starting values (bias, zero or a sum to add to), unless `overwrite`: then C's values are
+/// replaced by the sum.
 func accumulateTapProducts(rows: Int, depth: Int, columns: Int, a: UnsafePointer<Float>, aRow: Int, tapOffsets: [Int],
-                           b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, cRow: Int, scratch: TileScratch) {
+                           b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, cRow: Int, overwrite: Bool = false,
+                           scratch: TileScratch) {
     var firstRow = 0
     while firstRow < rows {
         let chunk = min(chunkRows, rows - firstRow)
@@ -132,7 +134,8 @@ func accumulateTapProducts(rows: Int, depth: Int, columns: Int, a: UnsafePointer
                         let tileRows = min(convolutionTileRows, chunk - row)
                         let r = firstRow + row
                         tile(a + tapOffset + r * aRow + firstK, aRow: aRow, aColumn: 1, panel, bRow: panelRow, depth: blockK,
-                             c + r * cRow + firstColumn, cRow: cRow, rows: tileRows, width: width, load: true, scratch: scratch)
+                             c + r * cRow + firstColumn, cRow: cRow, rows: tileRows, width: width,
+                             load: !overwrite || tap > 0 || firstK > 0, scratch: scratch)
                         row += convolutionTileRows
                     }
                     firstColumn += convolutionPanelColumns
@@ -146,11 +149,12 @@ func accumulateTapProducts(rows: Int, depth: Int, columns: Int, a: UnsafePointer
 
 /// `C[M, N] = Σ_k A(i, k)·B(k, ·)` over `depth` steps (pixels), with `A(i, k) = a[i + k·aStride]`
 /// (a pixel's output gradient, M channels contiguous) and row k of B at `b + k·bStride` (N
-/// channels contiguous); C `[M, N]` dense, overwritten.
+/// channels contiguous); C `[M, N]` dense, overwritten (added to with `accumulate`).
 func weightGradientProduct(outputs m: Int, inputs n: Int, depth: Int, a: UnsafePointer<Float>, aStride: Int,
-                           b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, scratch: TileScratch) {
+                           b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+                           scratch: TileScratch) {
     guard depth > 0 else {
-        c.update(repeating: 0, count: m * n)
+        if !accumulate { c.update(repeating: 0, count: m * n) }
         return
     }
     var firstK = 0
@@ -167,7 +171,7 @@ func weightGradientProduct(outputs m: Int, inputs n: Int, depth: Int, a: UnsafeP
                 let (panel, panelRow) = panelBlock(b + (firstK + k) * bStride + firstColumn, bRow: bStride, depth: steps,
                                                    width: width, scratch: scratch)
                 weightTiles(m: m, a: a + (firstK + k) * aStride, aStride: aStride, panel: panel, panelRow: panelRow, depth: steps,
-                            c: c + firstColumn, n: n, width: width, load: firstK + k > 0, scratch: scratch)
+                            c: c + firstColumn, n: n, width: width, load: accumulate || firstK + k > 0, scratch: scratch)
                 k += steps
             }
             firstColumn += convolutionPanelColumns

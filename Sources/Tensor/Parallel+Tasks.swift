@@ -9,17 +9,29 @@ extension Parallel {
     /// never on the thread count, so that every GEMM call has the same shape (and OpenBLAS the
     /// same rounding) on any number of threads. Tasks must write disjoint memory.
     public static func forEachTask(count: Int, on team: WorkerTeam?, _ body: (Int) -> Void) {
+        forEachTask(count: count, on: team) { task, _ in body(task) }
+    }
+
+    /// How many workers `forEachTask` deals `count` tasks to: at most one per team member (or core).
+    static func workerCount(tasks count: Int, on team: WorkerTeam?) -> Int {
+        max(1, min(team?.size ?? coreCount, count))
+    }
+
+    /// `forEachTask` whose body also receives its worker, in `0..<workerCount(tasks:on:)`, so
+    /// that each worker can reuse a scratch buffer of its own. Which worker runs a task never
+    /// changes what the task computes.
+    static func forEachTask(count: Int, on team: WorkerTeam?, _ body: (_ task: Int, _ worker: Int) -> Void) {
         guard count > 0 else { return }
-        let workers = min(team?.size ?? coreCount, count)
+        let workers = workerCount(tasks: count, on: team)
         if workers == 1 {
-            for task in 0..<count { body(task) }
+            for task in 0..<count { body(task, 0) }
             return
         }
         if let team {
             team.run { member in
                 var task = member
                 while task < count {
-                    body(task)
+                    body(task, member)
                     task += workers
                 }
             }
@@ -32,7 +44,7 @@ extension Parallel {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var task = worker
                 while task < count {
-                    shared.value(task)
+                    shared.value(task, worker)
                     task += workers
                 }
             }

@@ -79,9 +79,9 @@ import Testing
     }
 
     /// Channel counts past one 64-wide panel (a whole panel and a narrow one, both ways; two whole
-    /// panels), a block longer than the tiles' 192-row cache chunk: both routines against a float64
-    /// loop. Sums of 200–600 float products carry rounding of ~1e-7 of Σ|terms|; each value must lie
-    /// within 2e-6 of it.
+    /// panels), a block longer than the tiles' 192-row cache chunk: both routines (and for 3×3 both
+    /// algorithms, direct and Winograd) against a float64 loop. Sums of 200–600 float products carry
+    /// rounding of ~1e-7 of Σ|terms|; each value must lie within 2e-6 of it.
     @Test(arguments: [(70, 66, 3), (66, 70, 3), (64, 128, 1)], Convolution2D.ProductRoutine.allCases)
     func wideChannelsMatchAFloat64Loop(channels: (Int, Int, Int), routine: Convolution2D.ProductRoutine) {
         let (inChannels, outChannels, kernel) = channels
@@ -119,19 +119,23 @@ import Testing
             let worst = zip(zip(actual, exact), scale).map { abs(Double($0.0) - $0.1) / max($1, 1e-3) }.max() ?? .infinity
             #expect(worst <= 2e-6, "\(what) \(channels) \(routine): error \(worst) of Σ|terms|")
         }
-        var output = MapBuffer(outputLayout), inputGradient = MapBuffer(layout)
-        var weightGradient = [Float](repeating: 0, count: convolution.weightCount)
         let team = WorkerTeam(size: 2)
-        convolution.forward(input: input.values, layout, packedWeights: packedWeights(convolution, w), bias: nil, output: &output.values,
-                            outputLayout, team: team, routine: routine)
-        convolution.backwardInput(outputGradient: gradient.values, outputLayout, packedWeights: packedWeights(convolution, w),
-                                  inputGradient: &inputGradient.values, layout, accumulate: false, team: team, routine: routine)
-        convolution.backwardWeights(outputGradient: gradient.values, outputLayout, input: input.values, layout,
-                                    weightGradient: &weightGradient, biasGradient: nil, team: team, routine: routine)
-        check(output.tensor.scalars, y, yScale, "forward")
-        check(inputGradient.tensor.scalars, dx, dxScale, "input gradient")
-        check(weightGradient, dw, dwScale, "weight gradient")
-        #expect(output.bordersAreUntouched(extraValue: 0) && inputGradient.bordersAreUntouched(extraValue: 0))
+        for algorithm in kernel == 3 ? Convolution2D.Algorithm.allCases : [.direct] {
+            var output = MapBuffer(outputLayout), inputGradient = MapBuffer(layout)
+            var weightGradient = [Float](repeating: 0, count: convolution.weightCount)
+            convolution.forward(input: input.values, layout, packedWeights: packedWeights(convolution, w), bias: nil,
+                                output: &output.values, outputLayout, team: team, routine: routine, algorithm: algorithm)
+            convolution.backwardInput(outputGradient: gradient.values, outputLayout, packedWeights: packedWeights(convolution, w),
+                                      inputGradient: &inputGradient.values, layout, accumulate: false, team: team, routine: routine,
+                                      algorithm: algorithm)
+            convolution.backwardWeights(outputGradient: gradient.values, outputLayout, input: input.values, layout,
+                                        weightGradient: &weightGradient, biasGradient: nil, team: team, routine: routine,
+                                        algorithm: algorithm)
+            check(output.tensor.scalars, y, yScale, "forward \(algorithm)")
+            check(inputGradient.tensor.scalars, dx, dxScale, "input gradient \(algorithm)")
+            check(weightGradient, dw, dwScale, "weight gradient \(algorithm)")
+            #expect(output.bordersAreUntouched(extraValue: 0) && inputGradient.bordersAreUntouched(extraValue: 0))
+        }
     }
 
     func packedWeights(_ convolution: Convolution2D, _ weights: [Double]) -> [Float] {
