@@ -31,13 +31,21 @@ extension Convolution2D {
     /// Whether Winograd F(2×2, 3×3) computes this geometry: a 3×3 kernel, stride 1, padding 1.
     var supportsWinograd: Bool { kernelSize == 3 && stride == 1 && padding == 1 }
 
+    /// Channels (both ways) from which the public passes use Winograd.
+    static let winogradMinimumChannels = 128
+
     /// The algorithm the public passes use on a `height × width` map: Winograd where this geometry
-    /// supports it, both channel counts are at least 32 (below that the transforms' memory
-    /// traffic outweighs the products saved) and the 2×2 blocks waste little of the map (16
-    /// products per block at most 0.6 of the direct path's 9 per pixel: 37×37 is 0.47, 5×5 0.64).
-    /// It depends on the problem only, never on the thread count.
+    /// supports it, both channel counts are at least `winogradMinimumChannels` and the 2×2 blocks
+    /// waste little of the map (16 products per block at most 0.6 of the direct path's 9 per
+    /// pixel: 37×37 is 0.47, 5×5 0.64, 1×1 1.8). The channel bound: Winograd is measured faster
+    /// at 192 and 384 channels on 37×37 maps (`make bench BENCH=patchheads`); below 128 it is not
+    /// measured, and the direct path keeps the demo's narrow heads and decoders (48–96 channels)
+    /// on the arithmetic their cached results were computed with. It depends on the problem only,
+    /// never on the thread count.
     func preferredAlgorithm(height: Int, width: Int) -> Algorithm {
-        guard supportsWinograd, inChannels >= 32, outChannels >= 32, height > 0, width > 0 else { return .direct }
+        guard supportsWinograd, min(inChannels, outChannels) >= Self.winogradMinimumChannels, height > 0, width > 0 else {
+            return .direct
+        }
         let blocks = ((height + 1) / 2) * ((width + 1) / 2)
         return 16 * blocks * 5 <= 3 * 9 * height * width ? .winograd : .direct
     }

@@ -15,7 +15,7 @@
 // and dealt to the members of a WorkerTeam, each GEMM on one OpenBLAS thread: every call has the
 // same shape on any number of threads, so results are bit-identical across thread counts.
 //
-// Stride-1, padding-1 3×3 convolutions of at least 32 channels each way run Winograd F(2×2, 3×3)
+// Stride-1, padding-1 3×3 convolutions of at least 128 channels each way run Winograd F(2×2, 3×3)
 // instead (Convolution2D+Winograd.swift), chosen by `preferredAlgorithm` from the problem alone.
 
 /// A 2D convolution's geometry (square kernel, equal stride and padding on both axes), with its

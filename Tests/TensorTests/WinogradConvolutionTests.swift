@@ -172,19 +172,24 @@ import Testing
                       "accumulated input gradient")
     }
 
-    /// The choice: Winograd for stride-1, padding-1 3×3 kernels of ≥ 32 channels each way on maps
+    /// The choice: Winograd for stride-1, padding-1 3×3 kernels of ≥ 128 channels each way on maps
     /// its 2×2 blocks cover with little waste; the direct path otherwise.
     @Test func choosesWinogradByTheProblemAlone() {
-        let wide = Convolution2D(inChannels: 192, outChannels: 192, kernelSize: 3, padding: 1)
-        #expect(wide.preferredAlgorithm(height: 37, width: 37) == .winograd)
-        #expect(wide.preferredAlgorithm(height: 4, width: 4) == .winograd)
-        #expect(wide.preferredAlgorithm(height: 5, width: 5) == .direct)
-        #expect(wide.preferredAlgorithm(height: 1, width: 1) == .direct)
-        #expect(Convolution2D(inChannels: 16, outChannels: 192, kernelSize: 3, padding: 1).preferredAlgorithm(height: 37, width: 37) == .direct)
-        #expect(Convolution2D(inChannels: 192, outChannels: 31, kernelSize: 3, padding: 1).preferredAlgorithm(height: 37, width: 37) == .direct)
-        #expect(Convolution2D(inChannels: 192, outChannels: 192, kernelSize: 3, stride: 2, padding: 1)
-            .preferredAlgorithm(height: 37, width: 37) == .direct)
-        #expect(Convolution2D(inChannels: 192, outChannels: 192, kernelSize: 3, padding: 0).preferredAlgorithm(height: 37, width: 37) == .direct)
-        #expect(Convolution2D(inChannels: 192, outChannels: 192, kernelSize: 1).preferredAlgorithm(height: 37, width: 37) == .direct)
+        func choice(_ inChannels: Int, _ outChannels: Int, stride: Int = 1, padding: Int = 1, kernel: Int = 3,
+                    size: Int = 37) -> Convolution2D.Algorithm {
+            Convolution2D(inChannels: inChannels, outChannels: outChannels, kernelSize: kernel, stride: stride, padding: padding)
+                .preferredAlgorithm(height: size, width: size)
+        }
+        #expect(choice(192, 192) == .winograd)
+        #expect(choice(128, 384) == .winograd)
+        #expect(choice(192, 192, size: 4) == .winograd)
+        #expect(choice(192, 192, size: 5) == .direct)
+        #expect(choice(192, 192, size: 1) == .direct)
+        #expect(choice(127, 192) == .direct)
+        #expect(choice(192, 96) == .direct)
+        #expect(choice(48, 48, size: 8) == .direct)
+        #expect(choice(192, 192, stride: 2) == .direct)
+        #expect(choice(192, 192, padding: 0) == .direct)
+        #expect(choice(192, 192, padding: 0, kernel: 1) == .direct)
     }
 }
