@@ -45,7 +45,7 @@ extension Convolution2D {
             if (algorithm ?? preferredAlgorithm(height: inputLayout.height, width: inputLayout.width)) == .winograd {
                 // ∂L/∂X is the padding-1 correlation of ∂L/∂Y with the flipped, transposed filters.
                 precondition(supportsWinograd, "Winograd F(2×2, 3×3) on a \(kernelSize)×\(kernelSize) stride \(stride) convolution")
-                let filters = winogradFilters(packedWeights, flipped: true)
+                let filters = winogradFilters(packedWeights, flipped: true, team: team)
                 defer { filters.deallocate() }
                 winogradPass(source: outputGradient, outputLayout, filters: filters, bias: nil, target: inputGradient, inputLayout,
                              accumulate: accumulate, team: team, routine: routine)

@@ -53,18 +53,18 @@ extension Convolution2D {
     /// Transformed filters `[16, K, N]` from packed weights `[9, Cout, Cin]`: for the forward
     /// K = Cin, N = Cout; `flipped` (the input gradient's correlation) K = Cout, N = Cin and the
     /// taps reversed. The caller deallocates.
-    func winogradFilters(_ packed: UnsafePointer<Float>, flipped: Bool) -> UnsafeMutablePointer<Float> {
+    func winogradFilters(_ packed: UnsafePointer<Float>, flipped: Bool, team: WorkerTeam?) -> UnsafeMutablePointer<Float> {
         let depth = flipped ? outChannels : inChannels, columns = flipped ? inChannels : outChannels
         let plane = depth * columns, tapSize = outChannels * inChannels
         let filters = UnsafeMutablePointer<Float>.allocate(capacity: 16 * plane)
-        var g = [Float](repeating: 0, count: 9)
-        g.withUnsafeMutableBufferPointer { g in
-            for k in 0..<depth {
+        Parallel.forEachTask(count: depth, on: team) { k in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 9) { buffer in
+                let g = buffer.baseAddress!
                 for n in 0..<columns {
                     // forward: g = W[n (out), k (in)]; flipped: g[tap] = W[k (out), n (in)][8 − tap]
                     let source = flipped ? packed + k * inChannels + n : packed + n * inChannels + k
                     for tap in 0..<9 { g[tap] = source[(flipped ? 8 - tap : tap) * tapSize] }
-                    transformWinogradFilter(g.baseAddress!, into: filters + k * columns + n, stride: plane)
+                    transformWinogradFilter(g, into: filters + k * columns + n, stride: plane)
                 }
             }
         }

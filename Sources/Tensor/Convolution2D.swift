@@ -135,7 +135,7 @@ public struct Convolution2D: Sendable, Equatable {
         BLASBackend.withSingleThreadedCalls {
             if (algorithm ?? preferredAlgorithm(height: inputLayout.height, width: inputLayout.width)) == .winograd {
                 precondition(supportsWinograd, "Winograd F(2×2, 3×3) on a \(kernelSize)×\(kernelSize) stride \(stride) convolution")
-                let filters = winogradFilters(packedWeights, flipped: false)
+                let filters = winogradFilters(packedWeights, flipped: false, team: team)
                 defer { filters.deallocate() }
                 winogradPass(source: input, inputLayout, filters: filters, bias: bias, target: output, outputLayout,
                              accumulate: false, team: team, routine: routine)
