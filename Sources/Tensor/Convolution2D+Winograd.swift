@@ -38,8 +38,8 @@ extension Convolution2D {
     /// supports it, both channel counts are at least `winogradMinimumChannels` and the 2×2 blocks
     /// waste little of the map (16 products per block at most 0.6 of the direct path's 9 per
     /// pixel: 37×37 is 0.47, 5×5 0.64, 1×1 1.8). The channel bound: Winograd is measured faster
-    /// at 192 and 384 channels on 37×37 maps (`make bench BENCH=patchheads`); below 128 it is not
-    /// measured, and the direct path keeps the demo's narrow heads and decoders (48–96 channels)
+    /// at 192 and 384 channels on 37×37 maps (`make bench BENCH=patchheads`) and at 512–2,816 on
+    /// UPerNet's 19–148-px maps (`BENCH=dense`); below 128 it is not measured, and the direct path keeps the demo's narrow heads and decoders (48–96 channels)
     /// on the arithmetic their cached results were computed with. It depends on the problem only,
     /// never on the thread count.
     func preferredAlgorithm(height: Int, width: Int) -> Algorithm {
