@@ -1,13 +1,15 @@
 import Random
 import Foundation
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// Winograd F(2×2, 3×3) (Convolution2D+Winograd.swift): forward, input gradient and weight
 /// gradient against a float64 loop and against the direct path, on odd map sizes (partial 2×2
 /// blocks at the right and bottom), a 1×1 map (one block, 15 of its 16 input pixels padding),
 /// batches > 1, channel counts that are not multiples of 16, and dense, bordered and sliced
-/// layouts; both product routines; and the same bits on any thread count.
+/// layouts; both product routines; and the same bits on any thread count. Against PyTorch on a
+/// fixture of its own (the dense-op fixtures are too narrow for the preferred algorithm to pick it).
 @Suite struct WinogradConvolutionTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, border: Int, extra: Int
@@ -123,6 +125,44 @@ import Testing
         #expect(weightDifference <= 4e-6, "\(c) \(routine) weight gradient vs direct: \(weightDifference) of Σ|terms|")
         #expect(winograd.output.bordersAreUntouched() && winograd.inputGradient.bordersAreUntouched(),
                 "\(c) \(routine): Winograd wrote outside the interior")
+    }
+
+    /// Forward, input, weight and bias gradients against PyTorch (scripts/fixtures/winograd_convolution.py:
+    /// 48 → 40 channels with bias on two 5×7 maps), Winograd forced, at the 1e-5 the direct path is
+    /// held to; dense, bordered and sliced maps, both product routines.
+    @Test(arguments: ConvolutionParityTests.routines)
+    func matchesPyTorch(setting: (Convolution2D.ProductRoutine, ConvolutionParityTests.Layout)) throws {
+        let (routine, layout) = setting
+        let tensors = try loadSafetensors(at: fixturesDirectory().appendingPathComponent("winograd_convolution.safetensors"))
+        func fixture(_ name: String) throws -> Tensor {
+            try #require(tensors[name], "winograd_convolution.safetensors lacks \(name); rerun scripts/fixtures/winograd_convolution.py")
+        }
+        let convolution = Convolution2D(inChannels: 48, outChannels: 40, kernelSize: 3, padding: 1)
+        let (border, extra) = ConvolutionParityTests.borders(layout)
+        let input = MapBuffer(try fixture("input"), border: border, extraChannels: extra)
+        let upstream = MapBuffer(try fixture("upstream"), border: border, extraChannels: extra)
+        let expected = try fixture("output")
+        var packed = [Float](repeating: 0, count: convolution.weightCount)
+        convolution.packWeights(try fixture("weight").scalars, into: &packed)
+        let bias = try fixture("bias").scalars
+        let team = WorkerTeam(size: 2)
+        var output = MapBuffer(Tensor(zeros: expected.shape), border: border, extraChannels: extra)
+        convolution.forward(input: input.values, input.layout, packedWeights: packed, bias: bias, output: &output.values,
+                            output.layout, team: team, routine: routine, algorithm: .winograd)
+        expectMatches(output.tensor, expected, "\(layout) \(routine) forward")
+        var inputGradient = MapBuffer(Tensor(zeros: input.tensor.shape), border: border, extraChannels: extra)
+        convolution.backwardInput(outputGradient: upstream.values, upstream.layout, packedWeights: packed,
+                                  inputGradient: &inputGradient.values, inputGradient.layout, accumulate: false, team: team,
+                                  routine: routine, algorithm: .winograd)
+        expectMatches(inputGradient.tensor, try fixture("input_grad"), "\(layout) \(routine) input gradient")
+        var weightGradient = [Float](repeating: 0, count: convolution.weightCount), biasGradient = [Float](repeating: 0, count: 40)
+        convolution.backwardWeights(outputGradient: upstream.values, upstream.layout, input: input.values, input.layout,
+                                    weightGradient: &weightGradient, biasGradient: &biasGradient, team: team, routine: routine,
+                                    algorithm: .winograd)
+        expectMatches(Tensor(shape: [40, 48, 3, 3], scalars: weightGradient), try fixture("weight_grad"),
+                      "\(layout) \(routine) weight gradient")
+        expectMatches(Tensor(shape: [40], scalars: biasGradient), try fixture("bias_grad"), "\(layout) \(routine) bias gradient")
+        #expect(output.bordersAreUntouched() && inputGradient.bordersAreUntouched(), "\(layout) \(routine): wrote outside the interior")
     }
 
     /// Tasks (blocks of tiles, fixed parts of the weight gradient's sum) are fixed by the problem.
