@@ -36,23 +36,31 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible, LocalizedErro
 
 /// Reads and writes the JSON files inside artifacts (sorted keys, so equal content gives equal bytes).
 enum ArtifactJSON {
-    static func write<Value: Encodable>(_ value: Value, to directory: URL, name: String) throws {
+    /// The encoder of artifact JSON: sorted keys, no NaN or infinities.
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .throw
-        try encoder.encode(value).write(to: directory.appendingPathComponent(name))
+        return encoder
     }
 
-    static func read<Value: Decodable>(_ type: Value.Type, from directory: URL, name: String) throws -> Value {
+    static func write<Value: Encodable>(_ value: Value, to directory: URL, name: String) throws {
+        try encoder().encode(value).write(to: directory.appendingPathComponent(name))
+    }
+
+    /// Reads `name` in `directory` as `type`; `decode` (by default `JSONDecoder`'s) turns the
+    /// file's bytes, memory-mapped, into the value.
+    static func read<Value: Decodable>(_ type: Value.Type, from directory: URL, name: String,
+                                       decode: (Data) throws -> Value = { try JSONDecoder().decode(Value.self, from: $0) }) throws -> Value {
         let url = directory.appendingPathComponent(name)
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
             throw RunnerError.artifact(path: url.path, problem: "cannot be read (\(error.localizedDescription))")
         }
         do {
-            return try JSONDecoder().decode(type, from: data)
+            return try decode(data)
         } catch {
             throw RunnerError.artifact(path: url.path, problem: "is not a valid \(type) file (\(error))")
         }
