@@ -48,6 +48,24 @@ final class MappedFile: @unchecked Sendable {
         if let bytes { munmap(UnsafeMutableRawPointer(mutating: bytes), size) }
     }
 
+    /// Gives the pages around `range` back to the kernel: they leave the process's resident
+    /// set (the page cache keeps them), and a later read maps them again from the file. What a
+    /// reader that copies rows out calls, so a pass over a large file does not stay resident.
+    /// Safe while tensors borrow from the mapping: it is read-only and the file does not change.
+    ///
+    /// A read fault maps the cached pages around it too (Linux's fault-around, 64 KiB by
+    /// default, aligned in the address space), so the whole aligned window is released, not
+    /// only the pages of `range`.
+    func release(_ range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= size, "range \(range) outside \(size)-byte file")
+        guard let bytes, !range.isEmpty else { return }
+        let window = 64 << 10
+        let base = UInt(bitPattern: bytes), end = base + UInt(size)
+        let first = max(base, (base + UInt(range.lowerBound)) / UInt(window) * UInt(window))
+        let last = min(end, (base + UInt(range.upperBound) + UInt(window) - 1) / UInt(window) * UInt(window))
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), Int(last - first), Int32(MADV_DONTNEED))
+    }
+
     /// The bytes in `range` (which must lie within the file).
     func buffer(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         precondition(range.lowerBound >= 0 && range.upperBound <= size, "range \(range) outside \(size)-byte file")

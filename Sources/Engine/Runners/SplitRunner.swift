@@ -47,7 +47,11 @@ public struct SplitRunner: StageRunner {
         for definition in definitions {
             columns += definition.kind == .binary ? [definition.name] : definition.classes.map { "\(definition.name)=\($0)" }
         }
+        // Samples mostly repeat a few subgroup attributes: equal ones share one dictionary.
+        var sharedAttributes = Set<[String: String]>()
         let rows = manifest.samples.map { sample in
+            var attributes = Subgroups.attributes(of: sample)
+            if let index = sharedAttributes.firstIndex(of: attributes) { attributes = sharedAttributes[index] } else { sharedAttributes.insert(attributes) }
             var values: [Double] = []
             for definition in definitions {
                 let value = sample.label(definition.name)
@@ -63,7 +67,7 @@ public struct SplitRunner: StageRunner {
                 }
             }
             return ManifestRow(sampleID: sample.id, patientID: sample.patientID, labels: values,
-                               attributes: Subgroups.attributes(of: sample), officialPart: sample.officialSplit.map(SplitArtifact.part))
+                               attributes: attributes, officialPart: sample.officialSplit.map(SplitArtifact.part))
         }
         let test = max(0, 1 - parameters.validationRatio - parameters.testRatio)
         let configuration = SplitConfiguration(
