@@ -15,11 +15,15 @@ import Foundation
 public enum ManifestJSON {
     /// Decodes `type` from `data`, a JSON document whose manifest is at `manifest` in the value
     /// and at the object keys `path` in the text.
+    /// - Parameter release: called with ranges of `data` (in order, about a megabyte each) that
+    ///   have been decoded and are not needed again, unless an error sends the whole document
+    ///   through the decoder after all: a caller that maps the file gives their pages back.
     /// - Throws: what `decoder` throws for the whole document.
     /// - Complexity: O(size of the document); memory: the samples, the skeleton's tree, one
     ///   sample's tree at a time.
     public static func decode<Value: Decodable>(_ type: Value.Type, from data: Data, manifest: WritableKeyPath<Value, Manifest>,
-                                                at path: [String], decoder: JSONDecoder = JSONDecoder()) throws -> Value {
+                                                at path: [String], decoder: JSONDecoder = JSONDecoder(),
+                                                release: (Range<Int>) -> Void = { _ in }) throws -> Value {
         let located = data.withUnsafeBytes { JSONArrayLocator(path: path + ["samples"], in: $0) }
         guard let located else { return try decoder.decode(type, from: data) }
         do {
@@ -31,9 +35,14 @@ public enum ManifestJSON {
             var interner = SampleInterner()
             var samples: [Sample] = []
             samples.reserveCapacity(located.elements.count)
+            var released = 0
             for element in located.elements {
                 let sample = try decoder.decode(Sample.self, from: data[(start + element.lowerBound)..<(start + element.upperBound)])
                 samples.append(interner.intern(sample))
+                if element.upperBound - released >= 1 << 20 {
+                    release(released..<element.upperBound)
+                    released = element.upperBound
+                }
             }
             value[keyPath: manifest] = value[keyPath: manifest].replacingSamples(samples)
             return value

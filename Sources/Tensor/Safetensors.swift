@@ -148,6 +148,8 @@ public struct SafetensorsFile: Sendable {
         guard dataStart + dataEnd == file.size else {
             throw failure(.fileSizeMismatch(expected: dataStart + dataEnd, actual: file.size))
         }
+        // The header is parsed: its pages need not stay resident (a probe opens every shard).
+        file.release(0..<dataStart)
     }
 
     /// The entry for `name`, or `nil`.

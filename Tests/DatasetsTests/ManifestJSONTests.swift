@@ -44,7 +44,7 @@ private func awkwardManifest() throws -> Manifest {
                        "heart": .file(path: "m/h.png", pixels: index % 2 == 0 ? .nonZero : .value(index))])
     }
     // Two ids of one patient on one image: a warning, so the manifest carries issues.
-    let twin = Sample(id: "g", patientID: "p6", studyID: "g", imagePath: "img/d ü 肺.png", labels: [:],
+    let twin = Sample(id: "g", patientID: "p3", studyID: "g", imagePath: "img/d ü 肺.png", labels: [:],
                       masks: ["lung": .empty, "heart": .empty])
     let manifest = try Manifest(dataset: "awkward", root: URL(fileURLWithPath: "/data/x"), schema: schema,
                                 samples: samples + [twin], segmentation: SegmentationSchema(classes: ["lung", "heart"], exclusive: false),

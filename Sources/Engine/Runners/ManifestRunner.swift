@@ -186,8 +186,8 @@ struct ManifestArtifact {
     /// now, from the stage's `manifest.root` hint), else the root it was written with.
     static func read(from directory: URL, root: String? = nil) throws -> ManifestArtifact {
         // Decoded one sample at a time: a whole 20,000-sample manifest's tree took 28 MB.
-        let stored = try ArtifactJSON.read(Stored.self, from: directory, name: fileName) { data in
-            try ManifestJSON.decode(Stored.self, from: data, manifest: \.manifest, at: ["manifest"])
+        let stored = try ArtifactJSON.readMapped(Stored.self, from: directory, name: fileName) { data, release in
+            try ManifestJSON.decode(Stored.self, from: data, manifest: \.manifest, at: ["manifest"], release: release)
         }
         let digests = stored.imageDigests ?? Array(repeating: nil, count: stored.manifest.samples.count)
         guard stored.rootInArtifact || root != nil else {
