@@ -55,7 +55,8 @@ public struct Manifest: Sendable, Hashable, Codable {
         // this fast even in debug builds, where generic comparisons of UTF-8 views are slow.
         let ids = samples.map(\.id)
         let order = ids.indices.sorted { ids[$0] < ids[$1] }
-        let sorted = order.map { samples[$0] }
+        var interner = SampleInterner()
+        let sorted = order.map { interner.intern(samples[$0]) }
         let sortedOrigins = origins.map { origins in order.map { origins[$0] } }
         for index in sorted.indices.dropFirst() where sorted[index].id == sorted[index - 1].id {
             guard let origins else { throw .duplicateSampleID(file: source, id: sorted[index].id) }
@@ -119,6 +120,12 @@ public struct Manifest: Sendable, Hashable, Codable {
         Manifest(unchecked: self, samples: samples, root: root)
     }
 
+    /// The same manifest with other samples, taken as they are (decoded ones, or none for the
+    /// skeleton `ManifestJSON` encodes around the samples).
+    func replacingSamples(_ samples: [Sample]) -> Manifest {
+        Manifest(unchecked: self, samples: samples)
+    }
+
     private init(unchecked manifest: Manifest, samples: [Sample], root: URL? = nil) {
         self.dataset = manifest.dataset
         self.root = root ?? manifest.root
@@ -153,7 +160,8 @@ public struct Manifest: Sendable, Hashable, Codable {
         dataset = try container.decode(String.self, forKey: .dataset)
         root = try container.decode(URL.self, forKey: .root)
         schema = try container.decode(LabelSchema.self, forKey: .schema)
-        samples = try container.decode([Sample].self, forKey: .samples)
+        var interner = SampleInterner()
+        samples = try container.decode([Sample].self, forKey: .samples).map { interner.intern($0) }
         segmentation = try container.decodeIfPresent(SegmentationSchema.self, forKey: .segmentation)
         issues = try container.decodeIfPresent([DatasetIssue].self, forKey: .issues) ?? []
         imagePolicy = try container.decodeIfPresent(ImagePathPolicy.self, forKey: .imagePolicy) ?? .insideRoot

@@ -47,6 +47,19 @@ public struct Sample: Sendable, Hashable, Codable {
         self.masks = masks?.isEmpty == true ? nil : masks
     }
 
+    /// `sample` with `labels` and `attributes` equal to its own (shared storage), as it is:
+    /// nothing dropped or checked again.
+    init(sharing sample: Sample, labels: [String: LabelValue], attributes: [String: String]) {
+        self.id = sample.id
+        self.patientID = sample.patientID
+        self.studyID = sample.studyID
+        self.imagePath = sample.imagePath
+        self.labels = labels
+        self.attributes = attributes
+        self.officialSplit = sample.officialSplit
+        self.masks = sample.masks
+    }
+
     /// The value of label `name`, `.missing` when the sample has none.
     public func label(_ name: String) -> LabelValue {
         labels[name] ?? .missing

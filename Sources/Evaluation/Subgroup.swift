@@ -78,6 +78,15 @@ public indirect enum SubgroupFilter: Sendable, Codable, Equatable, CustomStringC
         }
     }
 
+    /// The attributes `matches` reads: a caller may keep only these of each sample.
+    public var attributeNames: Set<String> {
+        switch self {
+        case .all: []
+        case let .attribute(name, _), let .numericRange(name, _, _): [name]
+        case let .allOf(filters): filters.reduce(into: Set<String>()) { $0.formUnion($1.attributeNames) }
+        }
+    }
+
     /// Whether a sample belongs to the subgroup.
     /// - Throws: `EvaluationError.invalidAttribute` when a numeric attribute is not a number.
     public func matches(_ attributes: [String: String], sampleID: String) throws -> Bool {

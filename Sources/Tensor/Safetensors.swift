@@ -148,6 +148,8 @@ public struct SafetensorsFile: Sendable {
         guard dataStart + dataEnd == file.size else {
             throw failure(.fileSizeMismatch(expected: dataStart + dataEnd, actual: file.size))
         }
+        // The header is parsed: its pages need not stay resident (a probe opens every shard).
+        file.release(0..<dataStart)
     }
 
     /// The entry for `name`, or `nil`.
@@ -183,7 +185,9 @@ public struct SafetensorsFile: Sendable {
     }
 
     /// Elements `range` of tensor `name` (in row-major order) as Float32, read from the mapping
-    /// without touching the rest: one image's patch tokens out of a shard.
+    /// without touching the rest: one image's patch tokens out of a shard. The pages read are
+    /// then released (`MappedFile.release`), so reading a whole file row by row keeps no more
+    /// of it resident than one row.
     /// - Throws: `TensorFileError` for an unknown name, a dtype that cannot be converted, or a
     ///   range beyond the tensor.
     /// - Complexity: O(range.count).
@@ -201,6 +205,7 @@ public struct SafetensorsFile: Sendable {
         let start = dataStart + entry.dataOffsets.lowerBound + range.lowerBound * encoding.byteSize
         let bytes = file.buffer(start..<(start + range.count * encoding.byteSize))
         values.withUnsafeMutableBufferPointer { decodeElements(encoding, from: bytes.baseAddress!, count: range.count, into: $0.baseAddress!) }
+        file.release(start..<(start + range.count * encoding.byteSize))
         return values
     }
 

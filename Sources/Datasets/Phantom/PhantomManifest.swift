@@ -59,6 +59,7 @@ public func loadPhantomManifest(root: URL) throws(DatasetError) -> Manifest {
     func column(_ name: String) -> Int { columns[name]! }
     var samples: [Sample] = []
     samples.reserveCapacity(table.rowCount)
+    var interner = SampleInterner()   // rows repeat a few label and attribute combinations
     for row in 0..<table.rowCount {
         func cell(_ name: String) -> String { table.string(row: row, column: column(name)) }
         func bad(_ name: String, _ expected: String) -> DatasetError {
@@ -99,11 +100,11 @@ public func loadPhantomManifest(root: URL) throws(DatasetError) -> Manifest {
             guard !path.isEmpty else { throw bad(phantomMaskColumn, "the path of the image's label map") }
             masks = Dictionary(uniqueKeysWithValues: phantomMaskClasses.enumerated().map { ($1, MaskSource.file(path: path, pixels: .bit($0))) })
         }
-        samples.append(Sample(id: cell("id"), patientID: cell("patient"), studyID: cell("study"), imagePath: cell("path"),
-                              labels: labels,
-                              attributes: [AttributeName.sex: cell("sex"), AttributeName.age: String(age),
-                                           AttributeName.view: cell("view"), "bitDepth": cell("bit_depth")],
-                              masks: masks))
+        samples.append(interner.intern(Sample(id: cell("id"), patientID: cell("patient"), studyID: cell("study"), imagePath: cell("path"),
+                                              labels: labels,
+                                              attributes: [AttributeName.sex: cell("sex"), AttributeName.age: String(age),
+                                                           AttributeName.view: cell("view"), "bitDepth": cell("bit_depth")],
+                                              masks: masks)))
     }
     guard !samples.isEmpty else { throw .empty(file: table.file, reason: "the label file has a header but no rows") }
     return try Manifest(dataset: "phantom", root: root, schema: phantomLabelSchema, samples: samples,

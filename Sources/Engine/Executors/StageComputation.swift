@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Logging
 import Pipeline
@@ -61,9 +64,33 @@ public struct StageComputation: Sendable {
             }
             return .computed
         }
+        defer { returnFreedMemory() }
         return runner.locksWholeStage ? try cache.withLock(stage.key, body) : try body()
     }
 }
+
+/// Hands the heap memory a finished stage freed back to the operating system.
+///
+/// glibc keeps freed pages in its arenas, and once a large block has been freed it serves later
+/// large blocks from the heap instead of mapping them, so without this a process that runs many
+/// stages stays as large as the sum of their garbage (measured: a 20,000-image phantom run kept
+/// 30 MB after its manifest stage). glibc's `malloc_trim` releases every arena's free pages; it
+/// is looked up at run time (the Glibc module does not import `malloc.h`), and elsewhere this
+/// does nothing.
+func returnFreedMemory() {
+    mallocTrim?(0)
+}
+
+private typealias MallocTrim = @convention(c) (Int) -> Int32
+
+private let mallocTrim: MallocTrim? = {
+    #if canImport(Glibc)
+    guard let symbol = dlsym(nil, "malloc_trim") else { return nil }
+    return unsafeBitCast(symbol, to: MallocTrim.self)
+    #else
+    return nil
+    #endif
+}()
 
 /// `local`: computes stages in this process, side by side under the `--jobs` thread budget.
 public struct LocalExecutorKind: ExecutorKind {

@@ -119,21 +119,22 @@ public struct EmbedRunner: StageRunner {
                            embedded computed: inout Int) throws -> EmbeddingArtifact.StoreReference? {
         let manifest = input.manifest
         let store = EmbeddingStore(cache: try ArtifactCache(root: context.cacheDirectory))
-        var problems: [String: String] = [:]   // image path → problem
+        // Per distinct image content: the first sample that has it (its URL is made when its
+        // shard is embedded, not for every sample up front), and what went wrong with it.
+        var problems: [String: String] = [:]   // image digest → problem
         var order: [String] = []
-        var urlOf: [String: URL] = [:]
-        var pathsOf: [String: [String]] = [:]   // every sample image with that content
-        for (sample, digest) in zip(manifest.samples, input.imageDigests) {
-            let url = manifest.imageURL(of: sample)
-            guard let digest else {
-                problems[url.path] = "does not exist or cannot be opened"
-                continue
-            }
-            if urlOf[digest] == nil {
-                urlOf[digest] = url
-                order.append(digest)
-            }
-            pathsOf[digest, default: []].append(url.path)
+        var firstSample: [String: Int] = [:]
+        for (index, digest) in input.imageDigests.enumerated() {
+            guard let digest, firstSample[digest] == nil else { continue }
+            firstSample[digest] = index
+            order.append(digest)
+        }
+        /// Every sample whose image is missing or has a problem, with it, in sample order.
+        func unreadable() -> UnreadableImagesError {
+            UnreadableImagesError(images: input.imageDigests.enumerated().compactMap { index, digest in
+                guard let problem = digest == nil ? "does not exist or cannot be opened" : problems[digest!] else { return nil }
+                return (manifest.imageURL(of: manifest.samples[index]).path, problem)
+            })
         }
         let grid = backbone.patchGrid
         let tokenValues = grid.map { $0.height * $0.width * backbone.dimension } ?? 0
@@ -146,12 +147,11 @@ public struct EmbedRunner: StageRunner {
                 space: space.key, backbone: space.description, outputs: outputs, images: needed, dimension: backbone.dimension,
                 grid: grid, wait: wait) {
                     computed += needed.count
-                    return try backbone.embed(images: needed.map { urlOf[$0]! }, outputs: outputs, context: context)
+                    return try backbone.embed(images: needed.map { manifest.imageURL(of: manifest.samples[firstSample[$0]!]) },
+                                              outputs: outputs, context: context)
                 }
             guard let outcome else { return false }
-            for (position, problem) in outcome.failures {
-                for path in pathsOf[needed[position]] ?? [] { problems[path] = problem }
-            }
+            for (position, problem) in outcome.failures { problems[needed[position]] = problem }
             return true
         }
         for (shard, start) in stride(from: 0, to: order.count, by: shardSize).enumerated() {
@@ -163,10 +163,7 @@ public struct EmbedRunner: StageRunner {
         }
         if part != nil {
             // A part leaves shards another process is computing to it; unreadable images fail it.
-            guard problems.isEmpty else {
-                throw UnreadableImagesError(images: manifest.samples.map { manifest.imageURL(of: $0).path }
-                    .filter { problems[$0] != nil }.map { ($0, problems[$0]!) })
-            }
+            guard problems.isEmpty, !input.imageDigests.contains(nil) else { throw unreadable() }
             return nil
         }
         // Shards another process was computing: wait for them (or compute them, if it died).
@@ -176,15 +173,10 @@ public struct EmbedRunner: StageRunner {
         }
         context.logger.debug("\(context.stage.label): \(computed) of \(order.count) images embedded, the rest from the store")
         let index = store.index(space: space.key, outputs: outputs)
-        for digest in order where index[digest] == nil {
-            for path in pathsOf[digest] ?? [] where problems[path] == nil {
-                problems[path] = "could not be read (by another process embedding the same images)"
-            }
+        for digest in order where index[digest] == nil && problems[digest] == nil {
+            problems[digest] = "could not be read (by another process embedding the same images)"
         }
-        guard problems.isEmpty else {
-            throw UnreadableImagesError(images: manifest.samples.map { manifest.imageURL(of: $0).path }
-                .filter { problems[$0] != nil }.map { ($0, problems[$0]!) })
-        }
+        guard problems.isEmpty, !input.imageDigests.contains(nil) else { throw unreadable() }
         var shards: [String] = []
         var shardIndex: [String: Int] = [:]
         let rows = input.imageDigests.map { digest -> [Int] in

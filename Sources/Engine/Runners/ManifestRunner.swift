@@ -137,23 +137,43 @@ struct ManifestArtifact {
         // Made again without origins, so that issues name no file paths (which move with the data).
         let located = try? Manifest(dataset: manifest.dataset, root: URL(fileURLWithPath: "/"), schema: manifest.schema,
                                     samples: manifest.samples, segmentation: manifest.segmentation, imagePolicy: manifest.imagePolicy)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let content = (try? encoder.encode(Stored(manifest: located ?? manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests,
-                                                  maskDigests: maskDigests)))
-            ?? Data()
+        // Hashed as it is encoded, one sample at a time: the bytes of the whole encoding.
+        var content = SHA256()
+        do {
+            try Self.encode(Stored(manifest: located ?? manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests, maskDigests: maskDigests)) {
+                content.update(data: $0)
+            }
+        } catch {
+            content = SHA256()   // as the digest of no bytes, which it was when the encoding failed
+        }
         var images = SHA256()
         for (sample, digest) in zip(manifest.samples, imageDigests) {
             images.update(data: Data("\(sample.id)\u{0}\(digest ?? "missing:" + sample.imagePath)\n".utf8))
         }
-        return [ManifestFacet.content: sha256Hex(content), ManifestFacet.images: images.finalize().map { String(format: "%02x", $0) }.joined()]
+        return [ManifestFacet.content: content.finalize().map { String(format: "%02x", $0) }.joined(), ManifestFacet.images: images.finalize().map { String(format: "%02x", $0) }.joined()]
     }
 
     func write(to directory: URL) throws {
-        try ArtifactJSON.write(Stored(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests,
-                                      maskDigests: maskDigests),
-                               to: directory, name: Self.fileName)
+        let url = directory.appendingPathComponent(Self.fileName)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil), let file = FileHandle(forWritingAtPath: url.path) else {
+            throw RunnerError.artifact(path: url.path, problem: "cannot be created")
+        }
+        defer { try? file.close() }
+        var buffer = Data()
+        try Self.encode(Stored(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: imageDigests, maskDigests: maskDigests)) { piece in
+            buffer.append(piece)
+            if buffer.count >= 1 << 20 {
+                try file.write(contentsOf: buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        try file.write(contentsOf: buffer)
         try ArtifactJSON.write(facets, to: directory, name: Self.facetsFileName)
+    }
+
+    /// The JSON of `stored` in pieces, one sample at a time: the bytes `ArtifactJSON.write` gives.
+    private static func encode(_ stored: Stored, to write: (Data) throws -> Void) throws {
+        try ManifestJSON.encode(stored, manifest: \.manifest, at: ["manifest"], encoder: ArtifactJSON.encoder(), to: write)
     }
 
     /// The facet digests of a committed manifest artifact.
@@ -165,7 +185,10 @@ struct ManifestArtifact {
     /// artifact's `data/` for a generated dataset, else `root` when given (where the dataset is
     /// now, from the stage's `manifest.root` hint), else the root it was written with.
     static func read(from directory: URL, root: String? = nil) throws -> ManifestArtifact {
-        let stored = try ArtifactJSON.read(Stored.self, from: directory, name: fileName)
+        // Decoded one sample at a time: a whole 20,000-sample manifest's tree took 28 MB.
+        let stored = try ArtifactJSON.readMapped(Stored.self, from: directory, name: fileName) { data, release in
+            try ManifestJSON.decode(Stored.self, from: data, manifest: \.manifest, at: ["manifest"], release: release)
+        }
         let digests = stored.imageDigests ?? Array(repeating: nil, count: stored.manifest.samples.count)
         guard stored.rootInArtifact || root != nil else {
             return ManifestArtifact(manifest: stored.manifest, rootInArtifact: false, imageDigests: digests, maskDigests: stored.maskDigests)

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// Errors of the built-in stage runners, each naming the stage, option or file involved and
 /// what to do about it.
@@ -36,23 +37,46 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible, LocalizedErro
 
 /// Reads and writes the JSON files inside artifacts (sorted keys, so equal content gives equal bytes).
 enum ArtifactJSON {
-    static func write<Value: Encodable>(_ value: Value, to directory: URL, name: String) throws {
+    /// The encoder of artifact JSON: sorted keys, no NaN or infinities.
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .throw
-        try encoder.encode(value).write(to: directory.appendingPathComponent(name))
+        return encoder
     }
 
-    static func read<Value: Decodable>(_ type: Value.Type, from directory: URL, name: String) throws -> Value {
+    static func write<Value: Encodable>(_ value: Value, to directory: URL, name: String) throws {
+        try encoder().encode(value).write(to: directory.appendingPathComponent(name))
+    }
+
+    /// Reads `name` in `directory` as `type` through `decode`, which gets the file's bytes
+    /// memory-mapped and a function that gives the pages of a byte range back to the kernel
+    /// (`MappedFile.release`), so a file read once from front to back need not stay resident.
+    static func readMapped<Value: Decodable>(_ type: Value.Type, from directory: URL, name: String,
+                                             decode: (Data, (Range<Int>) -> Void) throws -> Value) throws -> Value {
+        let url = directory.appendingPathComponent(name)
+        // A file that cannot be mapped gets the error (or the value) of the plain read.
+        guard let file = try? MappedFile(url: url) else { return try read(type, from: directory, name: name) }
+        do {
+            return try file.withData { try decode($0, file.release) }
+        } catch {
+            throw RunnerError.artifact(path: url.path, problem: "is not a valid \(type) file (\(error))")
+        }
+    }
+
+    /// Reads `name` in `directory` as `type`; `decode` (by default `JSONDecoder`'s) turns the
+    /// file's bytes, memory-mapped, into the value.
+    static func read<Value: Decodable>(_ type: Value.Type, from directory: URL, name: String,
+                                       decode: (Data) throws -> Value = { try JSONDecoder().decode(Value.self, from: $0) }) throws -> Value {
         let url = directory.appendingPathComponent(name)
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
             throw RunnerError.artifact(path: url.path, problem: "cannot be read (\(error.localizedDescription))")
         }
         do {
-            return try JSONDecoder().decode(type, from: data)
+            return try decode(data)
         } catch {
             throw RunnerError.artifact(path: url.path, problem: "is not a valid \(type) file (\(error))")
         }
