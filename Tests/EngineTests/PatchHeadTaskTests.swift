@@ -56,7 +56,7 @@ import Testing
                                   with: "head: [joint], train: [male, female], test: [all]}")
         let report = try project.run(spec)
         #expect(report.status == .succeeded, "\(report.summary)")
-        let trained = try project.strings("SELECT DISTINCT train_subgroup FROM latest_result WHERE head = 'joint' AND features = 'patch' ORDER BY train_subgroup")
+        let trained = try project.strings("SELECT DISTINCT train_subgroup FROM latest_result WHERE head = 'joint' AND features = 'patch' AND metric = 'auroc' ORDER BY train_subgroup")
         #expect(trained == ["female", "male"], "\(trained)")
     }
 

@@ -124,8 +124,10 @@ private func phantomSettingsJSON(count: Int, seed: UInt64, options: PhantomOptio
 }
 
 /// Bumped whenever a change to the drawing or planning changes the output for a seed (the
-/// images and labels; adding label maps, which are written only on request, did not).
-public let phantomGeneratorVersion = 1
+/// images and labels; adding label maps, which are written only on request, did not). Version 2:
+/// nodules in half the chest studies, larger and brighter. The manifest stage's code version
+/// (`ManifestRunner`) must move with it, or cached phantoms of the old version are reused.
+public let phantomGeneratorVersion = 2
 
 /// Collects the lowest-index failure of a parallel loop, so the reported error is the same
 /// whatever the thread schedule.

@@ -22,8 +22,9 @@ public struct PhantomOptions: Sendable, Hashable, Codable {
     public var twoViewStudyProbability = 0.35
     /// Share of studies that are chest radiographs; the rest are spread evenly over the other anatomies.
     public var chestFraction = 0.4
-    /// Per chest study: probability of one to three nodules.
-    public var noduleProbability = 0.35
+    /// Per chest study: probability of one to three nodules (balanced, so that a head has as many
+    /// positive as negative chest images to learn nodule presence from).
+    public var noduleProbability = 0.5
     /// Per chest study: probability of a pleural effusion (one or both sides).
     public var effusionProbability = 0.3
     /// Per chest study: probability of an enlarged heart.

@@ -57,8 +57,8 @@ private func planFindings(subject: PhantomSubject, options: PhantomOptions, rand
                 v = random.uniform(-1...1)
             } while u * u + v * v > 1
             findings.nodules.append(PhantomNodule(lung: random.integer(0...1), u: u, v: v,
-                                                  sigma: random.uniform(0.016...0.028) * size,
-                                                  amplitude: random.uniform(0.55...0.9) * contrast))
+                                                  sigma: random.uniform(0.035...0.05) * size,
+                                                  amplitude: random.uniform(1.5...2.2) * contrast))
         }
     }
     if random.chance(options.effusionProbability) {

@@ -18,6 +18,7 @@ public struct PhantomAdapter: DatasetAdapter {
             SchemaField("bit_depth", .integer(NumberRange(lower: 8, upper: 16))),
             SchemaField("images_per_patient", .integer(.atLeastOne)),
             SchemaField("subgroup_effect", .number(.nonNegative)),
+            SchemaField("chest_fraction", .number(.unitFraction)),
             SchemaField("masks", .boolean),
         ]
     }
@@ -44,6 +45,7 @@ public struct PhantomAdapter: DatasetAdapter {
         }
         if let studies = try options.integer("images_per_patient") { phantom.maximumStudiesPerPatient = studies }
         if let effect = try options.number("subgroup_effect") { phantom.subgroupEffect = effect }
+        if let chest = try options.number("chest_fraction") { phantom.chestFraction = chest }
         return try generatePhantomDataset(at: context.dataFolder, count: try options.integer("count") ?? 1,
                                           seed: UInt64(try options.integer("seed") ?? 0), options: phantom,
                                           masks: try options.bool("masks") ?? false)

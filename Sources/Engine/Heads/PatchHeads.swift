@@ -113,11 +113,14 @@ public struct PatchHeadKind: HeadKind, HeadDefinition {
         let result = try trainer.fit(shouldStop: context.checkCancellation)
         try context.checkCancellation()
         let probabilities = tokens.test.count == 0 ? [] : try trainer.probabilities(tokens.test)
+        // Only a trained segmentation branch has masks worth scoring (DicePos of multitask heads).
+        let masks = configuration.needsMasks && tokens.test.count > 0 ? try trainer.maskPredictions(tokens.test) : nil
         return HeadFit(probabilities: probabilities, epochs: result.epochs.count, bestEpoch: result.bestEpoch,
                        stoppedEarly: result.stoppedEarly, weights: trainer.stateDictionary(),
                        metadata: ["channels": configuration.architecture.channels.map(String.init).joined(separator: ","),
                                   "kernels": configuration.architecture.kernels.map(String.init).joined(separator: ","),
-                                  "best_epoch": String(result.bestEpoch)])
+                                  "best_epoch": String(result.bestEpoch)],
+                       masks: masks)
     }
 }
 

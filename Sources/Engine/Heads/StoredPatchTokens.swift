@@ -20,6 +20,8 @@ final class StoredPatchTokens: PatchTokenSamples {
     let manifest: Manifest?
     let grid: TokenGrid
     let maskClasses: Int
+    /// The names of the mask planes, in order.
+    let maskClassNames: [String]
     /// Plane index, in the manifest's classes, of each class the head trains on.
     private let planes: [Int]
     private let maskCache = Mutex<[Int: [Float]]>([:])
@@ -45,6 +47,7 @@ final class StoredPatchTokens: PatchTokenSamples {
             return index
         }
         maskClasses = planes.count
+        maskClassNames = planes.map { available[$0] }
         if let manifest, manifest.samples.map(\.id) != tokens.ids {
             throw RunnerError.artifact(path: "manifest", problem: "its samples are not the embedding's rows (\(manifest.samples.count) vs \(tokens.ids.count))")
         }

@@ -223,11 +223,16 @@ public struct HeadFit: Sendable {
     public var curve: [ProbeEpoch]
     /// What the curve's validation score is (`auroc`, `negative-loss`), nil without a curve.
     public var validationMetric: String?
+    /// A segmenting head's hard masks on the test samples and their per-image overlap with the
+    /// task's masks (what `dice`, `iou` and `dice-pos` of a probe task are computed from); nil for
+    /// a head without a trained segmentation branch.
+    public var masks: PatchHeadMaskPredictions?
 
     /// Creates a fit.
     public init(probabilities: [Float], epochs: Int, bestEpoch: Int, stoppedEarly: Bool,
                 weights: [String: Tensor] = [:], metadata: [String: String] = [:],
-                curve: [ProbeEpoch] = [], validationMetric: String? = nil) {
+                curve: [ProbeEpoch] = [], validationMetric: String? = nil, masks: PatchHeadMaskPredictions? = nil) {
+        self.masks = masks
         self.curve = curve
         self.validationMetric = validationMetric
         self.probabilities = probabilities

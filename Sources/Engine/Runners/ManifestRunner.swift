@@ -24,8 +24,11 @@ import Results
 public struct ManifestRunner: StageRunner {
     /// `manifest`.
     public var kind: StageKind { .manifest }
-    /// Version 2: image digests, facets and `on_error: skip`.
-    public var codeVersion: Int { 2 }
+    /// Version 3: phantom generator version 2 (larger, brighter nodules in half the chest
+    /// studies); a generated dataset's key holds only its options, so a generator that draws
+    /// other images must re-key its manifests here. (Version 2: image digests, facets and
+    /// `on_error: skip`.)
+    public var codeVersion: Int { 3 }
     /// Phantom generation draws images on every core; hashing reads on every core.
     public var threadNeed: ThreadNeed { .all }
 

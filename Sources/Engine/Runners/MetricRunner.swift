@@ -11,14 +11,18 @@ import Results
 /// asked. Anything that cannot be computed (a label with one class in the test subgroup, an
 /// empty subgroup, a label the training set could not train) is a row with no value and a note.
 /// The values come from `ScoredPredictions.score(_:)`; metric names resolve through the catalog.
+/// The segmentation metrics `dice`, `iou` and `dice-pos` of a segmenting patch head come from
+/// the probe's per-image mask scores (`ProbeSegmentation.score`), one row under the task's label
+/// (`mean` for several labels), per image even when the task aggregates studies.
 ///
 /// With `trainingCurve` (the first test subgroup of a trained probe), it also records the probe's
 /// training curve: one `training_curve` row per epoch under the probe's coordinates.
 public struct MetricRunner: StageRunner {
     /// `metric`.
     public var kind: StageKind { .metric }
-    /// Version 1.
-    public var codeVersion: Int { 1 }
+    /// Version 2: records `dice`, `iou` and `dice-pos` of segmenting heads (version 1 knew only
+    /// classification metrics; its rows for those are unchanged).
+    public var codeVersion: Int { 2 }
 
     /// The coordinate label of the mean over a task's labels.
     static let meanLabel = ResultCoordinates.allLabels
@@ -32,7 +36,10 @@ public struct MetricRunner: StageRunner {
     ///   or a probe artifact that does not match the manifest.
     public func run(_ context: StageContext) throws -> StageOutputs {
         let parameters = try context.parameters(MetricParameters.self)
-        let resolved = try parameters.metrics.map { try Self.classificationMetric(named: $0, in: context.registry.metrics, stage: context.stage.label) }
+        let resolved = try parameters.metrics.map { name -> ResolvedMetric in
+            if let segmentation = SegmentationMetricName(rawValue: name) { return .segmentation(segmentation) }
+            return .classification(try Self.classificationMetric(named: name, in: context.registry.metrics, stage: context.stage.label))
+        }
         let probe = try ProbeArtifact.read(from: context.input("probe").directory)
         let manifest = try context.manifestInput().manifest
         let test = try ProbeTestPredictions(probe: probe, manifest: manifest, testFilter: parameters.testFilter,
@@ -42,7 +49,14 @@ public struct MetricRunner: StageRunner {
             ResultRow(coordinates: context.resultCoordinates(label: label), metric: metric, value: value.value,
                       note: value.value == nil ? Self.reason(value) : note, sampleCount: count)
         }
-        for metric in resolved {
+        for resolvedMetric in resolved {
+            let metric: any ClassificationMetric
+            switch resolvedMetric {
+            case .classification(let classification): metric = classification
+            case .segmentation(let segmentation):
+                results.append(try Self.segmentationRow(segmentation, probe: probe, manifest: manifest, parameters: parameters, context: context))
+                continue
+            }
             let score: TaskScore
             switch test {
             case .scored(let predictions): score = predictions.score(metric)
@@ -82,6 +96,36 @@ public struct MetricRunner: StageRunner {
         }
     }
 
+    /// A metric stage's metric: a classification metric of the catalog, or a segmentation
+    /// metric of the head's masks.
+    enum ResolvedMetric {
+        case classification(any ClassificationMetric)
+        case segmentation(SegmentationMetricName)
+    }
+
+    /// The row of a segmentation metric on the stage's test subgroup.
+    /// - Throws: `RunnerError.artifact` when the probe's mask scores do not fit its test samples.
+    static func segmentationRow(_ metric: SegmentationMetricName, probe: ProbeArtifact, manifest: Manifest, parameters: MetricParameters,
+                                context: StageContext) throws -> ResultRow {
+        let label = probe.labels.count == 1 ? probe.labels[0] : meanLabel
+        func row(_ value: Double?, count: Int, note: String) -> ResultRow {
+            ResultRow(coordinates: context.resultCoordinates(label: label), metric: metric.rawValue, value: value, note: note, sampleCount: count)
+        }
+        let positions: [Int]
+        switch try ProbeTestPredictions.positions(probe: probe, manifest: manifest, testFilter: parameters.testFilter, stage: context.stage.label) {
+        case .notComputable(let reason): return row(nil, count: 0, note: reason)
+        case .kept(let kept): positions = kept
+        }
+        guard let segmentation = probe.segmentation else {
+            return row(nil, count: 0, note: "the head has no trained segmentation branch, so no masks to score")
+        }
+        try segmentation.validate(testCount: probe.testIndices.count, stage: context.stage.label)
+        let score = segmentation.score(metric, positions: positions)
+        var note = "hard masks of the segmentation branch at \(segmentation.maskSize) px, \(segmentation.classes.joined(separator: ", "))"
+        if parameters.aggregate == .study { note += "; per image (masks are not aggregated by study)" }
+        return row(score.value, count: score.count, note: score.reason ?? note)
+    }
+
     static func reason(_ value: MetricValue) -> String? {
         if case .notComputable(let reason) = value { return reason }
         return nil
@@ -115,21 +159,12 @@ enum ProbeTestPredictions {
             self = .notComputable(reason: reason)
             return
         }
-        let filter = try Subgroups.filter(testFilter, stage: stage)
-        guard probe.testIDs.count == probe.testIndices.count else {
-            throw RunnerError.artifact(path: "probe of \(stage)", problem: "\(probe.testIDs.count) test ids for \(probe.testIndices.count) test rows")
-        }
-        var kept: [Int] = []
-        for (position, index) in probe.testIndices.enumerated() {
-            guard index < manifest.samples.count, manifest.samples[index].id == probe.testIDs[position] else {
-                throw RunnerError.artifact(path: "probe of \(stage)", problem: "test sample \(probe.testIDs[position]) is not row \(index) of the manifest")
-            }
-            let sample = manifest.samples[index]
-            if try filter.matches(Subgroups.attributes(of: sample), sampleID: sample.id) { kept.append(position) }
-        }
-        guard !kept.isEmpty else {
-            self = .notComputable(reason: "test subgroup \(testFilter.name) has no sample in the test set (\(probe.testIndices.count) samples)")
+        let kept: [Int]
+        switch try Self.positions(probe: probe, manifest: manifest, testFilter: testFilter, stage: stage) {
+        case .notComputable(let reason):
+            self = .notComputable(reason: reason)
             return
+        case .kept(let positions): kept = positions
         }
         let samples = kept.map { manifest.samples[probe.testIndices[$0]] }
         let all: ScoredPredictions
@@ -145,5 +180,33 @@ enum ProbeTestPredictions {
         case .none: self = .scored(subgroup)
         case .study: self = .scored(try subgroup.aggregatedByStudy(samples.map(\.studyID)))
         }
+    }
+
+    /// Positions in the probe's test rows of the samples in a test subgroup, or why there are none.
+    enum Positions {
+        case kept([Int])
+        case notComputable(reason: String)
+    }
+
+    /// The probe's test rows (positions) that fall in the test subgroup.
+    /// - Throws: `RunnerError.artifact` when the probe's test samples are not the manifest's.
+    static func positions(probe: ProbeArtifact, manifest: Manifest, testFilter: Pipeline.SubgroupFilter, stage: String) throws -> Positions {
+        if let reason = probe.notComputable { return .notComputable(reason: reason) }
+        let filter = try Subgroups.filter(testFilter, stage: stage)
+        guard probe.testIDs.count == probe.testIndices.count else {
+            throw RunnerError.artifact(path: "probe of \(stage)", problem: "\(probe.testIDs.count) test ids for \(probe.testIndices.count) test rows")
+        }
+        var kept: [Int] = []
+        for (position, index) in probe.testIndices.enumerated() {
+            guard index < manifest.samples.count, manifest.samples[index].id == probe.testIDs[position] else {
+                throw RunnerError.artifact(path: "probe of \(stage)", problem: "test sample \(probe.testIDs[position]) is not row \(index) of the manifest")
+            }
+            let sample = manifest.samples[index]
+            if try filter.matches(Subgroups.attributes(of: sample), sampleID: sample.id) { kept.append(position) }
+        }
+        guard !kept.isEmpty else {
+            return .notComputable(reason: "test subgroup \(testFilter.name) has no sample in the test set (\(probe.testIndices.count) samples)")
+        }
+        return .kept(kept)
     }
 }

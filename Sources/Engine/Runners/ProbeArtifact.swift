@@ -37,6 +37,9 @@ struct ProbeArtifact: Codable {
     var curve: [ProbeEpoch] = []
     /// What the curve's validation score is (`auroc`, `negative-loss`).
     var validationMetric: String?
+    /// A segmenting head's per-test-sample mask scores (and `predicted-masks.bin` beside); nil
+    /// for other heads.
+    var segmentation: ProbeSegmentation?
 
     var isMulticlass: Bool { target == "multiclass" }
 

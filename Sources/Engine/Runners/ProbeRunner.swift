@@ -17,11 +17,13 @@ import Tensor
 public struct ProbeRunner: StageRunner {
     /// `probe`.
     public var kind: StageKind { .probe }
-    /// Version 4: the artifact carries the training curve (every epoch's losses, validation
-    /// score and learning rate) that a `metric` stage records; version 3 artifacts have none,
-    /// so they are not reused. (Version 3: dropout masks hashed from (feature, sample)
-    /// positions; 1 drew them in sequence, 2 hashed sample-major positions.)
-    public var codeVersion: Int { 4 }
+    /// Version 5: a segmenting patch head's artifact carries its test masks' per-image Dice,
+    /// IoU and positivity and the predicted masks (`ProbeSegmentation`), which `metric` stages
+    /// score as `dice`, `iou` and `dice-pos`; and patch heads of 128 or more channels run their
+    /// 3×3 convolutions by Winograd F(2×2, 3×3), which rounds differently. (Version 4: the training curve that a `metric`
+    /// stage records; 3: dropout masks hashed from (feature, sample) positions; 1 drew them in
+    /// sequence, 2 hashed sample-major positions.)
+    public var codeVersion: Int { 5 }
 
     /// Creates the runner.
     public init() {}
@@ -68,6 +70,7 @@ public struct ProbeRunner: StageRunner {
         }
         let testFeatures = readsTokens ? [] : try embedding.features(of: split.test, selection)
         var tokens: HeadTokens?
+        var testTokens: StoredPatchTokens?
         if readsTokens {
             let stored = try EmbeddingTokens(embedDirectory: embedDirectory, cacheDirectory: context.cacheDirectory)
             let manifest = context.inputs["manifest"] == nil ? nil : try context.manifestInput().manifest
@@ -75,6 +78,7 @@ public struct ProbeRunner: StageRunner {
             tokens = HeadTokens(train: try StoredPatchTokens(tokens: stored, rows: trainRows, manifest: manifest, classes: classes),
                                 validation: try StoredPatchTokens(tokens: stored, rows: validationRows, manifest: manifest, classes: classes),
                                 test: try StoredPatchTokens(tokens: stored, rows: split.test, manifest: manifest, classes: classes))
+            testTokens = tokens?.test as? StoredPatchTokens
         }
         try context.checkCancellation()
         let fit = try head.fit(HeadProblem(train: try data(trainRows), validation: try data(validationRows), testFeatures: testFeatures,
@@ -92,6 +96,13 @@ public struct ProbeRunner: StageRunner {
         artifact.stoppedEarly = fit.stoppedEarly
         artifact.curve = fit.curve
         artifact.validationMetric = fit.validationMetric
+        if let masks = fit.masks {
+            guard let testTokens, masks.scores.count == split.test.count, masks.classes == testTokens.maskClasses else {
+                throw RunnerError.artifact(path: context.stage.label, problem: "the head's test masks do not fit the test samples and mask classes")
+            }
+            artifact.segmentation = ProbeSegmentation(classes: testTokens.maskClassNames, predictions: masks)
+            try ProbeSegmentation.writeMasks(masks.predicted, to: context.outputDirectory)
+        }
         try ArtifactJSON.write(artifact, to: context.outputDirectory, name: ProbeArtifact.fileName)
         if !fit.weights.isEmpty {
             try saveSafetensors(fit.weights, to: context.outputDirectory.appendingPathComponent(ProbeArtifact.weightsFile), metadata: fit.metadata)

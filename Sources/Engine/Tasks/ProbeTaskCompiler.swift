@@ -68,6 +68,7 @@ struct ProbeTaskCompiler {
             checkFields(options, dataset: dataset, trainGroups: trainGroups, testGroups: testGroups, graph: &graph)
             checkMasks(heads: heads, dataset: dataset, masks: options.masks, graph: &graph)
         }
+        checkSegmentationMetrics(options, heads: heads, graph: &graph)
         var probes: [PairedCell: [String: StageKey]] = [:]
         var cellOrder: [PairedCell] = []
         var manifests: [String: StageKey] = [:]
@@ -137,6 +138,21 @@ struct ProbeTaskCompiler {
                          "head \"\(head)\" (\(kind)) trains a segmentation branch on masks, and dataset \"\(dataset)\" has none; "
                          + "use a dataset with masks (siim-acr, phantom with `masks: true`, csv with `mask_columns`), "
                          + "or set the head's dice_weight (and structure_weight) to 0")
+        }
+    }
+
+    /// `dice`, `iou` and `dice-pos` score a head's segmentation branch: every head of the task
+    /// must train one (a segmenting kind with a positive mask loss). Reported at `metric`, naming
+    /// the head and its place in `matrix.head`.
+    private func checkSegmentationMetrics(_ options: ProbeTaskOptions, heads: [String], graph: inout GraphBuilder) {
+        let asked = (options.metric ?? []).filter { SegmentationMetricName(rawValue: $0) != nil }
+        guard let first = asked.first else { return }
+        for (index, head) in heads.enumerated() where !graph.catalog.needsMasks(head: head, in: graph.spec) {
+            let kind = graph.spec.heads[head]?.kind ?? head
+            graph.report(at: task.keyPath("metric"),
+                         "\(first) scores a head's segmentation branch, and head \"\(head)\" (\(kind)) at matrix.head[\(index)] trains none; "
+                         + "ask \(asked.joined(separator: ", ")) in a task whose heads are multitask or multitask-plus with a positive "
+                         + "dice_weight or structure_weight, and the classification metrics of the other heads in a task of their own")
         }
     }
 
@@ -220,7 +236,9 @@ struct ProbeTaskCompiler {
                                 graph: inout GraphBuilder) {
         let pairs = ProbeTaskChecks.pairs(against: compare.against, backbones: task.matrix.backbone)
         let target = options.target ?? .multilabel
-        let metrics = compare.test == .delong ? ["auroc"] : options.metric ?? ["auroc"]
+        // Paired tests compare classification scores; mask metrics have no paired test here.
+        let metrics = compare.test == .delong ? ["auroc"]
+            : (options.metric ?? ["auroc"]).filter { SegmentationMetricName(rawValue: $0) == nil }
         for cell in cells {
             guard let byBackbone = probes[cell], let manifest = manifests[cell.dataset] else { continue }
             let usable = pairs.filter { byBackbone[$0.first] != nil && byBackbone[$0.second] != nil }

@@ -5,7 +5,7 @@ import Pipeline
 public struct ClassificationTask: TaskKind {
     public var name: String { "classification" }
     public var summary: String { "probe heads on frozen embeddings; test metrics per label and macro mean" }
-    public var fields: [SchemaField] { ProbeTaskFields.common + [SchemaField("metric", .oneOrList(.metric(input: "classification")), required: true)] }
+    public var fields: [SchemaField] { ProbeTaskFields.common + [SchemaField("metric", .oneOrList(ProbeTaskFields.metric), required: true)] }
     public var axes: [SchemaField] { ProbeTaskFields.axes(trainAndTestRequired: false) }
     public var runners: [any StageRunner] { [SplitRunner(), ProbeRunner(), MetricRunner(), PairedTestRunner()] }
 
@@ -40,7 +40,7 @@ public struct FairnessTask: TaskKind {
     public var summary: String { "probes per training subgroup, bootstrap per test subgroup, Mann–Whitney U between training subgroups" }
     public var fields: [SchemaField] {
         ProbeTaskFields.common + [
-            SchemaField("metric", .oneOrList(.metric(input: "classification"))),
+            SchemaField("metric", .oneOrList(ProbeTaskFields.metric)),
             SchemaField("bootstrap", .object(ObjectSchema([
                 SchemaField("replicates", .integer(.atLeastOne)),
                 SchemaField("seed", .integer(.nonNegative)),
@@ -118,6 +118,10 @@ enum ProbeTaskFields {
             SchemaField("masks", .list(.string(), minimumCount: 1)),
         ]
     }
+
+    /// A classification metric, or a segmentation metric (`dice`, `iou`, `dice-pos`) of the
+    /// heads that segment (checked against the heads when the task compiles).
+    static let metric = SchemaType.metric(inputs: ["classification", SegmentationMetricName.dice.input])
 
     static func axes(trainAndTestRequired: Bool) -> [SchemaField] {
         [

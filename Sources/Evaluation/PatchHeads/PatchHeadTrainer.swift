@@ -31,9 +31,9 @@ public final class PatchHeadTrainer {
     private let optimizer: AdamOptimizer
     private var scheduler: PlateauScheduler
     private var generator: SeededGenerator
-    private let resize: BilinearResize?
+    let resize: BilinearResize?
     private let structure: StructureLoss
-    private let team: WorkerTeam
+    let team: WorkerTeam
     private var tokenScratch: [Float]
 
     /// The current learning rate.
@@ -100,7 +100,7 @@ public final class PatchHeadTrainer {
     /// Parameter gradients by name (as left by `computeGradients`).
     func gradientDictionary() -> [String: Tensor] { network.parameters.gradientDictionary() }
 
-    private func gather(_ rows: [Int], from samples: any PatchTokenSamples) throws {
+    func gather(_ rows: [Int], from samples: any PatchTokenSamples) throws {
         for (row, sample) in rows.enumerated() {
             try tokenScratch.withUnsafeMutableBufferPointer { scratch in
                 try samples.copyTokens(sample: sample, into: scratch.baseAddress!)

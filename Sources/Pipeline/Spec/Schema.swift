@@ -113,9 +113,12 @@ public indirect enum SchemaType: Sendable {
     case interval
     /// A string that defines a name in a namespace (a task's `name:`).
     case definesName(Namespace)
-    /// The name of a metric of the catalog that scores `input` (any metric when nil), e.g.
-    /// `auroc` or `precision@10`.
-    case metric(input: String?)
+    /// The name of a metric of the catalog that scores one of `inputs` (any metric when nil),
+    /// e.g. `auroc` or `precision@10`.
+    case metric(inputs: [String]?)
+
+    /// The name of a metric of the catalog that scores `input` (any metric when nil).
+    public static func metric(input: String?) -> SchemaType { .metric(inputs: input.map { [$0] }) }
     /// A value of the wrapped type, or null (`~`), which converts to `.null`.
     case nullable(SchemaType)
 }
@@ -206,7 +209,7 @@ extension SchemaType {
         case .anyOf(_, let summary): return summary
         case .interval: return "`{min, max}`"
         case .definesName: return "name"
-        case .metric(let input): return (input.map { "\($0) " } ?? "") + "metric name"
+        case .metric(let inputs): return (inputs.map { $0.joined(separator: " or ") + " " } ?? "") + "metric name"
         case .nullable(let wrapped): return "\(wrapped.summary) or `~`"
         }
     }

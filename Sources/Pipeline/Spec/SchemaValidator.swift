@@ -180,12 +180,12 @@ struct SchemaValidator {
             return nil
         case .nullable(let wrapped):
             return isNull(node) ? .null : convert(node, as: wrapped, path: path)
-        case .metric(let input):
+        case .metric(let inputs):
             guard let text = scalarText(node, path: path, expected: "a metric name") else { return nil }
-            let known = catalog.metrics(for: input)
+            let known = inputs.map { inputs in inputs.flatMap { catalog.metrics(for: $0) } } ?? catalog.metrics(for: nil)
             guard known.contains(where: { $0.matches(text) }) else {
                 let spellings = known.map(\.spelling)
-                let what = input.map { "\($0) metric" } ?? "metric"
+                let what = inputs.map { $0.joined(separator: " or ") + " metric" } ?? "metric"
                 report(.badValue, node, path, "unknown \(what) \"\(text)\"; known: \(spellings.joined(separator: ", "))",
                        suggestion: closestMatch(to: text, among: spellings))
                 return nil
