@@ -46,12 +46,16 @@ extension VisionTransformer {
 
     /// The forward pass proper, with OpenBLAS on one thread (see `parallelMultiplyTransposedB`).
     ///
-    /// Images go through all blocks in groups of at least ~2048 tokens (8 images at 224 px, 2
-    /// at 518 px): enough rows for efficient GEMMs, while the activation buffers are sized for
-    /// one group, so memory does not grow with the batch beyond the output itself.
+    /// Images go through all blocks one at a time, so every product of an image has the same
+    /// shape (and the same split across threads) whatever images share its batch: an image's
+    /// tokens are bit-identical alone, in any batch and at any position. The embedding store
+    /// relies on it, because which images share a shard depends on what the store already holds.
+    /// (Groups of ~2048 tokens, 8 images at 224 px, gave an image different bits in a different
+    /// group: up to 3e-6 on ViT-Ti CLS rows.) The activation buffers are sized for one image,
+    /// so memory does not grow with the batch beyond the output itself.
     private func run(_ pixels: Tensor, geometry: ForwardGeometry, intermediateBlocks: Set<Int>) -> ViTOutput {
         let configuration = configuration
-        let imagesPerGroup = min(geometry.batch, max(1, (2048 + geometry.tokens - 1) / geometry.tokens))
+        let imagesPerGroup = 1
         let groupGeometry = ForwardGeometry(configuration: configuration, batch: imagesPerGroup,
                                             gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
         let workspace = ForwardWorkspace(geometry: groupGeometry)

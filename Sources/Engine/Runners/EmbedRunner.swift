@@ -20,9 +20,10 @@ import Results
 public struct EmbedRunner: StageRunner {
     /// `embed`.
     public var kind: StageKind { .embed }
-    /// Version 4: rows in the embedding store, keyed by image content (version 3: attention on
-    /// register-tiled 16-lane kernels; 2: GEMMs split by rows).
-    public var codeVersion: Int { 4 }
+    /// Version 5: the ViT forwards one image at a time, so an image's row no longer depends on
+    /// the images it shares a shard with (version 4: rows in the embedding store, keyed by image
+    /// content; 3: attention on register-tiled 16-lane kernels; 2: GEMMs split by rows).
+    public var codeVersion: Int { 5 }
     /// All cores.
     public var threadNeed: ThreadNeed { .all }
     /// Shards lock themselves, so processes share a stage's work instead of waiting for it.
