@@ -1,7 +1,7 @@
 import Tensor
 
 // The forward pass. Activations live in a handful of buffers allocated once per call (for one
-// group of images) and reused by every block; all large products are single sgemm calls on them:
+// image) and reused by every image and block; all large products are single sgemm calls on them:
 //
 //   x       [B*T, D]    residual stream
 //   normed  [B*T, D]    LayerNorm output, then the attention output (heads side by side)
@@ -55,10 +55,9 @@ extension VisionTransformer {
     /// so memory does not grow with the batch beyond the output itself.
     private func run(_ pixels: Tensor, geometry: ForwardGeometry, intermediateBlocks: Set<Int>) -> ViTOutput {
         let configuration = configuration
-        let imagesPerGroup = 1
-        let groupGeometry = ForwardGeometry(configuration: configuration, batch: imagesPerGroup,
-                                            gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
-        let workspace = ForwardWorkspace(geometry: groupGeometry)
+        let single = ForwardGeometry(configuration: configuration, batch: 1,
+                                     gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
+        let workspace = ForwardWorkspace(geometry: single)
         let positions = positionEmbeddings(gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
         let pixelsPerImage = pixels.count / geometry.batch
         var tokens = Tensor(zeros: [geometry.batch, geometry.tokens, geometry.width])
@@ -66,28 +65,26 @@ extension VisionTransformer {
             ($0, Tensor(zeros: [geometry.batch, geometry.tokens, geometry.width]))
         })
         tokens.withUnsafeMutableBufferPointer { output in
-            for firstImage in stride(from: 0, to: geometry.batch, by: imagesPerGroup) {
-                let group = ForwardGeometry(configuration: configuration,
-                                            batch: min(imagesPerGroup, geometry.batch - firstImage),
-                                            gridHeight: geometry.gridHeight, gridWidth: geometry.gridWidth)
+            for image in 0..<geometry.batch {
+                let offset = image * single.rows * single.width
                 pixels.withUnsafeBufferPointer { pixelBuffer in
-                    embed(pixelBuffer.baseAddress! + firstImage * pixelsPerImage, positions: positions,
-                          geometry: group, workspace: workspace)
+                    embed(pixelBuffer.baseAddress! + image * pixelsPerImage, positions: positions,
+                          geometry: single, workspace: workspace)
                 }
                 for (index, block) in parameters.blocks.enumerated() {
-                    run(block, geometry: group, workspace: workspace)
+                    run(block, geometry: single, workspace: workspace)
                     guard intermediateBlocks.contains(index + 1) else { continue }
                     withPointers(parameters.finalNorm.weight, parameters.finalNorm.bias) { weight, bias in
                         intermediates[index + 1]!.withUnsafeMutableBufferPointer { layer in
-                            layerNormRows(workspace.residual, into: layer.baseAddress! + firstImage * geometry.tokens * geometry.width,
-                                          rows: group.rows, width: group.width, weight: weight, bias: bias,
+                            layerNormRows(workspace.residual, into: layer.baseAddress! + offset,
+                                          rows: single.rows, width: single.width, weight: weight, bias: bias,
                                           epsilon: configuration.layerNormEpsilon, team: workspace.team)
                         }
                     }
                 }
                 withPointers(parameters.finalNorm.weight, parameters.finalNorm.bias) { weight, bias in
-                    layerNormRows(workspace.residual, into: output.baseAddress! + firstImage * geometry.tokens * geometry.width,
-                                  rows: group.rows, width: group.width, weight: weight, bias: bias,
+                    layerNormRows(workspace.residual, into: output.baseAddress! + offset,
+                                  rows: single.rows, width: single.width, weight: weight, bias: bias,
                                   epsilon: configuration.layerNormEpsilon, team: workspace.team)
                 }
             }
