@@ -12,6 +12,10 @@ import Tensor
 /// `topk` leaves their order unspecified). No training, so the result is a pure function of
 /// the inputs, on any number of threads.
 ///
+/// Both the memory bank and the test rows are read chunk by chunk (`FeatureRows.chunkRows`
+/// rows at a time, normalised as they are read), so the features need not be in memory: a
+/// stage that reads them from embedding shards holds a chunk of each and the k best so far.
+///
 /// - Parameters:
 ///   - train: the memory bank: training features and targets (class indices, or 0/1 per label).
 ///   - testFeatures: row-major `[test, width]` features to classify.
@@ -24,6 +28,20 @@ import Tensor
 /// - Complexity: O(test × train × width) for the similarities, O(test × train) for the selection.
 public func nearestNeighbourProbabilities(train: ProbeData, testFeatures: [Float], task: ProbeTask, k: Int,
                                           temperature: Double = 0.07, threads: Int = 1) throws -> [Double] {
+    let width = train.width
+    guard width > 0, testFeatures.count % width == 0 else {
+        throw EvaluationError.lengthMismatch(what: "test features (multiple of width \(width))",
+                                             expected: (testFeatures.count / max(width, 1) + 1) * width, actual: testFeatures.count)
+    }
+    return try nearestNeighbourProbabilities(train: train, test: .values(testFeatures), task: task, k: k,
+                                             temperature: temperature, threads: threads)
+}
+
+/// `nearestNeighbourProbabilities(train:testFeatures:task:k:temperature:threads:)` for test
+/// rows held or read on demand.
+/// - Throws: as that function; the reader's error.
+public func nearestNeighbourProbabilities(train: ProbeData, test: FeatureRows, task: ProbeTask, k: Int,
+                                          temperature: Double = 0.07, threads: Int = 1) throws -> [Double] {
     guard k >= 1 else { throw EvaluationError.invalidParameter(name: "k", value: "\(k)", reason: "must be at least 1") }
     guard temperature > 0, temperature.isFinite else {
         throw EvaluationError.invalidParameter(name: "temperature", value: "\(temperature)", reason: "must be positive")
@@ -31,80 +49,102 @@ public func nearestNeighbourProbabilities(train: ProbeData, testFeatures: [Float
     try train.validate(task: task, part: "training")
     guard train.count > 0 else { throw EvaluationError.empty(what: "training set of the k-NN memory bank") }
     let width = train.width
-    guard testFeatures.count % width == 0 else {
-        throw EvaluationError.lengthMismatch(what: "test features (multiple of width \(width))",
-                                             expected: (testFeatures.count / width + 1) * width, actual: testFeatures.count)
+    if case .reader(let reader) = test, reader.width != width {
+        throw EvaluationError.lengthMismatch(what: "test feature width", expected: width, actual: reader.width)
     }
-    if let bad = testFeatures.firstIndex(where: { !$0.isFinite }) {
-        throw EvaluationError.nonFiniteValue(what: "test features of sample \(bad / width)", index: bad % width)
-    }
-    let bank = normalisedRows(train.features, width: width)
-    let queries = normalisedRows(testFeatures, width: width)
-    let testCount = testFeatures.count / width, trainCount = train.count
+    let testCount = test.count(width: width), trainCount = train.count
     let outputs = task.names.count, neighbours = min(k, trainCount)
     let targets = train.targets
     var result = [Double](repeating: 0, count: testCount * outputs)
-    result.withUnsafeMutableBufferPointer { output in
-        func vote(_ rows: Range<Int>) {
-            var similarities = [Double](repeating: 0, count: trainCount)
-            var nearest: [(similarity: Double, row: Int)] = []
-            nearest.reserveCapacity(neighbours + 1)
-            for row in rows {
-                bank.withUnsafeBufferPointer { bank in
-                    queries.withUnsafeBufferPointer { queries in
-                        let query = queries.baseAddress! + row * width
-                        for candidate in 0..<trainCount {
-                            let vector = bank.baseAddress! + candidate * width
-                            var dot = 0.0
-                            for column in 0..<width { dot += query[column] * vector[column] }
-                            similarities[candidate] = dot
+    let capacity = FeatureRows.chunkRows
+    let queries = UnsafeMutablePointer<Double>.allocate(capacity: capacity * width)
+    let bank = UnsafeMutablePointer<Double>.allocate(capacity: capacity * width)
+    // Per query of the chunk: its best `neighbours` so far, most similar first.
+    let similarities = UnsafeMutablePointer<Double>.allocate(capacity: capacity * neighbours)
+    let rows = UnsafeMutablePointer<Int>.allocate(capacity: capacity * neighbours)
+    let counts = UnsafeMutablePointer<Int>.allocate(capacity: capacity)
+    defer {
+        queries.deallocate()
+        bank.deallocate()
+        similarities.deallocate()
+        rows.deallocate()
+        counts.deallocate()
+    }
+    try test.forEachChunk(width: width) { queryRange, queryChunk in
+        for index in 0..<(queryRange.count * width) where !queryChunk[index].isFinite {
+            throw EvaluationError.nonFiniteValue(what: "test features of sample \(queryRange.lowerBound + index / width)", index: index % width)
+        }
+        normaliseRows(queryChunk, rows: queryRange.count, width: width, into: queries)
+        counts.update(repeating: 0, count: queryRange.count)
+        try train.rows.forEachChunk(width: width) { bankRange, bankChunk in
+            normaliseRows(bankChunk, rows: bankRange.count, width: width, into: bank)
+            // The k largest, most similar first, ties to the lower row: a sorted buffer per
+            // query, entered only by candidates that beat its last element.
+            func scan(_ members: Range<Int>) {
+                for query in members {
+                    let vector = UnsafePointer(queries + query * width)
+                    let best = similarities + query * neighbours, bestRows = rows + query * neighbours
+                    var count = counts[query]
+                    for offset in 0..<bankRange.count {
+                        let candidate = UnsafePointer(bank + offset * width)
+                        var dot = 0.0
+                        for column in 0..<width { dot += vector[column] * candidate[column] }
+                        if count == neighbours, dot <= best[neighbours - 1] { continue }
+                        var position = count
+                        while position > 0, best[position - 1] < dot { position -= 1 }
+                        var slot = min(count, neighbours - 1)
+                        while slot > position {
+                            best[slot] = best[slot - 1]
+                            bestRows[slot] = bestRows[slot - 1]
+                            slot -= 1
                         }
+                        best[position] = dot
+                        bestRows[position] = bankRange.lowerBound + offset
+                        count = min(count + 1, neighbours)
                     }
+                    counts[query] = count
                 }
-                // The k largest, most similar first, ties to the lower row: a sorted buffer,
-                // entered only by candidates that beat its last element.
-                nearest.removeAll(keepingCapacity: true)
-                for candidate in 0..<trainCount {
-                    let similarity = similarities[candidate]
-                    if nearest.count == neighbours, similarity <= nearest[neighbours - 1].similarity { continue }
-                    var position = nearest.count
-                    while position > 0, nearest[position - 1].similarity < similarity { position -= 1 }
-                    nearest.insert((similarity, candidate), at: position)
-                    if nearest.count > neighbours { nearest.removeLast() }
-                }
-                let largest = nearest[0].similarity
-                var weights = nearest.map { exp(($0.similarity - largest) / temperature) }
+            }
+            if threads > 1 {
+                Parallel.forEachChunk(count: queryRange.count, minimumChunk: 8, scan)
+            } else {
+                scan(0..<queryRange.count)
+            }
+        }
+        result.withUnsafeMutableBufferPointer { output in
+            for query in 0..<queryRange.count {
+                let best = similarities + query * neighbours, bestRows = rows + query * neighbours
+                let largest = best[0]
+                var weights = (0..<neighbours).map { exp((best[$0] - largest) / temperature) }
                 let total = weights.reduce(0, +)
                 for index in weights.indices { weights[index] /= total }
-                let destination = output.baseAddress! + row * outputs
-                for (rank, neighbour) in nearest.enumerated() {
+                let destination = output.baseAddress! + (queryRange.lowerBound + query) * outputs
+                for rank in 0..<neighbours {
+                    let row = bestRows[rank]
                     switch task {
                     case .multiClass:
-                        destination[Int(targets[neighbour.row])] += weights[rank]
+                        destination[Int(targets[row])] += weights[rank]
                     case .multiLabel:
-                        for label in 0..<outputs { destination[label] += weights[rank] * targets[neighbour.row * outputs + label] }
+                        for label in 0..<outputs { destination[label] += weights[rank] * targets[row * outputs + label] }
                     }
                 }
             }
-        }
-        if threads > 1 {
-            Parallel.forEachChunk(count: testCount, minimumChunk: 8, vote)
-        } else {
-            vote(0..<testCount)
         }
     }
     return result
 }
 
 /// Rows of a row-major matrix in double precision, each divided by `max(‖row‖₂, 1e-12)`
-/// (`torch.nn.functional.normalize`).
-func normalisedRows(_ features: [Float], width: Int) -> [Double] {
-    var rows = features.map(Double.init)
-    for start in stride(from: 0, to: rows.count, by: width) {
+/// (`torch.nn.functional.normalize`), written to `destination`.
+func normaliseRows(_ features: UnsafePointer<Float>, rows: Int, width: Int, into destination: UnsafeMutablePointer<Double>) {
+    for row in 0..<rows {
+        let source = features + row * width, target = destination + row * width
         var squares = 0.0
-        for column in start..<(start + width) { squares += rows[column] * rows[column] }
+        for column in 0..<width {
+            target[column] = Double(source[column])
+            squares += target[column] * target[column]
+        }
         let norm = max(squares.squareRoot(), 1e-12)
-        for column in start..<(start + width) { rows[column] /= norm }
+        for column in 0..<width { target[column] /= norm }
     }
-    return rows
 }

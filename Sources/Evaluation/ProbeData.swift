@@ -1,7 +1,7 @@
 /// Features and targets of one part of a split, as the probe consumes them.
 public struct ProbeData: Sendable {
-    /// Row-major `[count, width]` features (see `probeFeatures`).
-    public var features: [Float]
+    /// The `[count, width]` feature rows: in memory, or read on demand from mapped files.
+    public var rows: FeatureRows
     /// Feature width.
     public var width: Int
     /// Multi-label: row-major `[count, labels]` of 0/1. Multi-class: `[count]` class indices.
@@ -13,11 +13,23 @@ public struct ProbeData: Sendable {
 
     /// Bundles features and targets.
     public init(features: [Float], width: Int, targets: [Double], sampleIDs: [String], studyIDs: [String]? = nil) {
-        self.features = features
+        self.init(rows: .values(features), width: width, targets: targets, sampleIDs: sampleIDs, studyIDs: studyIDs)
+    }
+
+    /// Bundles feature rows (e.g. a reader over embedding shards) and targets.
+    public init(rows: FeatureRows, width: Int, targets: [Double], sampleIDs: [String], studyIDs: [String]? = nil) {
+        self.rows = rows
         self.width = width
         self.targets = targets
         self.sampleIDs = sampleIDs
         self.studyIDs = studyIDs
+    }
+
+    /// Row-major `[count, width]` features (see `probeFeatures`): the values in memory, or a copy
+    /// of every row read (an empty array when a row cannot be read); setting replaces the rows.
+    public var features: [Float] {
+        get { (try? rows.allValues(width: width)) ?? [] }
+        set { rows = .values(newValue) }
     }
 
     /// Number of samples.
@@ -27,11 +39,19 @@ public struct ProbeData: Sendable {
     /// - Throws: `EvaluationError` naming the part, sample and problem.
     func validate(task: ProbeTask, part: String) throws {
         guard count > 0 else { throw EvaluationError.empty(what: "\(part) set of the probe") }
-        guard width > 0, features.count == count * width else {
-            throw EvaluationError.lengthMismatch(what: "\(part) features (samples × width \(width))", expected: count * width, actual: features.count)
+        switch rows {
+        case .values(let features):
+            guard width > 0, features.count == count * width else {
+                throw EvaluationError.lengthMismatch(what: "\(part) features (samples × width \(width))", expected: count * width, actual: features.count)
+            }
+        case .reader(let reader):
+            guard width > 0, reader.width == width, reader.count == count else {
+                throw EvaluationError.lengthMismatch(what: "\(part) features (samples × width \(width))", expected: count * width,
+                                                     actual: reader.count * reader.width)
+            }
         }
-        if let bad = features.firstIndex(where: { !$0.isFinite }) {
-            throw EvaluationError.nonFiniteValue(what: "\(part) embedding of sample '\(sampleIDs[bad / width])'", index: bad % width)
+        if let bad = try rows.firstNonFinite(width: width) {
+            throw EvaluationError.nonFiniteValue(what: "\(part) embedding of sample '\(sampleIDs[bad.row])'", index: bad.column)
         }
         guard targets.count == count * task.targetColumns else {
             throw EvaluationError.lengthMismatch(what: "\(part) targets", expected: count * task.targetColumns, actual: targets.count)

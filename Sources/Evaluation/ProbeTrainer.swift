@@ -31,6 +31,7 @@ public final class ProbeTrainer {
     private var order: [Int]
     private let floatTargets: [Float]
     private let classTargets: [Int32]
+    private let gatherer: FeatureBatchGatherer
     private(set) var epochsDone = 0
 
     /// Prepares training.
@@ -73,6 +74,7 @@ public final class ProbeTrainer {
                                capacity: configuration.batchSize, threads: threads, optimizer: optimizer)
         generator = SeededGenerator(seed: configuration.seed, stream: stableHash("probe training"))
         order = Array(0..<train.count)
+        gatherer = FeatureBatchGatherer(rows: train.rows, width: train.width, capacity: configuration.batchSize)
         if case .multiClass = task {
             floatTargets = []
             classTargets = train.targets.map { Int32($0) }
@@ -91,8 +93,9 @@ public final class ProbeTrainer {
     /// One optimisation step on the training rows `rows` (gathered in that order); returns the loss.
     /// Without `deferUpdate`, the parameters are fully updated on return; with it, part of the
     /// update may wait for the next step (faster inside an epoch; `parameters` finishes it).
+    /// - Throws: the feature reader's error when rows are read on demand.
     @discardableResult
-    func step(rows: ArraySlice<Int>, dropout: Bool, deferUpdate: Bool = false) -> Double {
+    func step(rows: ArraySlice<Int>, dropout: Bool, deferUpdate: Bool = false) throws -> Double {
         let outputs = task.names.count
         switch task {
         case .multiLabel:
@@ -103,9 +106,9 @@ public final class ProbeTrainer {
             for (position, row) in rows.enumerated() { stepper.classTargets[position] = classTargets[row] }
         }
         let dropoutKey = dropout ? generator.next() : nil
-        let loss = train.features.withUnsafeBufferPointer { features in
-            rows.withUnsafeBufferPointer { rows in
-                stepper.step(rows: rows, features: features.baseAddress!, dropoutKey: dropoutKey)
+        let loss = try rows.withUnsafeBufferPointer { rows in
+            try gatherer.withBatch(rows) { rows, features in
+                stepper.step(rows: rows, features: features, dropoutKey: dropoutKey)
             }
         }
         if !deferUpdate { stepper.finishPendingUpdate() }
@@ -114,11 +117,12 @@ public final class ProbeTrainer {
 
     /// One pass over the training set in a fresh seeded order, batches of `batchSize` (the last
     /// one smaller), dropout on. Returns the mean of the batch losses.
-    public func trainEpoch() -> Double {
+    /// - Throws: the feature reader's error when rows are read on demand.
+    public func trainEpoch() throws -> Double {
         generator.shuffle(&order)
         var total = 0.0, batches = 0
         for start in stride(from: 0, to: order.count, by: configuration.batchSize) {
-            total += step(rows: order[start..<min(start + configuration.batchSize, order.count)], dropout: true, deferUpdate: true)
+            total += try step(rows: order[start..<min(start + configuration.batchSize, order.count)], dropout: true, deferUpdate: true)
             batches += 1
         }
         stepper.finishPendingUpdate()

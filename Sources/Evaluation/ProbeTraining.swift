@@ -47,7 +47,14 @@ public struct TrainedProbe: Sendable {
     /// `[n, classes]` softmax rows for multi-class. No dropout.
     /// - Throws: `EvaluationError` for a width mismatch or non-finite features.
     public func probabilities(features: [Float]) throws -> [Float] {
-        try probeProbabilities(layout: network.layout, parameters: network.parameters, task: task, features: features)
+        try probeProbabilities(layout: network.layout, parameters: network.parameters, task: task, features: .values(features))
+    }
+
+    /// Probabilities for feature rows held or read on demand (see `probabilities(features:)`),
+    /// read chunk by chunk.
+    /// - Throws: `EvaluationError` for a width mismatch or non-finite features; the reader's error.
+    public func probabilities(rows: FeatureRows) throws -> [Float] {
+        try probeProbabilities(layout: network.layout, parameters: network.parameters, task: task, features: rows)
     }
 }
 
@@ -74,7 +81,7 @@ public func trainProbe(
     var stoppedEarly = false
     for epoch in 1...configuration.maximumEpochs {
         let learningRate = trainer.learningRate
-        let trainingLoss = trainer.trainEpoch()
+        let trainingLoss = try trainer.trainEpoch()
         let (validationLoss, score) = try trainer.scoreValidation(criterion: criterion)
         epochs.append(ProbeEpoch(epoch: epoch, trainingLoss: trainingLoss, validationLoss: validationLoss,
                                  validationScore: score, learningRate: learningRate))
@@ -98,7 +105,7 @@ public func trainProbe(
 extension ProbeTrainer {
     /// Validation loss and criterion score of the current weights.
     func scoreValidation(criterion: ValidationCriterion) throws -> (loss: Double, score: Double) {
-        let probabilities = try probeProbabilities(layout: layout, parameters: parameters, task: task, features: validation.features)
+        let probabilities = try probeProbabilities(layout: layout, parameters: parameters, task: task, features: validation.rows)
         let loss = probeLoss(probabilities: probabilities, targets: validation.targets, task: task)
         switch criterion {
         case .negativeLoss:
@@ -143,43 +150,48 @@ func probeLoss(probabilities: [Float], targets: [Double], task: ProbeTask) -> Do
 /// Batched inference without dropout, in fixed chunks of rows with OpenBLAS at one thread per
 /// call: OpenBLAS's sums depend on how it splits a call over its threads, and the validation
 /// scores drive training, so they must not depend on the process-wide thread count.
-func probeProbabilities(layout: ProbeLayout, parameters: [Float], task: ProbeTask, features: [Float]) throws -> [Float] {
+func probeProbabilities(layout: ProbeLayout, parameters: [Float], task: ProbeTask, features: FeatureRows) throws -> [Float] {
     let width = layout.layerSizes[0], outputs = layout.layerSizes.last!
-    guard features.count % width == 0 else {
-        throw EvaluationError.lengthMismatch(what: "probe features (multiple of width \(width))",
-                                             expected: (features.count / width + 1) * width, actual: features.count)
+    switch features {
+    case .values(let values):
+        guard values.count % width == 0 else {
+            throw EvaluationError.lengthMismatch(what: "probe features (multiple of width \(width))",
+                                                 expected: (values.count / width + 1) * width, actual: values.count)
+        }
+    case .reader(let reader):
+        guard reader.width == width else {
+            throw EvaluationError.lengthMismatch(what: "probe feature width", expected: width, actual: reader.width)
+        }
     }
-    if let bad = features.firstIndex(where: { !$0.isFinite }) {
-        throw EvaluationError.nonFiniteValue(what: "probe features of sample \(bad / width)", index: bad % width)
-    }
-    let rows = features.count / width
-    let chunk = 1024
+    let rows = features.count(width: width)
+    let chunk = FeatureRows.chunkRows
     let workspace = ProbeWorkspace(layerSizes: layout.layerSizes, capacity: min(chunk, max(rows, 1)))
     var result = [Float](repeating: 0, count: rows * outputs)
-    BLASBackend.withSingleThreadedCalls {
-        parameters.withUnsafeBufferPointer { parameters in
-            features.withUnsafeBufferPointer { features in
-                result.withUnsafeMutableBufferPointer { result in
-                    for start in stride(from: 0, to: rows, by: chunk) {
-                        let count = min(chunk, rows - start)
-                        workspace.input.update(from: features.baseAddress! + start * width, count: count * width)
-                        let logits = workspace.forward(layout, parameters: parameters.baseAddress!, rows: count)
-                        let destination = result.baseAddress! + start * outputs
-                        switch task {
-                        case .multiLabel:
-                            for index in 0..<(count * outputs) { destination[index] = Gradients.sigmoid(logits[index]) }
-                        case .multiClass:
-                            for row in 0..<count {
-                                let rowLogits = logits + row * outputs, rowOut = destination + row * outputs
-                                var largest = rowLogits[0]
-                                for column in 1..<max(outputs, 1) { largest = max(largest, rowLogits[column]) }
-                                var sum: Float = 0
-                                for column in 0..<outputs {
-                                    rowOut[column] = exp(rowLogits[column] - largest)
-                                    sum += rowOut[column]
-                                }
-                                for column in 0..<outputs { rowOut[column] /= sum }
+    try BLASBackend.withSingleThreadedCalls {
+        try parameters.withUnsafeBufferPointer { parameters in
+            try result.withUnsafeMutableBufferPointer { result in
+                try features.forEachChunk(width: width) { range, chunkFeatures in
+                    let start = range.lowerBound, count = range.count
+                    for index in 0..<(count * width) where !chunkFeatures[index].isFinite {
+                        throw EvaluationError.nonFiniteValue(what: "probe features of sample \(start + index / width)", index: index % width)
+                    }
+                    workspace.input.update(from: chunkFeatures, count: count * width)
+                    let logits = workspace.forward(layout, parameters: parameters.baseAddress!, rows: count)
+                    let destination = result.baseAddress! + start * outputs
+                    switch task {
+                    case .multiLabel:
+                        for index in 0..<(count * outputs) { destination[index] = Gradients.sigmoid(logits[index]) }
+                    case .multiClass:
+                        for row in 0..<count {
+                            let rowLogits = logits + row * outputs, rowOut = destination + row * outputs
+                            var largest = rowLogits[0]
+                            for column in 1..<max(outputs, 1) { largest = max(largest, rowLogits[column]) }
+                            var sum: Float = 0
+                            for column in 0..<outputs {
+                                rowOut[column] = exp(rowLogits[column] - largest)
+                                sum += rowOut[column]
                             }
+                            for column in 0..<outputs { rowOut[column] /= sum }
                         }
                     }
                 }

@@ -192,6 +192,20 @@ public struct SafetensorsFile: Sendable {
     ///   range beyond the tensor.
     /// - Complexity: O(range.count).
     public func floats(named name: String, elements range: Range<Int>) throws -> [Float] {
+        var values = [Float](repeating: 0, count: range.count)
+        try values.withUnsafeMutableBufferPointer { try copyFloats(named: name, elements: range, into: $0.baseAddress, releasing: true) }
+        return values
+    }
+
+    /// Copies elements `range` of tensor `name` (in row-major order) as Float32 into
+    /// `destination`, converting other dtypes; with `releasing`, the pages read are then released
+    /// (`MappedFile.release`). A reader that copies many rows at a time passes false and calls
+    /// `releaseData()` once it is done with a batch.
+    /// - Throws: `TensorFileError` for an unknown name, a dtype that cannot be converted, or a
+    ///   range beyond the tensor.
+    /// - Complexity: O(range.count).
+    public func copyFloats(named name: String, elements range: Range<Int>, into destination: UnsafeMutablePointer<Float>?,
+                           releasing: Bool) throws {
         guard let entry = entry(named: name) else {
             throw TensorFileError(file: url, tensor: name, kind: .missingTensor)
         }
@@ -199,14 +213,20 @@ public struct SafetensorsFile: Sendable {
             throw TensorFileError(file: url, tensor: name, kind: .unsupportedDtype(entry.dtype.rawValue))
         }
         let count = entry.shape.reduce(1, *)
-        precondition(range.lowerBound >= 0 && range.upperBound <= count, "elements \(range) of a tensor of \(count)")
-        var values = [Float](repeating: 0, count: range.count)
-        guard !range.isEmpty else { return values }
+        guard range.lowerBound >= 0, range.upperBound <= count else {
+            throw TensorFileError(file: url, tensor: name, kind: .inputOutput("elements \(range) asked of a tensor of \(count)"))
+        }
+        guard !range.isEmpty, let destination else { return }
         let start = dataStart + entry.dataOffsets.lowerBound + range.lowerBound * encoding.byteSize
         let bytes = file.buffer(start..<(start + range.count * encoding.byteSize))
-        values.withUnsafeMutableBufferPointer { decodeElements(encoding, from: bytes.baseAddress!, count: range.count, into: $0.baseAddress!) }
-        file.release(start..<(start + range.count * encoding.byteSize))
-        return values
+        decodeElements(encoding, from: bytes.baseAddress!, count: range.count, into: destination)
+        if releasing { file.release(start..<(start + range.count * encoding.byteSize)) }
+    }
+
+    /// Gives every page of the tensor data back to the kernel (`MappedFile.release`); tensors
+    /// borrowed from the mapping stay readable (a later read maps the pages again).
+    public func releaseData() {
+        file.release(dataStart..<file.size)
     }
 
     /// Every tensor as Float32, keyed by name (F32 borrowed from the mapping, see `tensor(named:)`).

@@ -29,7 +29,7 @@ func runProbeBench() -> BenchMeasurements {
                                        threads: ProcessInfo.processInfo.activeProcessorCount)
         for epoch in 0..<2 {
             let start = ContinuousClock.now, startCPU = processCPUSeconds()
-            let loss = trainer.trainEpoch()
+            let loss = try trainer.trainEpoch()
             let elapsed = seconds(since: start), cpu = processCPUSeconds() - startCPU
             // CPU seconds beside wall seconds: on a shared machine the wall time alone mostly measures the neighbours.
             print(String(format: "probe MLP epoch %d: %.2f s, %.2f CPU s (%d samples, batch 64, loss %.4f)",

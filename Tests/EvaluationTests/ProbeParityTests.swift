@@ -46,7 +46,7 @@ struct ProbeFixture: Decodable {
             var losses: [Double] = []
             for step in 0..<testCase.steps {
                 let start = (step * testCase.batch) % samples
-                losses.append(trainer.step(rows: Array(start..<(start + testCase.batch))[...], dropout: false))
+                losses.append(try trainer.step(rows: Array(start..<(start + testCase.batch))[...], dropout: false))
             }
             expectClose(losses, testCase.losses, tolerance: 1e-5, "\(testCase.name) losses")
             if ProcessInfo.processInfo.environment["XRBENCH_PRINT_PARITY"] != nil {

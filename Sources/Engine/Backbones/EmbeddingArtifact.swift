@@ -217,11 +217,24 @@ public struct EmbeddingRows: Sendable {
         selection == .clsAndMeanPatch ? 2 * info.dimension : info.dimension
     }
 
-    /// The feature rows of `samples` (indices in manifest order), concatenated in that order.
-    /// - Throws: `EvaluationError` when the embedding lacks what `selection` needs or a value is
-    ///   not finite (naming the sample); `RunnerError.artifact` for a file that does not fit.
-    public func features(of samples: [Int], _ selection: ProbeFeatures) throws -> [Float] {
-        let width = info.dimension
+    /// The feature rows of `samples` (indices in manifest order), in that order, read on demand
+    /// from the mapped files (`EmbeddingRowReader`): what a probe trains and tests on, so its
+    /// memory does not grow with the dataset.
+    /// - Throws: `EvaluationError` when the embedding lacks what `selection` needs;
+    ///   `RunnerError.artifact` for a shard whose tensors do not hold the rows it should.
+    public func rows(of samples: [Int], _ selection: ProbeFeatures) throws -> FeatureRows {
+        let names = try tensorNames(selection)
+        var places: [Int32] = []
+        places.reserveCapacity(2 * samples.count)
+        for sample in samples {
+            let (file, row) = locations.map { ($0[sample][0], $0[sample][1]) } ?? (0, sample)
+            places.append(Int32(file))
+            places.append(Int32(row))
+        }
+        return .reader(try EmbeddingRowReader(files: files, places: places, names: names, dimension: info.dimension))
+    }
+
+    private func tensorNames(_ selection: ProbeFeatures) throws -> [String] {
         let names: [String]
         switch selection {
         case .cls: names = ["cls"]
@@ -232,6 +245,15 @@ public struct EmbeddingRows: Sendable {
             throw EvaluationError.invalidParameter(name: "probe features", value: selection.rawValue,
                                                    reason: "the embed stage did not store mean patch embeddings; re-run it with them enabled")
         }
+        return names
+    }
+
+    /// The feature rows of `samples` (indices in manifest order), concatenated in that order.
+    /// - Throws: `EvaluationError` when the embedding lacks what `selection` needs or a value is
+    ///   not finite (naming the sample); `RunnerError.artifact` for a file that does not fit.
+    public func features(of samples: [Int], _ selection: ProbeFeatures) throws -> [Float] {
+        let width = info.dimension
+        let names = try tensorNames(selection)
         var rows: [Float] = []
         rows.reserveCapacity(samples.count * names.count * width)
         for sample in samples {

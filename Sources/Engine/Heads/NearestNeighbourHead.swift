@@ -37,8 +37,8 @@ public struct NearestNeighbourHead: HeadKind {
             throw RunnerError.artifact(path: "knn head settings", problem: "do not decode (\(error))")
         }
         try context.checkCancellation()
-        let probabilities = problem.testFeatures.isEmpty ? [] : try nearestNeighbourProbabilities(
-            train: problem.train, testFeatures: problem.testFeatures, task: problem.task, k: vote.k,
+        let probabilities = problem.test.count(width: problem.train.width) == 0 ? [] : try nearestNeighbourProbabilities(
+            train: problem.train, test: problem.test, task: problem.task, k: vote.k,
             temperature: vote.temperature, threads: context.threads)
         return HeadFit(probabilities: probabilities.map(Float.init), epochs: 0, bestEpoch: 0, stoppedEarly: false,
                        metadata: ["k": String(vote.k), "temperature": String(vote.temperature),

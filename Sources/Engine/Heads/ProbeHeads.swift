@@ -52,7 +52,7 @@ struct ProbeHeadSettings: Codable, Hashable {
         let probe = try trainProbe(train: problem.train, validation: problem.validation, task: problem.task, head: head,
                                    configuration: configuration, threads: context.threads)
         try context.checkCancellation()
-        let probabilities = problem.testFeatures.isEmpty ? [] : try probe.probabilities(features: problem.testFeatures)
+        let probabilities = problem.test.count(width: problem.train.width) == 0 ? [] : try probe.probabilities(rows: problem.test)
         return HeadFit(probabilities: probabilities, epochs: probe.epochs.count, bestEpoch: probe.bestEpoch, stoppedEarly: probe.stoppedEarly,
                        weights: ["parameters": Tensor(shape: [probe.network.parameters.count], scalars: probe.network.parameters)],
                        metadata: ["layer_sizes": probe.network.layerSizes.map(String.init).joined(separator: ","),

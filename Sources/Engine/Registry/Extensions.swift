@@ -154,7 +154,7 @@ public protocol HeadKind: ComponentDefinition {
     /// - Throws: `RunnerError` for options that do not fit.
     func settings(_ options: ComponentOptions) throws -> ParameterValue
     /// Trains on `problem.train` (with `problem.validation` for model selection) and scores
-    /// `problem.testFeatures`.
+    /// `problem.test`.
     /// - Throws: `EvaluationError` for data that cannot be trained on; `CancellationError`.
     func fit(_ problem: HeadProblem, settings: ParameterValue, context: StageContext) throws -> HeadFit
 }
@@ -170,8 +170,10 @@ public struct HeadProblem: Sendable {
     public var train: ProbeData
     /// Validation rows with their targets.
     public var validation: ProbeData
-    /// Row-major `[test, width]` features of the rows to score.
-    public var testFeatures: [Float]
+    /// The `[test, width]` feature rows to score (read on demand from the embedding's shards in
+    /// a probe stage: read them chunk by chunk, `FeatureRows.forEachChunk`); empty for heads
+    /// that read patch tokens.
+    public var test: FeatureRows
     /// Multi-label or multi-class, with the output names.
     public var task: ProbeTask
     /// Seed of initialisation, shuffling and dropout.
@@ -181,11 +183,11 @@ public struct HeadProblem: Sendable {
     public var tokens: HeadTokens?
 
     /// Creates a problem.
-    public init(train: ProbeData, validation: ProbeData, testFeatures: [Float], task: ProbeTask, seed: UInt64,
+    public init(train: ProbeData, validation: ProbeData, test: FeatureRows, task: ProbeTask, seed: UInt64,
                 tokens: HeadTokens? = nil) {
         self.train = train
         self.validation = validation
-        self.testFeatures = testFeatures
+        self.test = test
         self.task = task
         self.seed = seed
         self.tokens = tokens

@@ -58,17 +58,18 @@ public struct ProbeRunner: StageRunner {
             try ArtifactJSON.write(artifact, to: context.outputDirectory, name: ProbeArtifact.fileName)
             return StageOutputs()
         }
+        // Pooled rows stay in the mapped shards: the head reads them batch by batch.
         func data(_ rows: [Int]) throws -> ProbeData {
-            ProbeData(features: readsTokens ? [] : try embedding.features(of: rows, selection), width: width,
+            ProbeData(rows: readsTokens ? .values([]) : try embedding.rows(of: rows, selection), width: width,
                       targets: rows.flatMap { encoding.trainingTargets(row: $0) },
-                             sampleIDs: rows.map { embedding.info.ids[$0] })
+                      sampleIDs: rows.map { embedding.info.ids[$0] })
         }
         let trainRows = split.train.filter(encoding.isKnown), validationRows = split.validation.filter(encoding.isKnown)
         let probeTask: ProbeTask = parameters.target == .multiclass ? .multiClass(encoding.outputs) : .multiLabel(encoding.outputs)
         guard let head = context.registry.heads[parameters.head.kind] else {
             throw RunnerError.unknownKind(what: "head kind", kind: parameters.head.kind, known: context.registry.heads.keys.sorted())
         }
-        let testFeatures = readsTokens ? [] : try embedding.features(of: split.test, selection)
+        let testRows: FeatureRows = readsTokens ? .values([]) : try embedding.rows(of: split.test, selection)
         var tokens: HeadTokens?
         var testTokens: StoredPatchTokens?
         if readsTokens {
@@ -81,7 +82,7 @@ public struct ProbeRunner: StageRunner {
             testTokens = tokens?.test as? StoredPatchTokens
         }
         try context.checkCancellation()
-        let fit = try head.fit(HeadProblem(train: try data(trainRows), validation: try data(validationRows), testFeatures: testFeatures,
+        let fit = try head.fit(HeadProblem(train: try data(trainRows), validation: try data(validationRows), test: testRows,
                                            task: probeTask, seed: UInt64(parameters.seed), tokens: tokens),
                                settings: parameters.head.settings, context: context)
         try context.checkCancellation()
