@@ -223,6 +223,12 @@ public struct SafetensorsFile: Sendable {
         if releasing { file.release(start..<(start + range.count * encoding.byteSize)) }
     }
 
+    /// Where tensor `name`'s data starts in the file, in bytes from the file's start (for readers
+    /// that `pread` rows instead of mapping them), or nil for an unknown name.
+    public func fileOffset(of name: String) -> Int? {
+        entry(named: name).map { dataStart + $0.dataOffsets.lowerBound }
+    }
+
     /// Gives every page of the tensor data back to the kernel (`MappedFile.release`); tensors
     /// borrowed from the mapping stay readable (a later read maps the pages again).
     public func releaseData() {
