@@ -18,6 +18,7 @@ import Testing
         backbones:
           pixels: {kind: pixels, size: 12}
           tiny: {kind: vit-tiny-random, seed: 5, resolution: 56}
+          tiny-patches: {kind: vit-tiny-random, seed: 6, resolution: 56}
         datasets:
           phantom: {kind: phantom, count: 40, seed: 9, size: 64}
           phantom-masks: {kind: phantom, count: 40, seed: 9, size: 64, masks: true}
@@ -56,6 +57,11 @@ import Testing
             upernet: {layers: [3, 6, 9, 12], channels: 16, neck_channels: 16}
             bootstrap: {replicates: 20, seed: 1}
             matrix: {backbone: [tiny], dataset: [phantom-masks], decoder: [linear, upernet], seed: [0]}
+          - name: nodule-heads
+            kind: classification
+            labels: [nodule]
+            metric: [auroc, mcc]
+            matrix: {backbone: [tiny-patches], dataset: [phantom-masks], head: [pe-conv, multitask], fraction: [1], seed: [0]}
         """
 
     @Test func stageKeysOfAFixedSpecAreUnchanged() throws {
@@ -70,7 +76,7 @@ import Testing
             #expect(keys[stage.label] == nil, "two stages labelled \(stage.label)")
             keys[stage.label] = stage.key.rawValue
         }
-        #expect(compiled.graph.stages.count == 65)
+        #expect(compiled.graph.stages.count == 71)
         if ProcessInfo.processInfo.environment["XRBENCH_RECORD_GOLDEN"] == "1" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
