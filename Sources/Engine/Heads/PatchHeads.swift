@@ -46,7 +46,7 @@ public struct PatchHeadKind: HeadKind, HeadDefinition {
         if variant == .multitaskPlus {
             fields += [SchemaField("structure_weight", .number(.nonNegative)), SchemaField("structure_kernel", .integer(.atLeastOne))]
         }
-        return fields + ProbeHeadSettings.trainingFields
+        return fields + TrainingSettings.fields
     }
 
     /// Creates the registration of `variant`.
@@ -79,7 +79,6 @@ public struct PatchHeadKind: HeadKind, HeadDefinition {
     }
 
     public func settings(_ options: ComponentOptions) throws -> ParameterValue {
-        let training = try ProbeHeadSettings(options, hidden: [], dropout: 0)
         let structureKernel = try options.integer("structure_kernel") ?? 31
         guard structureKernel % 2 == 1 else { throw options.bad("structure_kernel", .integer(structureKernel), "must be odd") }
         let settings = PatchHeadSettings(
@@ -88,24 +87,19 @@ public struct PatchHeadKind: HeadKind, HeadDefinition {
             classificationWeight: try options.number("classification_weight") ?? 1,
             diceWeight: variant.segments ? try options.number("dice_weight") ?? 1 : 0,
             structureWeight: variant == .multitaskPlus ? try options.number("structure_weight") ?? 1 : 0,
-            structureKernel: structureKernel, maskSize: try options.integer("mask_size") ?? 64,
-            batchSize: try options.integer("batch_size") ?? 16, learningRate: try options.number("learning_rate") ?? 1e-3,
-            weightDecay: training.weightDecay, maxEpochs: try options.integer("max_epochs") ?? 100,
-            earlyStopPatience: training.earlyStopPatience, plateauPatience: training.plateauPatience)
-        return try ParameterValue(encoding: settings)
+            structureKernel: structureKernel, maskSize: try options.integer("mask_size") ?? 64)
+        // The trainer's training defaults do not depend on the architecture it is given.
+        let defaults = PatchHeadTrainingConfiguration(architecture: PatchHeadArchitecture(channels: [1], kernels: [1], segmentation: false))
+        return try ParameterValue(encoding: TrainedHeadSettings(head: settings, training: TrainingSettings(options, defaults: defaults)))
     }
 
     public func fit(_ problem: HeadProblem, settings: ParameterValue, context: StageContext) throws -> HeadFit {
-        let resolved: PatchHeadSettings
-        do {
-            resolved = try settings.decode(PatchHeadSettings.self)
-        } catch {
-            throw RunnerError.artifact(path: "patch head settings", problem: "do not decode (\(error))")
-        }
+        let resolved = try TrainedHeadSettings<PatchHeadSettings>.decode(settings, head: name)
         guard let tokens = problem.tokens else {
             throw RunnerError.artifact(path: context.stage.label, problem: "the \(name) head reads patch tokens, and the probe stage gave none")
         }
-        let configuration = resolved.configuration(tokenWidth: tokens.train.grid.channels, seed: problem.seed)
+        var configuration = resolved.head.configuration(tokenWidth: tokens.train.grid.channels, seed: problem.seed)
+        resolved.training.apply(to: &configuration)
         try context.checkCancellation()
         let trainer = try PatchHeadTrainer(configuration: configuration, task: problem.task, train: tokens.train,
                                            trainTargets: problem.train.targets, validation: tokens.validation,
@@ -124,7 +118,8 @@ public struct PatchHeadKind: HeadKind, HeadDefinition {
     }
 }
 
-/// A patch head's settings with every default filled in (what enters the probe stage's key).
+/// A patch head's settings apart from training (`TrainingSettings`, with the patch-head
+/// trainer's defaults: batch 16, lr 1e-3, at most 100 epochs), every default filled in.
 struct PatchHeadSettings: Codable, Hashable {
     var variant: PatchHeadKind.Variant
     /// Hidden width; nil for the variant's fraction of the token width.
@@ -137,14 +132,8 @@ struct PatchHeadSettings: Codable, Hashable {
     var structureWeight: Double
     var structureKernel: Int
     var maskSize: Int
-    var batchSize: Int
-    var learningRate: Double
-    var weightDecay: Double
-    var maxEpochs: Int
-    var earlyStopPatience: Int
-    var plateauPatience: Int
 
-    /// The trainer's configuration for tokens `tokenWidth` wide.
+    /// The trainer's configuration for tokens `tokenWidth` wide (training defaults as they come).
     func configuration(tokenWidth: Int, seed: UInt64) -> PatchHeadTrainingConfiguration {
         let hidden = width ?? max(1, tokenWidth / variant.defaultWidthDivisor)
         var configuration = PatchHeadTrainingConfiguration(
@@ -157,12 +146,6 @@ struct PatchHeadSettings: Codable, Hashable {
         configuration.structureWeight = structureWeight
         configuration.structureKernel = structureKernel
         configuration.maskSize = maskSize
-        configuration.batchSize = batchSize
-        configuration.learningRate = learningRate
-        configuration.weightDecay = weightDecay
-        configuration.maximumEpochs = maxEpochs
-        configuration.earlyStoppingPatience = earlyStopPatience
-        configuration.plateauPatience = plateauPatience
         return configuration
     }
 }

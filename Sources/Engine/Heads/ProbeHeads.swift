@@ -3,51 +3,29 @@ import Foundation
 import Pipeline
 import Tensor
 
-/// The training settings both probe heads share, with the paper's defaults (section 2.3:
-/// batch 64, Adam lr 1e-4, weight decay 1e-6, LR halved after 2 flat epochs, early stop after 10,
-/// at most 500 epochs).
+/// The settings of the two probe heads apart from training (`TrainingSettings`, with the
+/// paper's defaults, section 2.3: batch 64, Adam lr 1e-4, weight decay 1e-6, LR halved after 2
+/// flat epochs, early stop after 10, at most 500 epochs).
 struct ProbeHeadSettings: Codable, Hashable {
     /// Hidden widths (empty for linear).
     var hidden: [Int]
     /// Dropout after each hidden layer.
     var dropout: Double
-    var batchSize: Int
-    var learningRate: Double
-    var weightDecay: Double
-    var maxEpochs: Int
-    var earlyStopPatience: Int
-    var plateauPatience: Int
 
-    static let trainingFields: [SchemaField] = [
-        SchemaField("batch_size", .integer(.atLeastOne)),
-        SchemaField("learning_rate", .number(.positive)),
-        SchemaField("weight_decay", .number(.nonNegative)),
-        SchemaField("max_epochs", .integer(.atLeastOne)),
-        SchemaField("early_stop_patience", .integer(.atLeastOne)),
-        SchemaField("plateau_patience", .integer(.atLeastOne)),
-    ]
-
-    init(_ options: ComponentOptions, hidden: [Int], dropout: Double) throws {
-        self.hidden = hidden
-        self.dropout = dropout
-        batchSize = try options.integer("batch_size") ?? 64
-        learningRate = try options.number("learning_rate") ?? 1e-4
-        weightDecay = try options.number("weight_decay") ?? 1e-6
-        maxEpochs = try options.integer("max_epochs") ?? 500
-        earlyStopPatience = try options.integer("early_stop_patience") ?? 10
-        plateauPatience = try options.integer("plateau_patience") ?? 2
+    /// The settings value of a probe head: these and the training options.
+    static func resolve(_ options: ComponentOptions, hidden: [Int], dropout: Double) throws -> ParameterValue {
+        try ParameterValue(encoding: TrainedHeadSettings(
+            head: ProbeHeadSettings(hidden: hidden, dropout: dropout),
+            training: TrainingSettings(options, defaults: ProbeTrainingConfiguration())))
     }
 
-    /// Trains the head these settings describe (`hidden` empty: logistic regression).
-    func fit(_ problem: HeadProblem, context: StageContext) throws -> HeadFit {
+    /// Trains the head `settings` describe (`hidden` empty: logistic regression).
+    static func fit(_ problem: HeadProblem, settings: ParameterValue, context: StageContext) throws -> HeadFit {
+        let resolved = try TrainedHeadSettings<ProbeHeadSettings>.decode(settings, head: "probe")
         var configuration = ProbeTrainingConfiguration(seed: problem.seed)
-        configuration.batchSize = batchSize
-        configuration.learningRate = learningRate
-        configuration.weightDecay = weightDecay
-        configuration.maximumEpochs = maxEpochs
-        configuration.earlyStoppingPatience = earlyStopPatience
-        configuration.plateauPatience = plateauPatience
-        let head: ProbeHead = hidden.isEmpty ? .linear : .mlp(hidden: hidden, dropout: dropout)
+        resolved.training.apply(to: &configuration)
+        let hidden = resolved.head.hidden
+        let head: ProbeHead = hidden.isEmpty ? .linear : .mlp(hidden: hidden, dropout: resolved.head.dropout)
         try context.checkCancellation()
         let probe = try trainProbe(train: problem.train, validation: problem.validation, task: problem.task, head: head,
                                    configuration: configuration, threads: context.threads)
@@ -59,14 +37,6 @@ struct ProbeHeadSettings: Codable, Hashable {
                                   "best_epoch": String(probe.bestEpoch)],
                        curve: probe.epochs, validationMetric: probe.criterion == .macroAUROC ? "auroc" : "negative-loss")
     }
-
-    static func decode(_ settings: ParameterValue) throws -> ProbeHeadSettings {
-        do {
-            return try settings.decode(ProbeHeadSettings.self)
-        } catch {
-            throw RunnerError.artifact(path: "probe head settings", problem: "do not decode (\(error))")
-        }
-    }
 }
 
 /// `mlp`: the paper's probe head, linear layers of the `hidden` widths (default 512, 256) with
@@ -75,21 +45,21 @@ public struct MLPHead: HeadKind {
     public var name: String { "mlp" }
     public var summary: String { "the paper's MLP probe: hidden layers with ReLU and dropout, Adam, LR plateau, early stopping" }
     public var options: [SchemaField] {
-        [SchemaField("hidden", .list(.integer(.atLeastOne))), SchemaField("dropout", .number(.probability))] + ProbeHeadSettings.trainingFields
+        [SchemaField("hidden", .list(.integer(.atLeastOne))), SchemaField("dropout", .number(.probability))] + TrainingSettings.fields
     }
 
     /// Creates the head kind.
     public init() {}
 
     public func settings(_ options: ComponentOptions) throws -> ParameterValue {
-        try ParameterValue(encoding: ProbeHeadSettings(options, hidden: try options.values["hidden"].map { value in
+        try ProbeHeadSettings.resolve(options, hidden: try options.values["hidden"].map { value in
             guard let widths = value.listValue?.compactMap(\.integerValue) else { throw options.bad("hidden", value, "expected a list of widths") }
             return widths
-        } ?? [512, 256], dropout: try options.number("dropout") ?? 0.2))
+        } ?? [512, 256], dropout: try options.number("dropout") ?? 0.2)
     }
 
     public func fit(_ problem: HeadProblem, settings: ParameterValue, context: StageContext) throws -> HeadFit {
-        try ProbeHeadSettings.decode(settings).fit(problem, context: context)
+        try ProbeHeadSettings.fit(problem, settings: settings, context: context)
     }
 }
 
@@ -97,16 +67,16 @@ public struct MLPHead: HeadKind {
 public struct LinearHead: HeadKind {
     public var name: String { "linear" }
     public var summary: String { "logistic (softmax) regression on the features, trained like the MLP" }
-    public var options: [SchemaField] { ProbeHeadSettings.trainingFields }
+    public var options: [SchemaField] { TrainingSettings.fields }
 
     /// Creates the head kind.
     public init() {}
 
     public func settings(_ options: ComponentOptions) throws -> ParameterValue {
-        try ParameterValue(encoding: ProbeHeadSettings(options, hidden: [], dropout: 0))
+        try ProbeHeadSettings.resolve(options, hidden: [], dropout: 0)
     }
 
     public func fit(_ problem: HeadProblem, settings: ParameterValue, context: StageContext) throws -> HeadFit {
-        try ProbeHeadSettings.decode(settings).fit(problem, context: context)
+        try ProbeHeadSettings.fit(problem, settings: settings, context: context)
     }
 }
