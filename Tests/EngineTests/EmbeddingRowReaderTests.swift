@@ -32,6 +32,9 @@ import Testing
                 }
             }
             #expect(try rows.allValues(width: embedding.width(selection)) == expected, "\(selection)")
+            // With fewer files open than the rows' shards: descriptors are closed and reopened.
+            let few = try embedding.rows(of: samples, selection, openFiles: 2)
+            #expect(try few.allValues(width: embedding.width(selection)) == expected, "\(selection), 2 files open")
             #expect(try embedding.features(of: samples, selection) == expected, "\(selection)")
         }
     }

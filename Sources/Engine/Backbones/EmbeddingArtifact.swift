@@ -223,6 +223,11 @@ public struct EmbeddingRows: Sendable {
     /// - Throws: `EvaluationError` when the embedding lacks what `selection` needs;
     ///   `RunnerError.artifact` for a shard whose tensors do not hold the rows it should.
     public func rows(of samples: [Int], _ selection: ProbeFeatures) throws -> FeatureRows {
+        try rows(of: samples, selection, openFiles: EmbeddingRowReader.openFileLimit)
+    }
+
+    /// `rows(of:_:)` keeping at most `openFiles` shard files open at once.
+    func rows(of samples: [Int], _ selection: ProbeFeatures, openFiles: Int) throws -> FeatureRows {
         let names = try tensorNames(selection)
         var places: [Int32] = []
         places.reserveCapacity(2 * samples.count)
@@ -231,7 +236,7 @@ public struct EmbeddingRows: Sendable {
             places.append(Int32(file))
             places.append(Int32(row))
         }
-        return .reader(try EmbeddingRowReader(files: files, places: places, names: names, dimension: info.dimension))
+        return .reader(try EmbeddingRowReader(files: files, places: places, names: names, dimension: info.dimension, openFiles: openFiles))
     }
 
     private func tensorNames(_ selection: ProbeFeatures) throws -> [String] {

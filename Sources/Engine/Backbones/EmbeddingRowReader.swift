@@ -44,6 +44,8 @@ final class EmbeddingRowReader: FeatureRowReader {
     /// Per file and tensor of `names`: its byte offset when it is F32 (read by `pread`), else nil.
     private let offsets: [[Int?]]
     private let descriptors = Mutex(OpenFiles())
+    /// Files this reader keeps open at once, at most.
+    private let openFiles: Int
 
     private struct OpenFiles: ~Copyable {
         var byFile: [Int: Int32] = [:]
@@ -53,7 +55,8 @@ final class EmbeddingRowReader: FeatureRowReader {
 
     /// - Throws: `RunnerError.artifact` naming the file when a tensor is missing, not
     ///   `[rows, dimension]`, or shorter than a position needs.
-    init(files: [SafetensorsFile], places: [Int32], names: [String], dimension: Int) throws {
+    /// - Parameter openFiles: files kept open at once, at most (default `openFileLimit`).
+    init(files: [SafetensorsFile], places: [Int32], names: [String], dimension: Int, openFiles: Int = openFileLimit) throws {
         var rowsPerFile = [Int](repeating: Int.max, count: files.count)
         var offsets: [[Int?]] = []
         for (index, file) in files.enumerated() {
@@ -85,6 +88,7 @@ final class EmbeddingRowReader: FeatureRowReader {
         self.names = names
         self.dimension = dimension
         self.offsets = offsets
+        self.openFiles = max(1, openFiles)
         count = places.count / 2
         width = names.count * dimension
     }
@@ -108,34 +112,35 @@ final class EmbeddingRowReader: FeatureRowReader {
         }
     }
 
+    /// Reads under the lock, so that no other caller closes the descriptor in between.
     private func read(file: Int, at offset: Int, bytes: Int, into target: UnsafeMutableRawPointer) throws {
-        let descriptor = try descriptor(of: file)
-        var done = 0
-        while done < bytes {
-            let count = pread(descriptor, target + done, bytes - done, off_t(offset + done))
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                let reason = count == 0 ? "ends before byte \(offset + bytes)" : String(cString: strerror(errno))
-                throw RunnerError.artifact(path: files[file].url.path, problem: "cannot read an embedding row: \(reason)")
+        try descriptors.withLock { open in
+            let descriptor = try descriptor(of: file, in: &open)
+            var done = 0
+            while done < bytes {
+                let count = pread(descriptor, target + done, bytes - done, off_t(offset + done))
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else {
+                    let reason = count == 0 ? "ends before byte \(offset + bytes)" : String(cString: strerror(errno))
+                    throw RunnerError.artifact(path: files[file].url.path, problem: "cannot read an embedding row: \(reason)")
+                }
+                done += count
             }
-            done += count
         }
     }
 
-    private func descriptor(of file: Int) throws -> Int32 {
-        try descriptors.withLock { open in
-            if let descriptor = open.byFile[file] { return descriptor }
-            let descriptor = Glibc.open(files[file].url.path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else {
-                throw RunnerError.artifact(path: files[file].url.path, problem: "cannot open: \(String(cString: strerror(errno)))")
-            }
-            if open.order.count >= Self.openFileLimit {
-                let oldest = open.order.removeFirst()
-                if let closing = open.byFile.removeValue(forKey: oldest) { close(closing) }
-            }
-            open.byFile[file] = descriptor
-            open.order.append(file)
-            return descriptor
+    private func descriptor(of file: Int, in open: inout OpenFiles) throws -> Int32 {
+        if let descriptor = open.byFile[file] { return descriptor }
+        let descriptor = Glibc.open(files[file].url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw RunnerError.artifact(path: files[file].url.path, problem: "cannot open: \(String(cString: strerror(errno)))")
         }
+        if open.order.count >= openFiles {
+            let oldest = open.order.removeFirst()
+            if let closing = open.byFile.removeValue(forKey: oldest) { close(closing) }
+        }
+        open.byFile[file] = descriptor
+        open.order.append(file)
+        return descriptor
     }
 }
