@@ -20,6 +20,7 @@ import Tensor
 final class StageTimes: SchedulerObserver {
     private let started = Mutex<[StageKey: ContinuousClock.Instant]>([:])
     private let totals = Mutex<[StageKind: Double]>([:])
+    private let byTask = Mutex<[String: Double]>([:])
 
     func stageStarted(_ stage: Stage, snapshot: ProgressSnapshot) {
         started.withLock { $0[stage.key] = .now }
@@ -29,7 +30,11 @@ final class StageTimes: SchedulerObserver {
         guard let start = started.withLock({ $0[stage.key] }) else { return }
         let elapsed = seconds(since: start)
         totals.withLock { $0[stage.kind, default: 0] += elapsed }
+        byTask.withLock { $0["\(stage.kind) \(stage.coordinates?.task ?? "")", default: 0] += elapsed }
     }
+
+    /// Seconds spent in stages of `kind` of task `task`.
+    func taskSeconds(_ kind: StageKind, task: String) -> Double { byTask.withLock { $0["\(kind) \(task)"] ?? 0 } }
 
     func tick(_ snapshot: ProgressSnapshot) {}
 
@@ -81,6 +86,7 @@ func runStoreBench() -> BenchMeasurements {
         measurements.merge(try endToEndThroughput(root.appendingPathComponent("large")))
         measurements.merge(try incrementalAndResume(root.appendingPathComponent("grow")))
         measurements.merge(try peakMemory(root.appendingPathComponent("rss")))
+        measurements.merge(try probeStreaming(root.appendingPathComponent("probe-rows")))
     } catch {
         print("store bench failed: \(error)")
     }
@@ -248,6 +254,41 @@ private func peakMemory(_ folder: URL) throws -> BenchMeasurements {
             measurements.record("store peak RSS MB, \(backbone), \(count) images", result.peakMegabytes, higherIsBetter: false)
         }
         print(String(format: "store: %@ peak RSS at 20,000 / at 2,000 images: %.2f", backbone, peaks[20000]! / peaks[2000]!))
+    }
+    return measurements
+}
+
+/// Probe stages on 20,000 phantom images with their pooled rows held in memory against read
+/// from the shards batch by batch (`ProbeRunner.heldRowBytes`; the same numbers either way):
+/// a linear probe on 256 `pixels` features (little arithmetic per row, so the reads show) and
+/// the paper's MLP (512, 256) on 784 (30 epochs at most).
+private func probeStreaming(_ folder: URL) throws -> BenchMeasurements {
+    var measurements = BenchMeasurements()
+    let spec = """
+        experiment: store-bench-probe-rows
+        backbones: {p16: {kind: pixels, size: 16}, p28: {kind: pixels, size: 28}}
+        datasets: {phantom: {kind: phantom, count: 20000, seed: 5, size: 64}}
+        heads: {mlp30: {kind: mlp, max_epochs: 30}}
+        tasks:
+          - {name: linear, kind: classification, labels: [mirrored], metric: auroc,
+             matrix: {backbone: [p16], dataset: [phantom], head: [linear], fraction: [1.0], seed: [0]}}
+          - {name: mlp, kind: classification, labels: [mirrored], metric: auroc,
+             matrix: {backbone: [p28], dataset: [phantom], head: [mlp30], fraction: [1.0], seed: [0]}}
+        """
+    var seconds: [String: [Double]] = [:]
+    for held in [true, false] {
+        let run = folder.appendingPathComponent(held ? "held" : "streamed")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        var registry = Registry.standard
+        registry.register(runner: ProbeRunner(heldRowBytes: held ? Int.max : 0))
+        let times = StageTimes()
+        _ = try runBenchSpec(spec, in: run, registry: registry, times: times)
+        for task in ["linear", "mlp"] { seconds[task, default: []].append(times.taskSeconds("probe", task: task)) }
+    }
+    for (task, label) in [("linear", "linear probe, 256 features"), ("mlp", "MLP probe (512, 256), 784 features, 30 epochs")] {
+        let held = seconds[task]![0], streamed = seconds[task]![1]
+        print(String(format: "store: %@, 20,000 images: rows held %.2f s, read from the shards %.2f s: %.2fx the time", label, held, streamed, streamed / held))
+        measurements.record("store probe rows read / held time, \(task)", streamed / held, higherIsBetter: false)
     }
     return measurements
 }

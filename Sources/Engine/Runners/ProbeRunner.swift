@@ -28,14 +28,14 @@ public struct ProbeRunner: StageRunner {
     /// The most bytes of pooled feature rows (training, validation and test together) a probe
     /// holds in memory; above it, the rows are read from the shards batch by batch
     /// (`EmbeddingRows.rows(of:_:)`), so a probe's memory stays bounded whatever the dataset
-    /// size. Both give the same numbers; reading costs ~0.5 µs per row per epoch, up to 4× the
-    /// time of a linear probe on 256 features, a few % of an MLP on 768.
+    /// size. Both give the same numbers; reading costs ~0.5 µs per row per epoch (what it costs
+    /// a linear and an MLP probe: `make bench BENCH=store`, README).
     public let heldRowBytes: Int
 
     /// Creates the runner.
-    /// - Parameter heldRowBytes: see `heldRowBytes` (default 16 MiB: 2,000 images of 768 CLS
+    /// - Parameter heldRowBytes: see `heldRowBytes` (default 8 MiB: 2,000 images of 768 CLS
     ///   floats are 6 MB; CheXpert's 224k are 690 MB).
-    public init(heldRowBytes: Int = 16 << 20) {
+    public init(heldRowBytes: Int = 8 << 20) {
         self.heldRowBytes = heldRowBytes
     }
 
