@@ -52,6 +52,27 @@ import Testing
         }
     }
 
+    @Test func manifestWrittenEntryByEntryIsTheEncodersBytes() throws {
+        let cache = try ArtifactCache(root: makeFolder())
+        let folder = try commitArtifact(cache, count: 25)
+        let date = Date(timeIntervalSinceReferenceDate: 818_265_585.203_296_1)
+        let written = folder.appendingPathComponent("streamed.json")
+        try ArtifactManifest.write(scanning: folder, key: key, kind: .manifest, to: written, committedAt: date)
+        try FileManager.default.removeItem(at: written)   // so the scans below list the same files
+        var whole = try ArtifactManifest.scan(folder, key: key, kind: .manifest)
+        whole.committedAt = date
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try ArtifactManifest.write(scanning: folder, key: key, kind: .manifest, to: written, committedAt: date)
+        #expect(try Data(contentsOf: written) == encoder.encode(whole))
+        #expect(whole.files.count == 26)
+        // An artifact of no files.
+        let empty = try makeFolder()
+        try ArtifactManifest.write(scanning: empty, key: key, kind: .split, to: empty.appendingPathComponent(ArtifactManifest.fileName), committedAt: date)
+        #expect(try Data(contentsOf: empty.appendingPathComponent(ArtifactManifest.fileName))
+                == encoder.encode(ArtifactManifest(key: key, kind: .split, files: [], committedAt: date)))
+    }
+
     @Test func streamedCheckSaysWhatTheWholeDecodeSays() throws {
         let cache = try ArtifactCache(root: makeFolder())
         let folder = try commitArtifact(cache, count: 30)

@@ -121,14 +121,8 @@ public struct ArtifactCache: Sendable {
     /// - Throws: `CacheError` when hashing or renaming fails.
     @discardableResult
     public func commit(_ pending: PendingArtifact) throws -> URL {
-        let manifest = try ArtifactManifest.scan(pending.directory, key: pending.key, kind: pending.kind)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        do {
-            try encoder.encode(manifest).write(to: pending.directory.appendingPathComponent(ArtifactManifest.fileName))
-        } catch {
-            throw CacheError(path: pending.directory.path, problem: "cannot write the completeness manifest: \(error.localizedDescription)")
-        }
+        try ArtifactManifest.write(scanning: pending.directory, key: pending.key, kind: pending.kind,
+                                   to: pending.directory.appendingPathComponent(ArtifactManifest.fileName))
         let destination = directory(for: pending.key, kind: pending.kind)
         try? FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         if case .present = lookup(pending.key, kind: pending.kind) {

@@ -51,6 +51,66 @@ extension ArtifactManifest {
         return problem.map { .problem($0) } ?? .complete
     }
 
+    /// Writes the completeness manifest of `directory` to `url`: the bytes `scan` then a
+    /// sorted-keys `JSONEncoder` give, written one file entry at a time as each file is hashed
+    /// (the encoder's tree of a manifest listing 20,000 files took 14 MB, the list 4 MB more).
+    /// - Throws: `CacheError` when the folder cannot be listed or the manifest written;
+    ///   `FileDigestError` when a file cannot be hashed.
+    static func write(scanning directory: URL, key: StageKey, kind: StageKind, to url: URL, committedAt: Date = Date()) throws {
+        let base = directory.path
+        guard let enumerator = FileManager.default.enumerator(atPath: base) else {
+            throw CacheError(path: base, problem: "cannot list the artifact folder")
+        }
+        var paths: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            guard relative != fileName, FileStamp.of(path: base + "/" + relative) != nil else { continue }
+            paths.append(relative)
+        }
+        paths.sort()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func failed(_ error: Error) -> CacheError {
+            CacheError(path: directory.path, problem: "cannot write the completeness manifest: \(error.localizedDescription)")
+        }
+        // The skeleton's bytes with the files spliced into its empty array.
+        let skeleton: Data
+        do {
+            skeleton = try encoder.encode(ArtifactManifest(key: key, kind: kind, files: [], committedAt: committedAt))
+        } catch {
+            throw failed(error)
+        }
+        let emptyArray = Data("\"files\":[]".utf8)
+        guard let range = skeleton.range(of: emptyArray) else { throw failed(CacheError(path: base, problem: "no files array")) }
+        guard FileManager.default.createFile(atPath: url.path, contents: nil), let handle = FileHandle(forWritingAtPath: url.path) else {
+            throw CacheError(path: url.path, problem: "cannot write the completeness manifest: it cannot be created")
+        }
+        defer { try? handle.close() }
+        var buffer = Data(skeleton[..<(range.upperBound - 1)])
+        var first = true
+        for relative in paths {
+            let path = base + "/" + relative
+            guard let stamp = FileStamp.of(path: path) else { continue }
+            let file = File(path: relative, size: stamp.size, sha256: try FileDigester.hash(path: path), modifiedNanoseconds: stamp.modifiedNanoseconds)
+            do {
+                if !first { buffer.append(0x2C) }
+                first = false
+                buffer.append(try encoder.encode(file))
+                if buffer.count >= 1 << 20 {
+                    try handle.write(contentsOf: buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            } catch {
+                throw failed(error)
+            }
+        }
+        buffer.append(skeleton[(range.upperBound - 1)...])
+        do {
+            try handle.write(contentsOf: buffer)
+        } catch {
+            throw failed(error)
+        }
+    }
+
     /// Splits the text of a JSON object, fed in pieces, into the elements of its top-level
     /// `files` array (each handed over whole as it ends) and the rest of the text, in which the
     /// array is left empty. A structural scan: strings and their escapes and nesting are
