@@ -68,9 +68,9 @@ import Testing
         #expect(whole.files.count == 26)
         // An artifact of no files.
         let empty = try makeFolder()
-        try ArtifactManifest.write(scanning: empty, key: key, kind: .split, to: empty.appendingPathComponent(ArtifactManifest.fileName), committedAt: date)
+        try ArtifactManifest.write(scanning: empty, key: key, kind: .embed, to: empty.appendingPathComponent(ArtifactManifest.fileName), committedAt: date)
         #expect(try Data(contentsOf: empty.appendingPathComponent(ArtifactManifest.fileName))
-                == encoder.encode(ArtifactManifest(key: key, kind: .split, files: [], committedAt: date)))
+                == encoder.encode(ArtifactManifest(key: key, kind: .embed, files: [], committedAt: date)))
     }
 
     @Test func streamedCheckSaysWhatTheWholeDecodeSays() throws {

@@ -52,7 +52,9 @@ public struct ManifestRunner: StageRunner {
         let skipping = parameters.onError == "skip"
         // A missing image is not an error here: embeddings computed elsewhere need none. A backbone
         // that reads images lists every one it cannot read.
-        let digester = ImageDigests(cacheDirectory: context.cacheDirectory)
+        // Let go once the images and masks are digested: its memo (a path and digest per image) is
+        // not needed to write the artifact.
+        var digester: ImageDigests! = ImageDigests(cacheDirectory: context.cacheDirectory)
         // Images inside the dataset's root, symbolic links included, unless its options allow
         // otherwise. Each image's path is made as it is hashed: URLs of every image took 8 MB
         // for 20,000 images.
@@ -103,6 +105,7 @@ public struct ManifestRunner: StageRunner {
                 context.logger.warning("\(context.stage.label): \(issues.count) unreadable images or masks left out (on_error: skip)")
             }
         }
+        digester = nil
         let maskDigests = manifest.segmentation == nil ? nil : Dictionary(uniqueKeysWithValues: manifest.maskFilePaths.map { ($0, masks.digests[$0]!) })
         let artifact = ManifestArtifact(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: digests, maskDigests: maskDigests)
         try artifact.write(to: context.outputDirectory)
@@ -144,8 +147,7 @@ struct ManifestArtifact {
     var facets: [String: String] {
         // The location is not content: the same dataset elsewhere has the same facets.
         // Made again without origins, so that issues name no file paths (which move with the data).
-        let located = try? Manifest(dataset: manifest.dataset, root: URL(fileURLWithPath: "/"), schema: manifest.schema,
-                                    samples: manifest.samples, segmentation: manifest.segmentation, imagePolicy: manifest.imagePolicy)
+        let located = try? manifest.relocatedWithoutOrigins(to: URL(fileURLWithPath: "/"))
         // Hashed as it is encoded, one sample at a time: the bytes of the whole encoding.
         var content = SHA256()
         do {
