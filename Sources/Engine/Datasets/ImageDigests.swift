@@ -38,8 +38,11 @@ struct ImageDigests {
     let digester: FileDigester
     let checksURL: URL
 
-    init(cacheDirectory: URL) {
-        digester = FileDigester(memoURL: cacheDirectory.appendingPathComponent("image-digests.json"))
+    /// - Parameter memoisingPaths: keep digests by path in `image-digests.json`; false for files
+    ///   no later run will find at the same path (a generated dataset, written into its
+    ///   artifact's temporary folder), whose entries would only make the memo grow.
+    init(cacheDirectory: URL, memoisingPaths: Bool = true) {
+        digester = FileDigester(memoURL: memoisingPaths ? cacheDirectory.appendingPathComponent("image-digests.json") : nil)
         checksURL = cacheDirectory.appendingPathComponent("image-checks.json")
     }
 

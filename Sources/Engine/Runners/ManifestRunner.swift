@@ -11,7 +11,7 @@ import Results
 /// Image digests are memoised by (path, size, modification time) in the cache
 /// (`image-digests.json`), so an unchanged dataset is not read again. A generated dataset
 /// (`phantom`) writes its images into the artifact itself (`data/`), so the cache holds the
-/// dataset; other adapters read the data where it lives. For those the stage is volatile: it
+/// dataset (its images, in a new temporary folder each time, are not memoised); other adapters read the data where it lives. For those the stage is volatile: it
 /// runs on every plan and run, and `facets.json` gives the digests that key the stages
 /// downstream (`content`: everything but the dataset's location, with the digest of every mask
 /// file; `images`: sample ids and image digests), so moving a dataset or editing a column no
@@ -54,7 +54,7 @@ public struct ManifestRunner: StageRunner {
         // that reads images lists every one it cannot read.
         // Let go once the images and masks are digested: its memo (a path and digest per image) is
         // not needed to write the artifact.
-        var digester: ImageDigests! = ImageDigests(cacheDirectory: context.cacheDirectory)
+        var digester: ImageDigests! = ImageDigests(cacheDirectory: context.cacheDirectory, memoisingPaths: !rootInArtifact)
         // Images inside the dataset's root, symbolic links included, unless its options allow
         // otherwise. Each image's path is made as it is hashed: URLs of every image took 8 MB
         // for 20,000 images.
