@@ -126,13 +126,22 @@ public struct Manifest: Sendable, Hashable, Codable {
         Manifest(unchecked: self, samples: samples)
     }
 
-    private init(unchecked manifest: Manifest, samples: [Sample], root: URL? = nil) {
+    /// The same manifest under `root` with its issues found again without origins, so that they
+    /// name no file: what the checked initializer makes of these samples without `source` or
+    /// `origins` (they are already sorted, unique and valid), without copying them.
+    /// - Throws: `DatasetError` as `ManifestConsistency` does (as the checked initializer would).
+    public func relocatedWithoutOrigins(to root: URL) throws(DatasetError) -> Manifest {
+        Manifest(unchecked: self, samples: samples, root: root,
+                 issues: try ManifestConsistency.issues(of: samples, origins: nil, source: dataset))
+    }
+
+    private init(unchecked manifest: Manifest, samples: [Sample], root: URL? = nil, issues: [DatasetIssue]? = nil) {
         self.dataset = manifest.dataset
         self.root = root ?? manifest.root
         self.schema = manifest.schema
         self.samples = samples
         self.segmentation = manifest.segmentation
-        self.issues = manifest.issues
+        self.issues = issues ?? manifest.issues
         self.imagePolicy = manifest.imagePolicy
     }
 

@@ -67,6 +67,20 @@ import TestSupport
                                           + "the patient's images fall into both sex subgroups"))
     }
 
+    @Test func relocatingWithoutOriginsIsWhatTheCheckedInitializerMakes() throws {
+        // The manifest stage's content facet is hashed from this: issues that name no file.
+        let folder = try cheXpertFolder(train: [row(3, sex: "Female"), row(1, sex: "Female"), row(2, age: 30), row(1, study: 2, sex: "Male"),
+                                                row(2, study: 2, age: 60)])
+        let manifest = try loadCheXpertManifest(root: folder, options: options())
+        #expect(manifest.issues.count == 2 && manifest.issues.allSatisfy { $0.file.hasSuffix("train.csv") })
+        let root = URL(fileURLWithPath: "/")
+        let checked = try Manifest(dataset: manifest.dataset, root: root, schema: manifest.schema, samples: manifest.samples,
+                                   segmentation: manifest.segmentation, imagePolicy: manifest.imagePolicy)
+        let relocated = try manifest.relocatedWithoutOrigins(to: root)
+        #expect(relocated == checked)
+        #expect(relocated.issues.count == 2 && relocated.issues != manifest.issues)
+    }
+
     @Test func agesFurtherApartThanTheTolerancesAreWarnings() throws {
         let folder = try cheXpertFolder(train: [
             row(1, study: 1, age: 40), row(1, study: 2, age: 54), row(1, study: 3, age: 60),   // 20 years: within tolerance

@@ -96,6 +96,16 @@ private func awkwardManifest() throws -> Manifest {
         }
     }
 
+    @Test func theWholeScannedDocumentIsReleasedBeforeSamplesAreDecoded() throws {
+        let manifest = try awkwardManifest()
+        let value = Wrapped(digests: manifest.samples.map { _ in "d" }, manifest: manifest, rootInArtifact: false)
+        let data = try sortedEncoder().encode(value)
+        var released: [Range<Int>] = []
+        let decoded = try ManifestJSON.decode(Wrapped.self, from: data, manifest: \.manifest, at: ["manifest"]) { released.append($0) }
+        #expect(decoded == value)
+        #expect(released.first == 0..<data.count)
+    }
+
     @Test func badDocumentsGetTheDecodersOwnError() throws {
         let manifest = try awkwardManifest()
         let text = String(decoding: try sortedEncoder().encode(Wrapped(digests: [], manifest: manifest, rootInArtifact: true)), as: UTF8.self)

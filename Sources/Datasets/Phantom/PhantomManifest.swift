@@ -50,8 +50,17 @@ func phantomManifestCSV(_ plans: [PhantomImagePlan], masks: Bool = false) -> Str
 /// - Throws: `DatasetError` naming the file, line and column of the first bad cell, or
 ///   `.fileNotFound` with the command that makes the dataset.
 public func loadPhantomManifest(root: URL) throws(DatasetError) -> Manifest {
-    let table = try CSVTable.read(contentsOf: root.appendingPathComponent(phantomManifestFileName),
-                                  hint: "Generate the phantom dataset first: xrbench phantom --out \(root.path) --count N --seed S")
+    // The table is let go before the manifest is made and checked (its cells took 7 MB for
+    // 20,000 images).
+    let (samples, file, hasMasks) = try phantomSamples(CSVTable.read(contentsOf: root.appendingPathComponent(phantomManifestFileName),
+                                                                      hint: "Generate the phantom dataset first: xrbench phantom --out \(root.path) --count N --seed S"))
+    return try Manifest(dataset: "phantom", root: root, schema: phantomLabelSchema, samples: samples,
+                        segmentation: hasMasks ? SegmentationSchema(classes: phantomMaskClasses, exclusive: false) : nil,
+                        source: file)
+}
+
+/// The samples of the phantom label file `table`, its file, and whether it names masks.
+private func phantomSamples(_ table: consuming CSVTable) throws(DatasetError) -> (samples: [Sample], file: String, hasMasks: Bool) {
     var columns: [String: Int] = [:]
     for name in phantomColumns { columns[name] = try table.column(named: name) }
     let maskColumn = table.header.firstIndex(of: phantomMaskColumn)
@@ -107,7 +116,5 @@ public func loadPhantomManifest(root: URL) throws(DatasetError) -> Manifest {
                                               masks: masks)))
     }
     guard !samples.isEmpty else { throw .empty(file: table.file, reason: "the label file has a header but no rows") }
-    return try Manifest(dataset: "phantom", root: root, schema: phantomLabelSchema, samples: samples,
-                        segmentation: maskColumn == nil ? nil : SegmentationSchema(classes: phantomMaskClasses, exclusive: false),
-                        source: table.file)
+    return (samples, table.file, maskColumn != nil)
 }

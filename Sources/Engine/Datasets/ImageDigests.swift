@@ -38,21 +38,32 @@ struct ImageDigests {
     let digester: FileDigester
     let checksURL: URL
 
-    init(cacheDirectory: URL) {
-        digester = FileDigester(memoURL: cacheDirectory.appendingPathComponent("image-digests.json"))
+    /// - Parameter memoisingPaths: keep digests by path in `image-digests.json`; false for files
+    ///   no later run will find at the same path (a generated dataset, written into its
+    ///   artifact's temporary folder), whose entries would only make the memo grow.
+    init(cacheDirectory: URL, memoisingPaths: Bool = true) {
+        digester = FileDigester(memoURL: memoisingPaths ? cacheDirectory.appendingPathComponent("image-digests.json") : nil)
         checksURL = cacheDirectory.appendingPathComponent("image-checks.json")
     }
 
     /// Each image's digest or why it cannot be read.
     func digestsOrProblems(of urls: [URL], threads: Int, cancellation: CancellationFlag) throws -> [Result<String, FileDigestError>] {
-        let results = try parallelMap(urls.count, threads: threads, cancellation: cancellation, save: { try? digester.save() }) { index in
-            Result { () throws(FileDigestError) -> String in
+        try digestsOrProblems(count: urls.count, threads: threads, cancellation: cancellation) { urls[$0].path }
+    }
+
+    /// Each file's digest or why it cannot be read, for files `0..<count` whose paths `path`
+    /// makes when each is hashed (so no list of every path or URL is held while hashing).
+    func digestsOrProblems(count: Int, threads: Int, cancellation: CancellationFlag,
+                           path: @escaping @Sendable (Int) -> String) throws -> [Result<String, FileDigestError>] {
+        let results = try parallelMap(count, threads: threads, cancellation: cancellation, save: { try? digester.save() }) { index in
+            let file = path(index)
+            return Result { () throws(FileDigestError) -> String in
                 do {
-                    return try digester.digest(ofFile: urls[index].path)
+                    return try digester.digest(ofFile: file)
                 } catch let error as FileDigestError {
                     throw error
                 } catch {
-                    throw FileDigestError(path: urls[index].path, problem: "\(error)")
+                    throw FileDigestError(path: file, problem: "\(error)")
                 }
             }
         }

@@ -11,7 +11,7 @@ import Results
 /// Image digests are memoised by (path, size, modification time) in the cache
 /// (`image-digests.json`), so an unchanged dataset is not read again. A generated dataset
 /// (`phantom`) writes its images into the artifact itself (`data/`), so the cache holds the
-/// dataset; other adapters read the data where it lives. For those the stage is volatile: it
+/// dataset (its images, in a new temporary folder each time, are not memoised); other adapters read the data where it lives. For those the stage is volatile: it
 /// runs on every plan and run, and `facets.json` gives the digests that key the stages
 /// downstream (`content`: everything but the dataset's location, with the digest of every mask
 /// file; `images`: sample ids and image digests), so moving a dataset or editing a column no
@@ -52,10 +52,17 @@ public struct ManifestRunner: StageRunner {
         let skipping = parameters.onError == "skip"
         // A missing image is not an error here: embeddings computed elsewhere need none. A backbone
         // that reads images lists every one it cannot read.
-        let digester = ImageDigests(cacheDirectory: context.cacheDirectory)
-        // Images inside the dataset's root, symbolic links included, unless its options allow otherwise.
-        let urls = try manifest.readableImageURLs(of: manifest.samples)
-        let results = try digester.digestsOrProblems(of: urls, threads: context.threads, cancellation: context.cancellation)
+        // Let go once the images and masks are digested: its memo (a path and digest per image) is
+        // not needed to write the artifact.
+        var digester: ImageDigests! = ImageDigests(cacheDirectory: context.cacheDirectory, memoisingPaths: !rootInArtifact)
+        // Images inside the dataset's root, symbolic links included, unless its options allow
+        // otherwise. Each image's path is made as it is hashed: URLs of every image took 8 MB
+        // for 20,000 images.
+        try manifest.checkReadableImages(manifest.samples)
+        let results = try digester.digestsOrProblems(count: manifest.samples.count, threads: context.threads,
+                                                     cancellation: context.cancellation) { [manifest] in
+            manifest.imageURL(of: manifest.samples[$0]).path
+        }
         var digests = results.map { try? $0.get() }
         // Mask files are content the segmentation stages key on: every one must be there (with
         // `on_error: skip`, a sample whose masks cannot be read is left out like an unreadable image).
@@ -68,6 +75,7 @@ public struct ManifestRunner: StageRunner {
         }
         var issues: [SampleIssueRow] = []
         if skipping {
+            let urls = manifest.samples.map(manifest.imageURL(of:))
             let present = digests.compactMap { $0 }
             let verdicts = try digester.readability(of: zip(urls, digests).compactMap { $1 == nil ? nil : $0 }, digests: present,
                                                     threads: context.threads, cancellation: context.cancellation)
@@ -97,6 +105,7 @@ public struct ManifestRunner: StageRunner {
                 context.logger.warning("\(context.stage.label): \(issues.count) unreadable images or masks left out (on_error: skip)")
             }
         }
+        digester = nil
         let maskDigests = manifest.segmentation == nil ? nil : Dictionary(uniqueKeysWithValues: manifest.maskFilePaths.map { ($0, masks.digests[$0]!) })
         let artifact = ManifestArtifact(manifest: manifest, rootInArtifact: rootInArtifact, imageDigests: digests, maskDigests: maskDigests)
         try artifact.write(to: context.outputDirectory)
@@ -138,8 +147,7 @@ struct ManifestArtifact {
     var facets: [String: String] {
         // The location is not content: the same dataset elsewhere has the same facets.
         // Made again without origins, so that issues name no file paths (which move with the data).
-        let located = try? Manifest(dataset: manifest.dataset, root: URL(fileURLWithPath: "/"), schema: manifest.schema,
-                                    samples: manifest.samples, segmentation: manifest.segmentation, imagePolicy: manifest.imagePolicy)
+        let located = try? manifest.relocatedWithoutOrigins(to: URL(fileURLWithPath: "/"))
         // Hashed as it is encoded, one sample at a time: the bytes of the whole encoding.
         var content = SHA256()
         do {

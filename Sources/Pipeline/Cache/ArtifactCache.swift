@@ -68,6 +68,20 @@ public struct ArtifactCache: Sendable {
         // A miss costs one stat (a failed read would build an error to throw away first).
         guard FileManager.default.fileExists(atPath: folder.path) else { return .missing }
         let manifestURL = folder.appendingPathComponent(ArtifactManifest.fileName)
+        // Checked one file entry at a time when the text allows (a generated dataset's artifact
+        // lists every image), else decoded whole.
+        if FileManager.default.isReadableFile(atPath: manifestURL.path),
+           let check = ArtifactManifest.streamedCheck(of: manifestURL, key: key, directory: folder, thorough: thorough) {
+            switch check {
+            case .complete: return .present(folder)
+            case .unreadable:
+                discard(folder)
+                return .corrupt("the completeness manifest is unreadable")
+            case .problem(let problem):
+                discard(folder)
+                return .corrupt(problem)
+            }
+        }
         guard let data = try? Data(contentsOf: manifestURL) else {
             let problem = "the artifact has no completeness manifest"
             discard(folder)
@@ -107,14 +121,8 @@ public struct ArtifactCache: Sendable {
     /// - Throws: `CacheError` when hashing or renaming fails.
     @discardableResult
     public func commit(_ pending: PendingArtifact) throws -> URL {
-        let manifest = try ArtifactManifest.scan(pending.directory, key: pending.key, kind: pending.kind)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        do {
-            try encoder.encode(manifest).write(to: pending.directory.appendingPathComponent(ArtifactManifest.fileName))
-        } catch {
-            throw CacheError(path: pending.directory.path, problem: "cannot write the completeness manifest: \(error.localizedDescription)")
-        }
+        try ArtifactManifest.write(scanning: pending.directory, key: pending.key, kind: pending.kind,
+                                   to: pending.directory.appendingPathComponent(ArtifactManifest.fileName))
         let destination = directory(for: pending.key, kind: pending.kind)
         try? FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         if case .present = lookup(pending.key, kind: pending.kind) {

@@ -50,13 +50,20 @@ public struct ArtifactManifest: Codable, Sendable, Hashable {
     /// modification time differs from the recorded one.
     func problem(in directory: URL, thorough: Bool) -> String? {
         for file in files {
-            let path = directory.path + "/" + file.path
-            guard let stamp = FileStamp.of(path: path) else { return "\(file.path) is missing" }
-            if stamp.size != file.size { return "\(file.path) has \(stamp.size) bytes, \(file.size) were committed" }
-            if thorough || stamp.modifiedNanoseconds != file.modifiedNanoseconds {
-                guard let digest = try? FileDigester.hash(path: path) else { return "\(file.path) cannot be read" }
-                if digest != file.sha256 { return "\(file.path) content differs from what was committed" }
-            }
+            if let problem = Self.problem(of: file, in: directory, thorough: thorough) { return problem }
+        }
+        return nil
+    }
+
+    /// Why `file` in `directory` does not match its entry, or `nil` when it does (see
+    /// `problem(in:thorough:)`).
+    static func problem(of file: File, in directory: URL, thorough: Bool) -> String? {
+        let path = directory.path + "/" + file.path
+        guard let stamp = FileStamp.of(path: path) else { return "\(file.path) is missing" }
+        if stamp.size != file.size { return "\(file.path) has \(stamp.size) bytes, \(file.size) were committed" }
+        if thorough || stamp.modifiedNanoseconds != file.modifiedNanoseconds {
+            guard let digest = try? FileDigester.hash(path: path) else { return "\(file.path) cannot be read" }
+            if digest != file.sha256 { return "\(file.path) content differs from what was committed" }
         }
         return nil
     }

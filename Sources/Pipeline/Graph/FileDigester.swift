@@ -125,16 +125,40 @@ public final class FileDigester: @unchecked Sendable {
         try FileManager.default.createDirectory(at: memoURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         // Entry by entry: the encoder's tree of a whole 20,000-image memo took 30 MB, twice the
         // text. Each entry is encoded as a one-key object whose braces are dropped, so keys are
-        // escaped exactly as the encoder escapes them.
-        let encoder = JSONEncoder()
-        var data = Data([0x7B])
-        for (path, entry) in entries {
-            let member = try encoder.encode([path: entry])
-            if data.count > 1 { data.append(0x2C) }
-            data.append(member[(member.startIndex + 1)..<(member.endIndex - 1)])
+        // escaped exactly as the encoder escapes them. The text goes out in pieces of about
+        // 1 MiB to a temporary file that then replaces the memo (the whole text took 6.6 MB).
+        let temporary = memoURL.deletingLastPathComponent()
+            .appendingPathComponent(".\(memoURL.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil),
+              let file = FileHandle(forWritingAtPath: temporary.path) else {
+            throw FileDigestError(path: temporary.path, problem: "cannot be created")
         }
-        data.append(0x7D)
-        try data.write(to: memoURL, options: .atomic)
+        do {
+            defer { try? file.close() }
+            let encoder = JSONEncoder()
+            var data = Data([0x7B])
+            var first = true
+            for (path, entry) in entries {
+                let member = try encoder.encode([path: entry])
+                if !first { data.append(0x2C) }
+                first = false
+                data.append(member[(member.startIndex + 1)..<(member.endIndex - 1)])
+                if data.count >= 1 << 20 {
+                    try file.write(contentsOf: data)
+                    data.removeAll(keepingCapacity: true)
+                }
+            }
+            data.append(0x7D)
+            try file.write(contentsOf: data)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+        guard rename(temporary.path, memoURL.path) == 0 else {
+            let problem = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw FileDigestError(path: memoURL.path, problem: "cannot replace the memo: \(problem)")
+        }
         changed = false
     }
 
