@@ -20,7 +20,7 @@ import Tensor
 final class StageTimes: SchedulerObserver {
     private let started = Mutex<[StageKey: ContinuousClock.Instant]>([:])
     private let totals = Mutex<[StageKind: Double]>([:])
-    private let byTask = Mutex<[String: Double]>([:])
+    private let byLabel = Mutex<[String: Double]>([:])
 
     func stageStarted(_ stage: Stage, snapshot: ProgressSnapshot) {
         started.withLock { $0[stage.key] = .now }
@@ -30,11 +30,13 @@ final class StageTimes: SchedulerObserver {
         guard let start = started.withLock({ $0[stage.key] }) else { return }
         let elapsed = seconds(since: start)
         totals.withLock { $0[stage.kind, default: 0] += elapsed }
-        byTask.withLock { $0["\(stage.kind) \(stage.coordinates?.task ?? "")", default: 0] += elapsed }
+        byLabel.withLock { $0[stage.label, default: 0] += elapsed }
     }
 
-    /// Seconds spent in stages of `kind` of task `task`.
-    func taskSeconds(_ kind: StageKind, task: String) -> Double { byTask.withLock { $0["\(kind) \(task)"] ?? 0 } }
+    /// Seconds spent in stages of `kind` of task `task` (labels `kind task …`).
+    func taskSeconds(_ kind: StageKind, task: String) -> Double {
+        byLabel.withLock { $0.filter { $0.key.hasPrefix("\(kind) \(task) ") }.values.reduce(0, +) }
+    }
 
     func tick(_ snapshot: ProgressSnapshot) {}
 
