@@ -253,24 +253,19 @@ public struct EmbeddingRows: Sendable {
         return names
     }
 
-    /// The feature rows of `samples` (indices in manifest order), concatenated in that order.
+    /// The feature rows of `samples` (indices in manifest order), concatenated in that order:
+    /// `rows(of:_:)` read once into memory, for probes small enough to hold them.
     /// - Throws: `EvaluationError` when the embedding lacks what `selection` needs or a value is
     ///   not finite (naming the sample); `RunnerError.artifact` for a file that does not fit.
     public func features(of samples: [Int], _ selection: ProbeFeatures) throws -> [Float] {
         let width = info.dimension
         let names = try tensorNames(selection)
-        var rows: [Float] = []
-        rows.reserveCapacity(samples.count * names.count * width)
-        for sample in samples {
-            let (file, row) = locations.map { (files[$0[sample][0]], $0[sample][1]) } ?? (files[0], sample)
-            for name in names {
-                let values = try file.floats(named: name, elements: (row * width)..<((row + 1) * width))
-                if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                    throw EvaluationError.nonFiniteValue(what: "\(name == "cls" ? "CLS" : "mean patch") embedding of sample \(sample) (\(info.ids[sample]))", index: bad)
-                }
-                rows.append(contentsOf: values)
-            }
+        let values = try rows(of: samples, selection).allValues(width: names.count * width)
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            let position = bad / (names.count * width), part = bad % (names.count * width) / width, sample = samples[position]
+            throw EvaluationError.nonFiniteValue(what: "\(names[part] == "cls" ? "CLS" : "mean patch") embedding of sample \(sample) (\(info.ids[sample]))",
+                                                 index: bad % width)
         }
-        return rows
+        return values
     }
 }
